@@ -1,0 +1,47 @@
+# Entry points. Every target creates .venv when it is missing and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/ibl_data_manager
+PYTEST_ARGS ?=
+
+.PHONY: run serve test test-postgres lint format schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per set of extras, redone when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server,postgres]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ibl_demo --base-url http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
+		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev
+	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy ibl_core ibl_catalog ibl_credentials example_project
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3* media staticfiles

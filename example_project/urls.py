@@ -1,0 +1,22 @@
+"""URLs of the example project: the admin, the API, and local media files."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.static import serve
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/", admin.site.urls),
+    path("", include("ibl_core.urls")),
+]
+
+if not settings.MEDIA_URL.startswith(("http://", "https://")):
+    # Uploaded images live on the local file system: serve them ourselves so the
+    # URLs the API returns can be fetched from the running server (gunicorn too).
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )

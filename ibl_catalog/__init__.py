@@ -1,0 +1,1 @@
+"""Programs and the suggestions admins make of them to learners."""

@@ -1,0 +1,1 @@
+"""Platforms (tenants), memberships, departments, API keys, roles and shared API helpers."""

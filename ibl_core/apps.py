@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class IblCoreConfig(AppConfig):
+    name = "ibl_core"
+    verbose_name = "IBL core (platforms, members, API keys)"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

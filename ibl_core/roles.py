@@ -1,0 +1,117 @@
+"""The one role resolver: what may this request's user do on a platform?
+
+Roles are computed at most once per request and platform. A request authenticated
+with an API key has no role on any platform but the key's own, unless its user is
+a DM admin (superuser).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db.models import QuerySet
+from rest_framework.request import Request
+
+from .models import APIKey, DepartmentAdmin, DepartmentMember, Platform, PlatformMembership
+from .platforms import department_mode_requested
+
+_CACHE_ATTR = "_ibl_roles"
+
+
+class PlatformRoles:
+    """The roles of one user on one platform."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int | None,
+        platform: Platform,
+        is_dm_admin: bool,
+        membership: PlatformMembership | None,
+        locked_out: bool = False,
+    ) -> None:
+        self.user_id = user_id
+        self.platform = platform
+        self.is_dm_admin = is_dm_admin
+        self._membership = membership
+        self._locked_out = locked_out
+
+    @property
+    def is_member(self) -> bool:
+        return self._membership is not None and self._membership.active
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_member and bool(self._membership and self._membership.is_admin)
+
+    @cached_property
+    def administered_department_ids(self) -> frozenset[int]:
+        if not self.is_member or self.user_id is None:
+            return frozenset()
+        return frozenset(
+            DepartmentAdmin.objects.filter(
+                user_id=self.user_id, department__platform=self.platform
+            ).values_list("department_id", flat=True)
+        )
+
+    @property
+    def is_department_admin(self) -> bool:
+        return bool(self.administered_department_ids)
+
+    @property
+    def manages_whole_platform(self) -> bool:
+        return self.is_dm_admin or self.is_platform_admin
+
+
+def roles_for(request: Request, platform: Platform) -> PlatformRoles:
+    """Resolve (once per request) the caller's roles on ``platform``."""
+    cache: dict[int, PlatformRoles] = getattr(request, _CACHE_ATTR, None) or {}
+    if platform.pk in cache:
+        return cache[platform.pk]
+    user = request.user
+    if not user or not user.is_authenticated:
+        roles = PlatformRoles(user_id=None, platform=platform, is_dm_admin=False, membership=None)
+    elif user.is_superuser:
+        roles = PlatformRoles(user_id=user.pk, platform=platform, is_dm_admin=True, membership=None)
+    elif isinstance(request.auth, APIKey) and request.auth.platform_id != platform.pk:
+        roles = PlatformRoles(
+            user_id=user.pk, platform=platform, is_dm_admin=False, membership=None
+        )
+    else:
+        membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
+        roles = PlatformRoles(
+            user_id=user.pk, platform=platform, is_dm_admin=False, membership=membership
+        )
+    cache[platform.pk] = roles
+    setattr(request, _CACHE_ATTR, cache)
+    return roles
+
+
+def managed_user_ids(request: Request, platform: Platform) -> QuerySet | None:
+    """Which users of ``platform`` the caller may manage.
+
+    ``None`` means every user of the platform (DM admin, platform admin). A department
+    admin acting in ``department_mode`` gets a subquery of the user ids that belong to
+    a department they administer; anyone else gets an empty subquery.
+    """
+    roles = roles_for(request, platform)
+    if roles.manages_whole_platform:
+        return None
+    department_ids = (
+        roles.administered_department_ids if department_mode_requested(request) else frozenset()
+    )
+    return DepartmentMember.objects.filter(department_id__in=department_ids).values("user_id")
+
+
+def member_platforms(request: Request) -> QuerySet[Platform]:
+    """Platforms on which the caller has any role (all of them for a DM admin)."""
+    user = request.user
+    platforms = Platform.objects.filter(active=True)
+    if not user or not user.is_authenticated:
+        return platforms.none()
+    if user.is_superuser:
+        return platforms
+    platforms = platforms.filter(memberships__user=user, memberships__active=True)
+    if isinstance(request.auth, APIKey):
+        platforms = platforms.filter(pk=request.auth.platform_id)
+    return platforms

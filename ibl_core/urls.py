@@ -1,0 +1,14 @@
+"""One include for a host project: ``path("", include("ibl_core.urls"))``.
+
+It mounts the catalog and credentials URLs when those apps are installed, so
+``ibl_core`` itself does not depend on them.
+"""
+
+from django.apps import apps
+from django.urls import include, path
+
+urlpatterns = []
+if apps.is_installed("ibl_catalog"):
+    urlpatterns.append(path("api/catalog/", include("ibl_catalog.urls")))
+if apps.is_installed("ibl_credentials"):
+    urlpatterns.append(path("api/credentials/", include("ibl_credentials.urls")))

@@ -1,0 +1,1 @@
+"""Credential issuers, signatories and the images used on badges."""

@@ -1,0 +1,82 @@
+"""factory_boy factories for the test suite."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from ibl_catalog.models import Program
+from ibl_core.models import (
+    APIKey,
+    Department,
+    DepartmentAdmin,
+    DepartmentMember,
+    Platform,
+    PlatformMembership,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+
+
+class PlatformFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Platform
+
+    key = factory.Sequence(lambda n: f"platform{n}")
+    org = factory.LazyAttribute(lambda p: f"{p.key}-org")
+    name = factory.LazyAttribute(lambda p: p.key.title())
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlatformMembership
+
+    user = factory.SubFactory(UserFactory)
+    platform = factory.SubFactory(PlatformFactory)
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    platform = factory.SubFactory(PlatformFactory)
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class DepartmentMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DepartmentMember
+
+    department = factory.SubFactory(DepartmentFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class DepartmentAdminFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DepartmentAdmin
+
+    department = factory.SubFactory(DepartmentFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    platform = factory.SubFactory(PlatformFactory)
+    program_key = factory.Sequence(lambda n: f"program-v1:org+program{n}+run")
+    name = factory.Sequence(lambda n: f"Program {n}")
+
+
+def issue_key(user, platform, **kwargs) -> str:
+    """Issue an API key and return the raw value."""
+    return APIKey.objects.issue(user=user, platform=platform, **kwargs)[1]

@@ -1,0 +1,15 @@
+"""Test settings: the example project with fast password hashing.
+
+``DATABASE_URL`` picks the database (SQLite by default, PostgreSQL in
+``make test-postgres``).
+"""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789"
+)
+
+from example_project.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

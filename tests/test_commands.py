@@ -1,0 +1,152 @@
+"""Management commands (operations.md): idempotent, one-line errors, non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from ibl_catalog.models import Program
+from ibl_core.models import APIKey, Department, DepartmentAdmin, DepartmentMember, Platform
+from ibl_core.models import PlatformMembership as Membership
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_ibl_platform_creates_then_updates():
+    run("ibl_platform", "acme", "--org", "acme-org", "--name", "Acme")
+    run("ibl_platform", "acme", "--name", "Acme Academy")
+    platform = Platform.objects.get()
+    assert (platform.key, platform.org, platform.name) == ("acme", "acme-org", "Acme Academy")
+
+
+def test_ibl_platform_org_defaults_to_key():
+    run("ibl_platform", "acme")
+    assert Platform.objects.get().org == "acme"
+
+
+def test_ibl_platform_refuses_bad_key_and_taken_org():
+    with pytest.raises(CommandError, match="Invalid platform key"):
+        run("ibl_platform", "not a slug")
+    run("ibl_platform", "one", "--org", "shared")
+    with pytest.raises(CommandError, match="already belongs to platform 'one'"):
+        run("ibl_platform", "two", "--org", "shared")
+    assert Platform.objects.count() == 1
+
+
+def test_ibl_user_is_idempotent_with_departments():
+    run("ibl_platform", "acme")
+    args = (
+        "ibl_user",
+        "ann",
+        "--platform",
+        "acme",
+        "--email",
+        "ann@example.com",
+        "--first-name",
+        "Ann",
+        "--department",
+        "Eng",
+        "--department-admin",
+        "Ops",
+        "--admin",
+    )
+    run(*args)
+    run(*args)
+    user = get_user_model().objects.get(username="ann")
+    assert (user.email, user.first_name) == ("ann@example.com", "Ann")
+    assert not user.has_usable_password()
+    membership = Membership.objects.get()
+    assert membership.is_admin and membership.active
+    assert sorted(Department.objects.values_list("name", flat=True)) == ["Eng", "Ops"]
+    assert DepartmentMember.objects.get().department.name == "Eng"
+    assert DepartmentAdmin.objects.get().department.name == "Ops"
+
+
+def test_ibl_user_superuser_and_password():
+    run("ibl_user", "root", "--superuser", "--password", "s3cret-pass")
+    user = get_user_model().objects.get(username="root")
+    assert user.is_superuser and user.is_staff and user.check_password("s3cret-pass")
+
+
+def test_ibl_user_errors():
+    with pytest.raises(CommandError, match="does not exist"):
+        run("ibl_user", "ann", "--platform", "missing")
+    with pytest.raises(CommandError, match="need --platform"):
+        run("ibl_user", "ann", "--admin")
+    assert not get_user_model().objects.exists()
+
+
+def test_ibl_program_is_idempotent():
+    run("ibl_platform", "acme")
+    run("ibl_program", "program-v1:a+b+c", "--platform", "acme", "--name", "One")
+    run("ibl_program", "program-v1:a+b+c", "--platform", "acme", "--name", "Two")
+    assert list(Program.objects.values_list("program_key", "name")) == [("program-v1:a+b+c", "Two")]
+    with pytest.raises(CommandError, match="does not exist"):
+        run("ibl_program", "x", "--platform", "missing", "--name", "X")
+
+
+def test_ibl_api_key_prints_only_the_key():
+    run("ibl_platform", "acme")
+    run("ibl_user", "ann", "--platform", "acme")
+    output = run(
+        "ibl_api_key", "ann", "--platform", "acme", "--name", "ci", "--expires-in-days", "30"
+    )
+    assert re.fullmatch(r"[0-9a-f]{64}\n", output)
+    key = APIKey.objects.get()
+    assert key.name == "ci" and key.expires is not None
+    with pytest.raises(CommandError, match="positive"):
+        run("ibl_api_key", "ann", "--platform", "acme", "--expires-in-days", "0")
+    with pytest.raises(CommandError, match="User 'bob' does not exist"):
+        run("ibl_api_key", "bob", "--platform", "acme")
+
+
+def test_ibl_demo_is_idempotent_and_prints_a_working_key(client):
+    first = run("ibl_demo")
+    second = run("ibl_demo")
+    assert Platform.objects.count() == 1
+    assert Program.objects.count() == 3
+    assert APIKey.objects.count() == 1  # earlier demo keys are replaced
+    key = re.search(r"\b([0-9a-f]{64})\b", second).group(1)
+    assert key != re.search(r"\b([0-9a-f]{64})\b", first).group(1)
+    assert "curl -H 'Authorization: Api-Token " + key in second
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ibl_platform"],
+        ["ibl_api_key", "ann"],
+        ["ibl_api_key", "ann", "--platform", "x", "--expires-in-days", "soon"],
+        ["ibl_program", "k", "--platform", "x"],
+    ],
+)
+def test_bad_arguments_give_one_line_and_nonzero_exit(args):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr

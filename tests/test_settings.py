@@ -1,0 +1,49 @@
+"""The IBL_DATA_MANAGER settings object and its system check."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from ibl_core.conf import DEFAULTS, ibl_settings
+
+
+def test_defaults():
+    assert ibl_settings.PAGE_SIZE == DEFAULTS["PAGE_SIZE"] == 20
+    assert ibl_settings.BULK_MAX_ROWS == 10_000
+    assert ibl_settings.IMAGE_FORMATS == ["PNG", "JPEG", "GIF", "WEBP"]
+
+
+def test_override_settings_takes_effect():
+    with override_settings(IBL_DATA_MANAGER={"PAGE_SIZE": 5}):
+        assert ibl_settings.PAGE_SIZE == 5
+        assert ibl_settings.MAX_PAGE_SIZE == 100
+    assert ibl_settings.PAGE_SIZE == 20
+
+
+def test_unknown_attribute_is_an_error():
+    with pytest.raises(AttributeError):
+        ibl_settings.NOPE  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ({"PAGE_SIZE": 0}, "PAGE_SIZE must be a positive integer"),
+        ({"BULK_MAX_ROWS": "many"}, "BULK_MAX_ROWS must be a positive integer"),
+        ({"PAGE_SIZE": 500}, "PAGE_SIZE must not exceed MAX_PAGE_SIZE"),
+        ({"IMAGE_FORMATS": ["SVG"]}, "IMAGE_FORMATS"),
+        ({"API_KEY_KEYWORDS": []}, "API_KEY_KEYWORDS"),
+        ({"TYPO": 1}, "Unknown key 'TYPO'"),
+        ([], "must be a dict"),
+    ],
+)
+def test_system_check_reports_bad_values(value, fragment):
+    with override_settings(IBL_DATA_MANAGER=value):
+        errors = [e for e in run_checks() if e.id == "ibl_core.E001"]
+    assert any(fragment in e.msg for e in errors), errors
+
+
+def test_system_check_is_clean_by_default():
+    assert [e for e in run_checks() if e.id == "ibl_core.E001"] == []
