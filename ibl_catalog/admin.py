@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Program
+from .models import Program, ProgramSuggestion
 
 
 @admin.register(Program)
@@ -10,3 +10,15 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ("program_key", "name", "platform__key")
     list_select_related = ("platform",)
     autocomplete_fields = ("platform",)
+
+
+@admin.register(ProgramSuggestion)
+class ProgramSuggestionAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "program", "platform", "accepted", "visible", "direct",
+                    "suggested_by", "modified")
+    list_filter = ("accepted", "visible", "direct", "platform")
+    search_fields = ("user__username", "user__email", "program__program_key", "program__name")
+    list_select_related = ("user", "program", "platform", "suggested_by")
+    autocomplete_fields = ("platform", "program", "user", "suggested_by")
+    readonly_fields = ("created", "modified")
+    date_hierarchy = "created"

@@ -6,6 +6,8 @@ from django.db import models
 
 from ibl_core.models import Platform, TimeStampedModel
 
+from .suggestions.base import SuggestionBase
+
 
 class Program(TimeStampedModel):
     """A program of the platform's catalog, named by its ``program_key``."""
@@ -23,3 +25,25 @@ class Program(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.program_key
+
+
+class ProgramSuggestion(SuggestionBase):
+    """A program suggested to a learner of the platform."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="suggestions")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "user", "program"], name="ibl_program_suggestion_unique"
+            )
+        ]
+        indexes = [
+            # The list filters by platform and sorts by id (default), created or modified.
+            models.Index(fields=["platform", "id"], name="ibl_progsugg_platform_id"),
+            models.Index(fields=["platform", "created"], name="ibl_progsugg_platform_created"),
+            models.Index(fields=["platform", "modified"], name="ibl_progsugg_platform_modified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} for {self.user_id}"

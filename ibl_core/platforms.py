@@ -90,7 +90,8 @@ def platform_for_request(request: Request, view: Any) -> Platform:
     """The platform this request acts on, resolved once and cached on the request.
 
     A view whose platform identifiers are optional (for example a DELETE by id)
-    may define ``platform_from_object(request)`` to derive it from the object.
+    may define ``platform_from_object(request)`` to derive it from the object; it
+    returns ``None`` when the identifiers are required after all.
     """
     cached = getattr(request, _CACHE_ATTR, None)
     if cached is not None:
@@ -102,9 +103,9 @@ def platform_for_request(request: Request, view: Any) -> Platform:
         params = request_parameters(request)
         key = _identifier(params, "platform_key")
         org = _identifier(params, "platform_org")
-        if key is None and org is None and hasattr(view, "platform_from_object"):
-            platform = view.platform_from_object(request)
-        else:
+        from_object = getattr(view, "platform_from_object", None)
+        platform = from_object(request) if key is None and org is None and from_object else None
+        if platform is None:
             platform = resolve_platform(key=key, org=org)
     setattr(request, _CACHE_ATTR, platform)
     return platform

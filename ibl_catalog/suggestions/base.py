@@ -1,0 +1,85 @@
+"""The abstract suggestion table and the declaration of a suggestion kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from ibl_core.models import Platform
+
+
+class SuggestionBase(models.Model):
+    """Columns shared by every suggestion kind; a subclass adds the item foreign key.
+
+    The subclass declares the unique constraint on (platform, user, <item>) and
+    indexes for the list's sort orders (see ``ProgramSuggestion``).
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    accepted = models.BooleanField(default=False)
+    visible = models.BooleanField(default=True)
+    direct = models.BooleanField(default=True)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+#: Fields a request may set on a suggestion; absent ones are left as they are.
+WRITABLE_FIELDS = ("accepted", "visible", "direct", "metadata")
+
+
+@dataclass(frozen=True)
+class SuggestionKind:
+    """Declares one kind of suggestion.
+
+    ``label`` names it in URLs, operation ids and response fields
+    (``<label>_key``, ``<label>_name``); ``item_field`` is the foreign key of
+    ``model`` to the catalog item, whose ``key_field`` identifies it in requests.
+    """
+
+    label: str
+    model: type[SuggestionBase]
+    item_field: str
+    key_field: str
+    name_field: str = "name"
+    #: Items with this flag off cannot be suggested (None: every item can).
+    enabled_field: str | None = "enabled"
+
+    @cached_property
+    def item_model(self) -> type[models.Model]:
+        field: Any = self.model._meta.get_field(self.item_field)
+        return field.related_model
+
+    @property
+    def key_name(self) -> str:
+        """Name of the item key in requests and responses, e.g. ``program_key``."""
+        return f"{self.label}_key"
+
+    @property
+    def item_name(self) -> str:
+        """Name of the item's name in responses, e.g. ``program_name``."""
+        return f"{self.label}_name"
+
+    @property
+    def not_found_code(self) -> str:
+        """Bulk error code of a row naming an unknown item, e.g. ``program_not_found``."""
+        return f"{self.label}_not_found"
+
+    @property
+    def unique_fields(self) -> list[str]:
+        return ["platform", "user", self.item_field]

@@ -1,0 +1,68 @@
+"""Reads: the suggestions of a platform, shaped as the API answers them."""
+
+from __future__ import annotations
+
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat, Trim
+
+from ibl_core.models import Platform
+
+from .base import SuggestionKind
+
+def sort_columns(kind: SuggestionKind) -> dict[str, str]:
+    """The list's ``sort`` values (without ``-``) and the column each orders by."""
+    return {
+        "id": "id",
+        "created": "created",
+        "modified": "modified",
+        "username": "user__username",
+        kind.key_name: f"{kind.item_field}__{kind.key_field}",
+        kind.item_name: f"{kind.item_field}__{kind.name_field}",
+        "accepted": "accepted",
+        "visible": "visible",
+    }
+
+
+def full_name() -> Trim:
+    return Trim(Concat(F("user__first_name"), Value(" "), F("user__last_name")))
+
+
+def suggestions_of_platform(
+    kind: SuggestionKind, platform: Platform, user_ids: QuerySet | None = None
+) -> QuerySet:
+    """The platform's suggestions, limited to ``user_ids`` when given (department scope)."""
+    suggestions = kind.model._default_manager.filter(platform=platform)
+    if user_ids is not None:
+        suggestions = suggestions.filter(user_id__in=user_ids)
+    return suggestions
+
+
+def suggestion_rows(kind: SuggestionKind, suggestions: QuerySet) -> QuerySet:
+    """``values()`` rows with exactly the fields of the suggestion object, in one query."""
+    return suggestions.values(
+        "id",
+        "user_id",
+        "accepted",
+        "visible",
+        "created",
+        "modified",
+        "metadata",
+        username=F("user__username"),
+        name=full_name(),
+        platform_key=F("platform__key"),
+        **{
+            kind.key_name: F(f"{kind.item_field}__{kind.key_field}"),
+            kind.item_name: F(f"{kind.item_field}__{kind.name_field}"),
+        },
+    )
+
+
+def search(kind: SuggestionKind, suggestions: QuerySet, text: str) -> QuerySet:
+    """Case-insensitive substring over username, full name, email, item key and name."""
+    return suggestions.alias(search_full_name=full_name()).filter(
+        Q(user__username__icontains=text)
+        | Q(search_full_name__icontains=text)
+        | Q(user__email__icontains=text)
+        | Q(**{f"{kind.item_field}__{kind.key_field}__icontains": text})
+        | Q(**{f"{kind.item_field}__{kind.name_field}__icontains": text})
+    )

@@ -1,0 +1,165 @@
+"""Shapes in and out of the suggestion endpoints, for every suggestion kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ibl_core.conf import ibl_settings
+
+from .base import SuggestionKind
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\d+$"}]})
+class UserIdField(serializers.Field):
+    """A user id given as an integer or a string of digits; always an int afterwards."""
+
+    default_error_messages = {"invalid": "A user id (an integer or a string of digits) is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            value = data
+        elif isinstance(data, str) and data.strip().isascii() and data.strip().isdigit():
+            value = int(data.strip())
+        else:
+            self.fail("invalid")
+        if not 0 < value < 2**63:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: Any) -> int:
+        return int(value)
+
+
+class MetadataField(serializers.JSONField):
+    """A JSON object (``{}`` to clear)."""
+
+    default_error_messages = {"not_an_object": "Must be a JSON object."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
+        return super().to_internal_value(data)
+
+
+class SuggestionRowFields(serializers.Serializer):
+    """Fields of one suggestion write, shared by a single POST body and a bulk row.
+
+    Bulk rows are validated with these same fields (see ``clean_row``), so a row
+    and a single POST accept exactly the same values. The item key field
+    (``program_key``...) is added per kind by :func:`build_serializers`.
+    """
+
+    user_id = UserIdField()
+    username = serializers.CharField(required=False, max_length=150)
+    email = serializers.EmailField(required=False)
+    accepted = serializers.BooleanField(required=False)
+    visible = serializers.BooleanField(required=False)
+    direct = serializers.BooleanField(required=False)
+    metadata = MetadataField(required=False)
+
+
+class PlatformFields(serializers.Serializer):
+    """How a body names its platform and asks for department mode."""
+
+    platform_key = serializers.CharField(required=False)
+    platform_org = serializers.CharField(required=False)
+    department_mode = serializers.BooleanField(required=False)
+
+
+class BulkSuggestionSerializer(PlatformFields):
+    """The bulk POST body; rows are validated one by one by the service."""
+
+    suggestion_data = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, help_text="Suggestion rows."
+    )
+
+    def validate_suggestion_data(self, rows: list[Any]) -> list[Any]:
+        limit = ibl_settings.BULK_MAX_ROWS
+        if len(rows) > limit:
+            raise serializers.ValidationError(
+                f"At most {limit} rows per request; got {len(rows)}. Split the request."
+            )
+        return rows
+
+
+class BulkResultSerializer(serializers.Serializer):
+    successes = serializers.IntegerField()
+    error_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='"<row index>:<code>", code one of invalid_row, user_not_found, '
+        "program_not_found, user_not_in_department, duplicate_row.",
+    )
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    suggestion_id = serializers.IntegerField()
+
+
+def clean_row(fields: dict[str, serializers.Field], row: Any) -> dict[str, Any] | None:
+    """Validate one bulk row with the row serializer's fields; ``None`` when invalid."""
+    if not isinstance(row, dict):
+        return None
+    cleaned: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in row:
+            if field.required:
+                return None
+            continue
+        try:
+            cleaned[name] = field.run_validation(row[name])
+        except serializers.ValidationError:
+            return None
+    return cleaned
+
+
+class SuggestionOutputFields(serializers.Serializer):
+    """The suggestion object, less the item fields that :func:`build_serializers` adds."""
+
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(help_text='Full name of the user, "" when none.')
+    platform_key = serializers.CharField()
+    accepted = serializers.BooleanField()
+    visible = serializers.BooleanField()
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+    metadata = serializers.DictField()
+
+
+@dataclass(frozen=True)
+class SuggestionSerializers:
+    """The serializer classes of one suggestion kind."""
+
+    output: type[serializers.Serializer]
+    row: type[serializers.Serializer]
+    write: type[serializers.Serializer]
+
+
+def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
+    """Named serializer classes for ``kind`` (named so the OpenAPI components are too)."""
+    title = kind.label.title()
+    output = type(
+        f"{title}Suggestion",
+        (SuggestionOutputFields,),
+        {
+            kind.key_name: serializers.CharField(),
+            kind.item_name: serializers.CharField(),
+            "__module__": __name__,
+        },
+    )
+    item_key = {kind.key_name: serializers.CharField(max_length=255), "__module__": __name__}
+    row = type(f"{title}SuggestionRow", (SuggestionRowFields,), dict(item_key))
+    write = type(
+        f"{title}SuggestionWrite",
+        (SuggestionRowFields, PlatformFields),
+        {**item_key, "suggested_by": serializers.CharField(required=False, max_length=150)},
+    )
+    return SuggestionSerializers(output=output, row=row, write=write)

@@ -1,0 +1,144 @@
+"""The suggestion endpoints, built once per suggestion kind by :func:`suggestion_urls`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, path
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Platform
+from ibl_core.pagination import CatalogPagination, positive_int_param
+from ibl_core.parsers import LimitedJSONParser
+from ibl_core.permissions import CanManagePlatform
+from ibl_core.platforms import platform_for_request
+from ibl_core.roles import managed_user_ids, member_platforms
+
+from . import selectors, services
+from .base import SuggestionKind
+from .filters import DEFAULT_SORT, build_filterset
+from .serializers import (
+    BulkResultSerializer,
+    BulkSuggestionSerializer,
+    SuggestionSerializers,
+    build_serializers,
+)
+
+
+class SuggestionViewMixin:
+    """What both endpoints of a kind share: the kind, its access rule and JSON bodies."""
+
+    kind: SuggestionKind
+    serializers: SuggestionSerializers
+    permission_classes = [CanManagePlatform]
+    parser_classes = [LimitedJSONParser]
+    request: Request
+
+    def get_platform(self) -> Platform:
+        return platform_for_request(self.request, self)
+
+    def managed_suggestions(self) -> Any:
+        """The platform's suggestions of the users the caller may manage."""
+        platform = self.get_platform()
+        return selectors.suggestions_of_platform(
+            self.kind, platform, managed_user_ids(self.request, platform)
+        )
+
+
+class SuggestionManageView(SuggestionViewMixin, GenericAPIView):
+    """GET (list), POST (create or update) and DELETE of one kind's suggestions."""
+
+    pagination_class = CatalogPagination
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self) -> Any:
+        return self.managed_suggestions().order_by(DEFAULT_SORT)
+
+    def get(self, request: Request) -> Response:
+        suggestions = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.suggestion_rows(self.kind, suggestions))
+        output = self.serializers.output(page, many=True)
+        return self.get_paginated_response(output.data)
+
+    def post(self, request: Request) -> Response:
+        body = self.serializers.write(data=request.data)
+        body.is_valid(raise_exception=True)
+        platform = self.get_platform()
+        suggestion = services.upsert_suggestion(
+            self.kind,
+            platform=platform,
+            data=body.validated_data,
+            actor_id=request.user.pk,
+            user_scope=managed_user_ids(request, platform),
+        )
+        row = selectors.suggestion_rows(self.kind, suggestion).get()
+        return Response(self.serializers.output(row).data)
+
+    def delete(self, request: Request) -> Response:
+        suggestion_id = self.suggestion_id()
+        services.delete_suggestion(self.managed_suggestions(), suggestion_id)
+        return Response({"detail": "Suggestion deleted.", "suggestion_id": suggestion_id})
+
+    def suggestion_id(self) -> int:
+        if "suggestion_id" not in self.request.query_params:
+            raise ValidationError({"suggestion_id": ["This query parameter is required."]})
+        return positive_int_param(self.request, "suggestion_id", 0)
+
+    def platform_from_object(self, request: Request) -> Platform | None:
+        """DELETE without platform_key: the suggestion's platform, among the caller's own."""
+        if request.method != "DELETE":
+            return None
+        platform_id = (
+            self.kind.model._default_manager.filter(
+                pk=self.suggestion_id(), platform__in=member_platforms(request)
+            )
+            .values_list("platform_id", flat=True)
+            .first()
+        )
+        if platform_id is None:
+            raise NotFound("Suggestion not found.")
+        return Platform.objects.get(pk=platform_id)
+
+
+class SuggestionBulkView(SuggestionViewMixin, GenericAPIView):
+    """POST many suggestions at once; partial success, per-row error codes."""
+
+    def max_body_bytes(self) -> int:
+        return int(ibl_settings.BULK_MAX_BODY_BYTES)
+
+    def post(self, request: Request) -> Response:
+        body = BulkSuggestionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        platform = self.get_platform()
+        result = services.bulk_upsert_suggestions(
+            self.kind,
+            platform=platform,
+            rows=body.validated_data["suggestion_data"],
+            row_fields=self.serializers.row().fields,
+            actor_id=request.user.pk,
+            user_scope=managed_user_ids(request, platform),
+        )
+        return Response(BulkResultSerializer(result).data)
+
+
+def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
+    """The ``suggestions/<label>/manage/`` and ``.../bulk/`` paths of ``kind``."""
+    title = kind.label.title()
+    attrs = {
+        "kind": kind,
+        "serializers": build_serializers(kind),
+        "filterset_class": build_filterset(kind),
+        "__module__": __name__,
+    }
+    manage = type(f"{title}SuggestionManageView", (SuggestionManageView,), attrs)
+    bulk = type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)
+    prefix = f"suggestions/{kind.label}/manage/"
+    return [
+        path(prefix, manage.as_view(), name=f"{kind.label}-suggestions-manage"),
+        path(f"{prefix}bulk/", bulk.as_view(), name=f"{kind.label}-suggestions-bulk"),
+    ]
