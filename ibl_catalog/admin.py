@@ -14,8 +14,17 @@ class ProgramAdmin(admin.ModelAdmin):
 
 @admin.register(ProgramSuggestion)
 class ProgramSuggestionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "program", "platform", "accepted", "visible", "direct",
-                    "suggested_by", "modified")
+    list_display = (
+        "id",
+        "user",
+        "program",
+        "platform",
+        "accepted",
+        "visible",
+        "direct",
+        "suggested_by",
+        "modified",
+    )
     list_filter = ("accepted", "visible", "direct", "platform")
     search_fields = ("user__username", "user__email", "program__program_key", "program__name")
     list_select_related = ("user", "program", "platform", "suggested_by")

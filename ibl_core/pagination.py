@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.paginator import InvalidPage
 from rest_framework import exceptions
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import LimitOffsetPagination, PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
+from . import envelope
 from .conf import ibl_settings
 
 
@@ -46,3 +49,103 @@ class CatalogPagination(PageNumberPagination):
             raise exceptions.NotFound("Invalid page.") from None
         self.request = request
         return list(self.page)
+
+
+def non_negative_int_param(request: Request, name: str, default: int) -> int:
+    """Read a 0-based integer query parameter; anything else is a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError({name: ["A non-negative integer is required."]}) from None
+    if value < 0:
+        raise exceptions.ValidationError({name: ["A non-negative integer is required."]})
+    return value
+
+
+class CredentialsPagination(LimitOffsetPagination):
+    """``limit`` / ``offset`` answered inside the credentials envelope.
+
+    Bad values are 400; a limit above ``CREDENTIALS_MAX_PAGE_SIZE`` is clamped to it;
+    an offset past the end gives an empty ``data``. ``page_number`` is
+    ``offset // limit + 1`` and ``num_pages`` is at least 1.
+    """
+
+    template = None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        # Both parameters are checked before the database is touched.
+        self.request = request
+        self.max_page_size = int(ibl_settings.CREDENTIALS_MAX_PAGE_SIZE)
+        requested = positive_int_param(
+            request, self.limit_query_param, ibl_settings.CREDENTIALS_PAGE_SIZE
+        )
+        self.limit = min(requested, self.max_page_size)
+        self.offset = non_negative_int_param(request, self.offset_query_param, 0)
+        self.count = self.get_count(queryset)
+        if self.count == 0 or self.offset >= self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_result(self, data: Any) -> dict[str, Any]:
+        """The ``result`` object of a page, without the envelope."""
+        return {
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "count": self.count,
+            "data": data,
+            "num_pages": max(1, math.ceil(self.count / self.limit)),
+            "page_number": self.offset // self.limit + 1,
+            "max_page_size": self.max_page_size,
+        }
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(envelope.success(self.get_result(data)))
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        url = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["status", "result"],
+            "properties": {
+                "status": {
+                    "type": "object",
+                    "properties": {
+                        "success": {"type": "boolean", "example": True},
+                        "description": {"type": "string", "example": envelope.OK},
+                    },
+                },
+                "result": {
+                    "type": "object",
+                    "properties": {
+                        "next": {**url, "example": "https://api.example.org/x/?limit=50&offset=50"},
+                        "previous": url,
+                        "count": {"type": "integer", "example": 10},
+                        "data": schema,
+                        "num_pages": {"type": "integer", "example": 1},
+                        "page_number": {"type": "integer", "example": 1},
+                        "max_page_size": {"type": "integer", "example": 1000},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Number of results per page (default 50, at most 1000).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.offset_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Index of the first result (default 0).",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ]

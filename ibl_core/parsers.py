@@ -35,9 +35,7 @@ def body_limit(view: Any) -> int:
 class LimitedJSONParser(JSONParser):
     """JSON parser that answers 413 for bodies above the view's limit."""
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
         limit = body_limit(parser_context.get("view"))
         request = parser_context.get("request")

@@ -60,4 +60,4 @@ class IsPlatformMember(_PlatformRolePermission):
 
 
 #: The access rule of every ``manage`` endpoint.
-CanManagePlatform = IsDMAdmin | IsPlatformAdmin | IsDepartmentModeAdminInPlatform
+CanManagePlatform: Any = IsDMAdmin | IsPlatformAdmin | IsDepartmentModeAdminInPlatform

@@ -104,9 +104,8 @@ def platform_for_request(request: Request, view: Any) -> Platform:
         key = _identifier(params, "platform_key")
         org = _identifier(params, "platform_org")
         from_object = getattr(view, "platform_from_object", None)
-        platform = from_object(request) if key is None and org is None and from_object else None
-        if platform is None:
-            platform = resolve_platform(key=key, org=org)
+        derived = from_object(request) if key is None and org is None and from_object else None
+        platform = derived if derived is not None else resolve_platform(key=key, org=org)
     setattr(request, _CACHE_ATTR, platform)
     return platform
 

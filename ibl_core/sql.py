@@ -17,7 +17,9 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 
-def in_list(field: str, values: Collection[Any], *, text: bool = False, using: str = "default") -> Q:
+def in_list(
+    field: str, values: Collection[Any], *, text: bool = False, using: str = "default"
+) -> Q:
     """``Q(<field>__in=values)`` as one query parameter on SQLite and PostgreSQL."""
     vendor = connections[using].vendor
     if vendor == "sqlite":

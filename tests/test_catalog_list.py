@@ -97,7 +97,9 @@ def test_each_sort_value_orders_with_id_tie_break(world, sort):
 
 
 def test_unknown_sort_is_400_naming_accepted_values(world):
-    response = world.client("platform_admin_p1").get(MANAGE, {"platform_key": "p1", "sort": "email"})
+    response = world.client("platform_admin_p1").get(
+        MANAGE, {"platform_key": "p1", "sort": "email"}
+    )
     assert response.status_code == 400
     message = response.json()["sort"][0]
     assert message.startswith("Unknown sort value email; accepted values: id, created")
@@ -149,18 +151,22 @@ def test_pagination_links_are_absolute_and_keep_parameters(world):
 
 def test_last_page_has_no_next(world):
     make_many(world, 3)
-    body = world.client("platform_admin_p1").get(
-        MANAGE, {"platform_key": "p1", "page_size": 2, "page": 2}
-    ).json()
+    body = (
+        world.client("platform_admin_p1")
+        .get(MANAGE, {"platform_key": "p1", "page_size": 2, "page": 2})
+        .json()
+    )
     assert body["next"] is None and len(body["results"]) == 1
 
 
 def test_page_size_is_clamped_to_the_maximum(world):
     make_many(world, 5)
     with override_settings(IBL_DATA_MANAGER={"MAX_PAGE_SIZE": 3, "PAGE_SIZE": 2}):
-        body = world.client("platform_admin_p1").get(
-            MANAGE, {"platform_key": "p1", "page_size": 1000}
-        ).json()
+        body = (
+            world.client("platform_admin_p1")
+            .get(MANAGE, {"platform_key": "p1", "page_size": 1000})
+            .json()
+        )
         assert len(body["results"]) == 3
         default = world.client("platform_admin_p1").get(MANAGE, {"platform_key": "p1"}).json()
         assert len(default["results"]) == 2
@@ -208,9 +214,11 @@ def test_department_mode_lists_only_the_departments_users(world):
 def test_platform_admin_in_department_mode_still_sees_everything(world):
     suggest(world, "learner_p1")
     suggest(world, "learner_other_department")
-    body = world.client("platform_admin_p1").get(
-        MANAGE, {"platform_key": "p1", "department_mode": "true"}
-    ).json()
+    body = (
+        world.client("platform_admin_p1")
+        .get(MANAGE, {"platform_key": "p1", "department_mode": "true"})
+        .json()
+    )
     assert body["count"] == 2
 
 

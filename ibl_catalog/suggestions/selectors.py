@@ -9,6 +9,7 @@ from ibl_core.models import Platform
 
 from .base import SuggestionKind
 
+
 def sort_columns(kind: SuggestionKind) -> dict[str, str]:
     """The list's ``sort`` values (without ``-``) and the column each orders by."""
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,9 @@ from .base import SuggestionKind
 class UserIdField(serializers.Field):
     """A user id given as an integer or a string of digits; always an int afterwards."""
 
-    default_error_messages = {"invalid": "A user id (an integer or a string of digits) is required."}
+    default_error_messages = {
+        "invalid": "A user id (an integer or a string of digits) is required."
+    }
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool):
@@ -72,12 +75,18 @@ class PlatformFields(serializers.Serializer):
     department_mode = serializers.BooleanField(required=False)
 
 
+class RowListField(serializers.ListField):
+    """A JSON array of rows kept as sent: each row is checked by the bulk service, so
+    one bad row is reported with its code instead of failing the whole request."""
+
+    def run_child_validation(self, data: Any) -> list[Any]:
+        return list(data)
+
+
 class BulkSuggestionSerializer(PlatformFields):
     """The bulk POST body; rows are validated one by one by the service."""
 
-    suggestion_data = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=False, help_text="Suggestion rows."
-    )
+    suggestion_data = RowListField(allow_empty=False, help_text="Suggestion rows.")
 
     def validate_suggestion_data(self, rows: list[Any]) -> list[Any]:
         limit = ibl_settings.BULK_MAX_ROWS
@@ -102,7 +111,7 @@ class DeleteResultSerializer(serializers.Serializer):
     suggestion_id = serializers.IntegerField()
 
 
-def clean_row(fields: dict[str, serializers.Field], row: Any) -> dict[str, Any] | None:
+def clean_row(fields: Mapping[str, serializers.Field], row: Any) -> dict[str, Any] | None:
     """Validate one bulk row with the row serializer's fields; ``None`` when invalid."""
     if not isinstance(row, dict):
         return None

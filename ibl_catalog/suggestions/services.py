@@ -10,7 +10,7 @@ safe on SQLite and PostgreSQL (the database resolves the race, not Python).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +58,15 @@ def platform_members(platform: Platform, user_ids: Iterable[int]) -> dict[int, t
         platform_memberships__platform=platform,
         platform_memberships__active=True,
     )
-    return {pk: (username, email) for pk, username, email in
-            users.values_list("pk", "username", "email")}
+    return {
+        pk: (username, email)
+        for pk, username, email in users.values_list("pk", "username", "email")
+    }
 
 
-def suggestable_items(kind: SuggestionKind, platform: Platform, keys: Iterable[str]) -> dict[str, int]:
+def suggestable_items(
+    kind: SuggestionKind, platform: Platform, keys: Iterable[str]
+) -> dict[str, int]:
     """``{item key: item id}`` of the platform's suggestable items, in one query."""
     items = kind.item_model._default_manager.filter(
         in_list(kind.key_field, set(keys), text=True), platform=platform
@@ -76,7 +80,9 @@ def users_in_scope(user_scope: QuerySet | None, user_ids: Iterable[int]) -> set[
     """Which of ``user_ids`` the caller may manage; ``None`` when it may manage all."""
     if user_scope is None:
         return None
-    return set(user_scope.filter(in_list("user_id", set(user_ids))).values_list("user_id", flat=True))
+    return set(
+        user_scope.filter(in_list("user_id", set(user_ids))).values_list("user_id", flat=True)
+    )
 
 
 def identity_matches(identity: tuple[str, str], row: dict[str, Any]) -> bool:
@@ -100,7 +106,9 @@ def write_suggestions(
     ``ON CONFLICT DO UPDATE`` touches exactly those fields (and ``modified``).
     """
     groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-    for write in writes:
+    # One order for every request, so concurrent overlapping bulks lock rows in the
+    # same sequence and cannot deadlock each other.
+    for write in sorted(writes, key=lambda w: (w.user_id, w.item_id)):
         obj = kind.model(
             platform_id=platform.pk,
             user_id=write.user_id,
@@ -131,7 +139,7 @@ def upsert_suggestion(
     *,
     platform: Platform,
     data: dict[str, Any],
-    actor_id: int,
+    actor_id: int | None,
     user_scope: QuerySet | None,
 ) -> QuerySet:
     """Create or update one suggestion from a validated body; return it as a queryset.
@@ -146,7 +154,9 @@ def upsert_suggestion(
         raise exceptions.ValidationError({"user_id": [USER_NOT_FOUND_MESSAGE]})
     for name in ("username", "email"):
         if name in data and not identity_matches(identity, {name: data[name]}):
-            raise exceptions.ValidationError({name: [f"Does not match the user of user_id {user_id}."]})
+            raise exceptions.ValidationError(
+                {name: [f"Does not match the user of user_id {user_id}."]}
+            )
     scope = users_in_scope(user_scope, [user_id])
     if scope is not None and user_id not in scope:
         raise exceptions.PermissionDenied("This user is not in a department you administer.")
@@ -188,8 +198,8 @@ def bulk_upsert_suggestions(
     *,
     platform: Platform,
     rows: Sequence[Any],
-    row_fields: dict[str, Any],
-    actor_id: int,
+    row_fields: Mapping[str, Any],
+    actor_id: int | None,
     user_scope: QuerySet | None,
 ) -> BulkResult:
     """Apply every valid row as :func:`upsert_suggestion` would; report the others.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import URLPattern, path
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,14 +30,13 @@ from .serializers import (
 )
 
 
-class SuggestionViewMixin:
+class SuggestionBaseView(GenericAPIView):
     """What both endpoints of a kind share: the kind, its access rule and JSON bodies."""
 
     kind: SuggestionKind
     serializers: SuggestionSerializers
     permission_classes = [CanManagePlatform]
     parser_classes = [LimitedJSONParser]
-    request: Request
 
     def get_platform(self) -> Platform:
         return platform_for_request(self.request, self)
@@ -50,7 +49,7 @@ class SuggestionViewMixin:
         )
 
 
-class SuggestionManageView(SuggestionViewMixin, GenericAPIView):
+class SuggestionManageView(SuggestionBaseView):
     """GET (list), POST (create or update) and DELETE of one kind's suggestions."""
 
     pagination_class = CatalogPagination
@@ -105,7 +104,7 @@ class SuggestionManageView(SuggestionViewMixin, GenericAPIView):
         return Platform.objects.get(pk=platform_id)
 
 
-class SuggestionBulkView(SuggestionViewMixin, GenericAPIView):
+class SuggestionBulkView(SuggestionBaseView):
     """POST many suggestions at once; partial success, per-row error codes."""
 
     def max_body_bytes(self) -> int:
@@ -135,8 +134,13 @@ def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
         "filterset_class": build_filterset(kind),
         "__module__": __name__,
     }
-    manage = type(f"{title}SuggestionManageView", (SuggestionManageView,), attrs)
-    bulk = type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)
+    manage = cast(
+        type[SuggestionManageView],
+        type(f"{title}SuggestionManageView", (SuggestionManageView,), attrs),
+    )
+    bulk = cast(
+        type[SuggestionBulkView], type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)
+    )
     prefix = f"suggestions/{kind.label}/manage/"
     return [
         path(prefix, manage.as_view(), name=f"{kind.label}-suggestions-manage"),

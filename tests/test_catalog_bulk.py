@@ -1,0 +1,260 @@
+"""POST /api/catalog/suggestions/program/manage/bulk/ (catalog.md)."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test import override_settings
+
+from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
+from ibl_catalog.models import ProgramSuggestion
+from ibl_catalog.suggestions import services
+from tests.catalog_helpers import BULK
+from tests.factories import MembershipFactory, ProgramFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program(world):
+    return ProgramFactory(platform=world.p1, program_key="program-v1:org+ds+run", name="DS")
+
+
+def bulk(world, rows, role="platform_admin_p1", **extra):
+    body = {"platform_key": "p1", "suggestion_data": rows, **extra}
+    return world.client(role).post(BULK, body, format="json")
+
+
+def row(world, program, user="learner_p1", **extra):
+    return {"program_key": program.program_key, "user_id": world.users[user].pk, **extra}
+
+
+def state():
+    return sorted(
+        ProgramSuggestion.objects.values_list(
+            "platform_id", "user_id", "program_id", "accepted", "visible", "direct", "metadata"
+        )
+    )
+
+
+def test_valid_rows_are_created(world, program):
+    rows = [row(world, program), row(world, program, "department_admin", accepted=True,
+                                    metadata={"k": "v"})]  # fmt: skip
+    response = bulk(world, rows)
+    assert response.status_code == 200
+    assert response.json() == {"successes": 2, "error_codes": []}
+    created = ProgramSuggestion.objects.get(user=world.users["department_admin"])
+    assert (created.accepted, created.visible, created.metadata) == (True, True, {"k": "v"})
+    assert created.suggested_by == world.users["platform_admin_p1"]
+
+
+def test_each_error_code(world, program):
+    disabled = ProgramFactory(platform=world.p1, enabled=False)
+    outsider = UserFactory()
+    rows = [
+        row(world, program),                                   # 0 ok
+        "not an object",                                        # 1
+        {"program_key": program.program_key},                   # 2 no user_id
+        {"user_id": world.users["learner_p1"].pk},              # 3 no program_key
+        row(world, program, accepted="perhaps"),                # 4 ill-typed
+        row(world, program) | {"user_id": 999_999},             # 5 unknown user
+        row(world, program) | {"user_id": outsider.pk},         # 6 not a member
+        row(world, program, "learner_p2"),                      # 7 member of another platform
+        row(world, program) | {"program_key": "nope"},          # 8
+        row(world, disabled),                                   # 9 disabled program
+        row(world, program),                                    # 10 duplicate of 0
+        row(world, program, username="someone-else"),           # 11 identity mismatch
+        row(world, program, "department_admin", metadata=[1]),  # 12 metadata not an object
+        None,                                                   # 13
+        row(world, program) | {"user_id": True},                # 14
+    ]  # fmt: skip
+    response = bulk(world, rows)
+    assert response.status_code == 200
+    assert response.json() == {
+        "successes": 1,
+        "error_codes": [
+            "1:invalid_row", "2:invalid_row", "3:invalid_row", "4:invalid_row",
+            "5:user_not_found", "6:user_not_found", "7:user_not_found",
+            "8:program_not_found", "9:program_not_found", "10:duplicate_row",
+            "11:user_not_found", "12:invalid_row", "13:invalid_row", "14:invalid_row",
+        ],
+    }  # fmt: skip
+    assert ProgramSuggestion.objects.count() == 1
+
+
+def test_earlier_duplicate_wins(world, program):
+    rows = [row(world, program, accepted=True), row(world, program, accepted=False)]
+    assert bulk(world, rows).json() == {"successes": 1, "error_codes": ["1:duplicate_row"]}
+    assert ProgramSuggestion.objects.get().accepted is True
+
+
+def test_user_id_as_string_and_int_are_the_same_user(world, program):
+    uid = world.users["learner_p1"].pk
+    rows = [row(world, program), row(world, program) | {"user_id": str(uid)}]
+    assert bulk(world, rows).json() == {"successes": 1, "error_codes": ["1:duplicate_row"]}
+
+
+def test_department_mode_code(world, program):
+    rows = [row(world, program), row(world, program, "learner_other_department")]
+    response = bulk(world, rows, role="department_admin", department_mode=True)
+    assert response.json() == {"successes": 1, "error_codes": ["1:user_not_in_department"]}
+    assert list(ProgramSuggestion.objects.values_list("user__username", flat=True)) == [
+        "learner_p1"
+    ]
+
+
+def test_resending_leaves_the_same_state_and_counts(world, program):
+    other = ProgramFactory(platform=world.p1)
+    rows = [row(world, program, visible=False), row(world, other, "department_admin"),
+            row(world, program) | {"user_id": 999_999}]  # fmt: skip
+    first = bulk(world, rows).json()
+    after_first = state()
+    second = bulk(world, rows).json()
+    assert first == second == {"successes": 2, "error_codes": ["2:user_not_found"]}
+    assert state() == after_first
+
+
+def test_rows_update_only_the_fields_they_carry(world, program):
+    bulk(world, [row(world, program, accepted=True, visible=False, direct=False,
+                     metadata={"a": 1})])  # fmt: skip
+    response = bulk(world, [row(world, program, metadata={"b": 2})])
+    assert response.json() == {"successes": 1, "error_codes": []}
+    suggestion = ProgramSuggestion.objects.get()
+    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (True, False, False)
+    assert suggestion.metadata == {"b": 2}
+
+
+def test_rows_with_different_fields_in_one_request(world, program):
+    other = ProgramFactory(platform=world.p1)
+    bulk(world, [row(world, program, accepted=True), row(world, other, visible=False)])
+    bulk(world, [row(world, program, visible=False), row(world, other, accepted=True)])
+    got = {s.program_id: (s.accepted, s.visible) for s in ProgramSuggestion.objects.all()}
+    assert got == {program.pk: (True, False), other.pk: (True, False)}
+
+
+def test_single_and_bulk_updates_agree(world, program):
+    from tests.catalog_helpers import MANAGE
+
+    client = world.client("platform_admin_p1")
+    body = {"platform_key": "p1", **row(world, program, accepted=True, metadata={"x": 1})}
+    client.post(MANAGE, body, format="json")
+    single = state()
+    ProgramSuggestion.objects.all().delete()
+    bulk(world, [row(world, program, accepted=True, metadata={"x": 1})])
+    assert state() == single
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"platform_key": "p1"}, "suggestion_data"),
+        ({"platform_key": "p1", "suggestion_data": []}, "suggestion_data"),
+        ({"platform_key": "p1", "suggestion_data": "rows"}, "suggestion_data"),
+        ({"platform_key": "p1", "suggestion_data": {"a": 1}}, "suggestion_data"),
+        (
+            {"platform_key": "p1", "suggestion_data": [{}], "department_mode": "x"},
+            "department_mode",
+        ),
+    ],
+)
+def test_bad_bodies_are_400(world, body, field):
+    response = world.client("platform_admin_p1").post(BULK, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_more_rows_than_the_limit_is_400_and_writes_nothing(world, program):
+    with override_settings(IBL_DATA_MANAGER={"BULK_MAX_ROWS": 3}):
+        response = bulk(world, [row(world, program)] * 4)
+    assert response.status_code == 400
+    assert response.json() == {
+        "suggestion_data": ["At most 3 rows per request; got 4. Split the request."]
+    }
+    assert not ProgramSuggestion.objects.exists()
+
+
+def test_oversized_body_is_413(world, program):
+    with override_settings(IBL_DATA_MANAGER={"BULK_MAX_BODY_BYTES": 1000}):
+        response = bulk(world, [row(world, program, metadata={"pad": "x" * 2000})])
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large: at most 1000 bytes are accepted."}
+    assert not ProgramSuggestion.objects.exists()
+
+
+def test_ten_thousand_rows_in_one_body_are_accepted(world):
+    programs = [ProgramFactory(platform=world.p1) for _ in range(2)]
+    users = UserFactory.create_batch(5000)
+    MembershipFactory._meta.model.objects.bulk_create(
+        MembershipFactory.build(user=u, platform=world.p1) for u in users
+    )
+    rows = [{"program_key": p.program_key, "user_id": u.pk, "metadata": {"i": n}}
+            for n, (u, p) in enumerate((u, p) for u in users for p in programs)]  # fmt: skip
+    payload = json.dumps({"platform_key": "p1", "suggestion_data": rows})
+    assert len(payload) > 2_621_440 / 4  # a real, large body
+    response = world.client("platform_admin_p1").post(
+        BULK, payload, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json() == {"successes": 10_000, "error_codes": []}
+    assert ProgramSuggestion.objects.count() == 10_000
+
+
+def test_database_error_mid_bulk_writes_nothing(world, program):
+    other = ProgramFactory(platform=world.p1)
+    rows = [row(world, program, accepted=True), row(world, other, visible=False)]
+    real_bulk_create = ProgramSuggestion.objects.bulk_create
+    calls = []
+
+    def failing_second_group(objs, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DatabaseError("disk full")
+        return real_bulk_create(objs, **kwargs)
+
+    learner = world.users["learner_p1"].pk
+    writes = [
+        services.PendingWrite(learner, program.pk, {"accepted": True}),
+        services.PendingWrite(learner, other.pk, {"visible": False}),
+    ]
+    with (
+        mock.patch.object(ProgramSuggestion.objects, "bulk_create", failing_second_group),
+        pytest.raises(DatabaseError),
+    ):
+        services.write_suggestions(PROGRAM_SUGGESTIONS, world.p1, writes, suggested_by_id=None)
+    assert len(calls) == 2
+    assert not ProgramSuggestion.objects.exists()
+    assert bulk(world, rows).json()["successes"] == 2  # and the request itself works
+
+
+def make_rows(world, count):
+    program = ProgramFactory(platform=world.p1)
+    users = UserFactory.create_batch(count)
+    MembershipFactory._meta.model.objects.bulk_create(
+        MembershipFactory.build(user=u, platform=world.p1) for u in users
+    )
+    return [{"program_key": program.program_key, "user_id": u.pk} for u in users]
+
+
+def test_lookups_cost_the_same_for_100_and_5000_rows(world, django_assert_max_num_queries):
+    """Every query but the batched INSERTs is the same whatever the row count."""
+    client = world.client("platform_admin_p1")
+    counts = {}
+    for size in (100, 5000):
+        rows = make_rows(world, size)
+        client.post(BULK, {"platform_key": "p1", "suggestion_data": rows[:1]}, format="json")
+        # The batch is what the backend allows (SQLite: 999 parameters per statement).
+        fields = [f for f in ProgramSuggestion._meta.concrete_fields if not f.primary_key]
+        per_batch = min(500, connection.ops.bulk_batch_size(fields, rows))
+        batches = -(-size // per_batch)
+        with django_assert_max_num_queries(10 + batches) as captured:
+            response = client.post(BULK, {"platform_key": "p1", "suggestion_data": rows},
+                                   format="json")  # fmt: skip
+        assert response.json()["successes"] == size
+        inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+        others = [q for q in captured.captured_queries if not q["sql"].startswith("INSERT")]
+        assert len(inserts) == batches
+        counts[size] = len(others)
+    assert counts[100] == counts[5000]
