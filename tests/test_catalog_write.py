@@ -36,6 +36,14 @@ def test_create_answers_200_with_the_object_and_defaults(world, program):
     assert suggestion.suggested_by == world.users["platform_admin_p1"]
 
 
+def test_new_suggestion_has_equal_created_and_modified(world, program):
+    body = post(world, body_for(world, program)).json()
+    assert body["created"] == body["modified"]
+    again = post(world, body_for(world, program, accepted=True)).json()
+    assert again["created"] == body["created"]
+    assert again["modified"] > body["modified"]
+
+
 def test_update_changes_only_the_fields_sent(world, program):
     first = post(world, body_for(world, program, accepted=True, visible=False, direct=False,
                                  metadata={"a": 1})).json()  # fmt: skip

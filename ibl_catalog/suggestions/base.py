@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ibl_core.models import Platform
 
@@ -32,11 +33,20 @@ class SuggestionBase(models.Model):
         related_name="+",
     )
     metadata = models.JSONField(default=dict, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    modified = models.DateTimeField(auto_now=True)
+    # Set by the writer (one clock reading for both on creation), not auto_now: a new
+    # suggestion's created and modified are equal, as clients expect.
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            self.modified = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "modified"}
+        super().save(*args, **kwargs)
 
 
 #: Fields a request may set on a suggestion; absent ones are left as they are.

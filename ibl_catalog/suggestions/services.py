@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework import exceptions
 
 from ibl_core.conf import ibl_settings
@@ -108,8 +109,11 @@ def write_suggestions(
     groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     # One order for every request, so concurrent overlapping bulks lock rows in the
     # same sequence and cannot deadlock each other.
+    now = timezone.now()
     for write in sorted(writes, key=lambda w: (w.user_id, w.item_id)):
         obj = kind.model(
+            created=now,
+            modified=now,
             platform_id=platform.pk,
             user_id=write.user_id,
             suggested_by_id=write.fields.get("suggested_by_id", suggested_by_id),

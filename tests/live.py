@@ -1,0 +1,91 @@
+"""The example project served by gunicorn on 127.0.0.1, for end-to-end tests.
+
+It runs on its own SQLite file (WAL, IMMEDIATE transactions, busy timeout: the
+example project's settings), with several worker processes, like ``make run``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    key: str
+    env: dict[str, str]
+
+    def request(self, method: str, path: str, body=None, headers=None, data: bytes | None = None):
+        """Send a request; return (status, headers, body bytes)."""
+        all_headers = {"Authorization": f"Api-Token {self.key}", **(headers or {})}
+        if body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                     headers=all_headers)  # fmt: skip
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+            capture_output=True, text=True, timeout=120,
+        ).stdout  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(tmp: Path, workers: int = 3):
+    """Migrate a fresh SQLite file, load the demo, start gunicorn; yield a LiveServer."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "DATABASE_URL": f"sqlite:///{tmp / 'live.sqlite3'}",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "DJANGO_SECRET_KEY": "live-server-test-secret-key-0123456789-abcdefghijklmnop",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", key="", env=env)
+    server.manage("migrate", "--noinput")
+    demo = server.manage("ibl_demo", "--base-url", server.base_url)
+    server.key = re.search(r"\b([0-9a-f]{64})\b", demo).group(1)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "example_project.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(10)
