@@ -25,7 +25,7 @@ def learner_id(live) -> int:
 
 
 def test_demo_curl_line_works(live):
-    status, headers, body = live.request("GET", MANAGE + "?platform_key=demo")
+    status, _, body = live.request("GET", MANAGE + "?platform_key=demo")
     assert status == 200
     assert set(json.loads(body)) == {"count", "next", "previous", "results"}
 
@@ -43,5 +43,5 @@ def test_simultaneous_posts_of_one_suggestion_on_sqlite(live):
         answers = list(pool.map(lambda _: post(), range(8)))
     assert [status for status, _, _ in answers] == [200] * 8
     assert len({json.loads(raw)["id"] for _, _, raw in answers}) == 1
-    status, _, raw = live.request("GET", MANAGE + "?platform_key=demo&query=ml-ops")
+    _, _, raw = live.request("GET", MANAGE + "?platform_key=demo&query=ml-ops")
     assert json.loads(raw)["count"] == 1
