@@ -150,6 +150,7 @@ class SuggestionSerializers:
     output: type[serializers.Serializer]
     row: type[serializers.Serializer]
     write: type[serializers.Serializer]
+    bulk: type[serializers.Serializer]
 
 
 def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
@@ -171,4 +172,14 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
         (SuggestionRowFields, PlatformFields),
         {**item_key, "suggested_by": serializers.CharField(required=False, max_length=150)},
     )
-    return SuggestionSerializers(output=output, row=row, write=write)
+    bulk = type(
+        f"{title}SuggestionBulk",
+        (BulkSuggestionSerializer,),
+        {
+            "suggestion_data": RowListField(
+                child=row(), allow_empty=False, help_text="Rows; each is applied or reported."
+            ),
+            "__module__": __name__,
+        },
+    )
+    return SuggestionSerializers(output=output, row=row, write=write, bulk=bulk)

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.urls import URLPattern, path
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -18,13 +19,14 @@ from ibl_core.parsers import LimitedJSONParser
 from ibl_core.permissions import CanManagePlatform
 from ibl_core.platforms import platform_for_request
 from ibl_core.roles import managed_user_ids, member_platforms
+from ibl_core.schema import error_responses, platform_parameters
 
 from . import selectors, services
 from .base import SuggestionKind
 from .filters import DEFAULT_SORT, build_filterset
 from .serializers import (
     BulkResultSerializer,
-    BulkSuggestionSerializer,
+    DeleteResultSerializer,
     SuggestionSerializers,
     build_serializers,
 )
@@ -56,6 +58,8 @@ class SuggestionManageView(SuggestionBaseView):
     filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return self.kind.model._default_manager.none()
         return self.managed_suggestions().order_by(DEFAULT_SORT)
 
     def get(self, request: Request) -> Response:
@@ -111,7 +115,7 @@ class SuggestionBulkView(SuggestionBaseView):
         return int(ibl_settings.BULK_MAX_BODY_BYTES)
 
     def post(self, request: Request) -> Response:
-        body = BulkSuggestionSerializer(data=request.data)
+        body = self.serializers.bulk(data=request.data)
         body.is_valid(raise_exception=True)
         platform = self.get_platform()
         result = services.bulk_upsert_suggestions(
@@ -136,13 +140,86 @@ def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
     }
     manage = cast(
         type[SuggestionManageView],
-        type(f"{title}SuggestionManageView", (SuggestionManageView,), attrs),
+        document_manage_view(
+            kind, type(f"{title}SuggestionManageView", (SuggestionManageView,), attrs)
+        ),
     )
     bulk = cast(
-        type[SuggestionBulkView], type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)
+        type[SuggestionBulkView],
+        document_bulk_view(kind, type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)),
     )
     prefix = f"suggestions/{kind.label}/manage/"
     return [
         path(prefix, manage.as_view(), name=f"{kind.label}-suggestions-manage"),
         path(f"{prefix}bulk/", bulk.as_view(), name=f"{kind.label}-suggestions-bulk"),
     ]
+
+
+def operation_id(kind: SuggestionKind, action: str) -> str:
+    return f"catalog_suggestions_{kind.label}_manage_{action}"
+
+
+def document_manage_view(kind: SuggestionKind, view: type) -> type:
+    """The OpenAPI description of ``kind``'s manage endpoint (GET, POST, DELETE)."""
+    classes: SuggestionSerializers = view.serializers  # type: ignore[attr-defined]
+    errors = {
+        "e401": "Missing, malformed, unknown, expired or revoked API key.",
+        "e403": "Not a DM admin, platform admin, or department admin in department mode.",
+    }
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id(kind, "retrieve"),
+            summary=f"List the platform's {kind.label} suggestions",
+            parameters=platform_parameters(),
+            responses={
+                200: classes.output(many=True),
+                **error_responses(e400="Invalid parameter.", e404="Unknown platform or page.",
+                                  **errors),
+            },
+        ),
+        post=extend_schema(
+            operation_id=operation_id(kind, "create"),
+            summary=f"Create or update a {kind.label} suggestion",
+            request=classes.write,
+            responses={
+                200: classes.output,
+                **error_responses(e400="Invalid body, unknown user or item.",
+                                  e404="Unknown platform.", e413="Body too large.", **errors),
+            },
+        ),
+        delete=extend_schema(
+            operation_id=operation_id(kind, "destroy"),
+            summary=f"Delete a {kind.label} suggestion",
+            parameters=[
+                OpenApiParameter("suggestion_id", int, required=True),
+                *platform_parameters(required=False),
+            ],
+            responses={
+                200: DeleteResultSerializer,
+                **error_responses(e400="Invalid parameter.", e404="No such suggestion.",
+                                  **errors),
+            },
+        ),
+    )(view)  # fmt: skip
+
+
+def document_bulk_view(kind: SuggestionKind, view: type) -> type:
+    """The OpenAPI description of ``kind``'s bulk endpoint."""
+    classes: SuggestionSerializers = view.serializers  # type: ignore[attr-defined]
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id(kind, "bulk_create"),
+            summary=f"Create or update many {kind.label} suggestions",
+            request=classes.bulk,
+            responses={
+                200: BulkResultSerializer,
+                **error_responses(
+                    e400="Invalid body or too many rows (nothing written).",
+                    e401="Missing, malformed, unknown, expired or revoked API key.",
+                    e403="Not allowed on this platform.",
+                    e404="Unknown platform.",
+                    e413="Body too large.",
+                ),
+            },
+        )
+    )(view)  # fmt: skip
