@@ -61,7 +61,9 @@ def resolve_platform(*, key: str | None = None, org: str | None = None) -> Platf
 def resolve_platform_segment(segment: str) -> Platform:
     """Resolve an ``{org}`` path segment: ``Platform.key`` first, then ``Platform.org``."""
     platforms = active_platforms()
-    platform = platforms.filter(key=segment).first() or platforms.filter(org=segment).first()
+    platform = None
+    if "\x00" not in segment:
+        platform = platforms.filter(key=segment).first() or platforms.filter(org=segment).first()
     if platform is None:
         raise exceptions.NotFound(f"Platform {segment!r} not found.")
     return platform
@@ -83,6 +85,8 @@ def _identifier(params: Mapping[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise exceptions.ValidationError({name: ["Must be a string."]})
+    if "\x00" in value:  # PostgreSQL refuses NUL in text: answer 400, not 500
+        raise exceptions.ValidationError({name: ["Null characters are not allowed."]})
     return value
 
 

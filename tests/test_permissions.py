@@ -138,3 +138,11 @@ def test_roles_are_resolved_once_per_request(world, django_assert_num_queries):
     with django_assert_num_queries(4):
         response = world.client("department_admin").get(URLS[1])
     assert response.status_code == 200
+
+
+def test_null_characters_in_platform_identifiers_are_refused(world):
+    client = world.client("dm_admin")
+    response = client.get("/probe/manage/?platform_key=p%001")
+    assert response.status_code == 400
+    assert response.json() == {"platform_key": ["Null characters are not allowed."]}
+    assert client.get("/probe/p%001/member/").status_code == 404
