@@ -82,22 +82,24 @@ class CredentialsPagination(LimitOffsetPagination):
         requested = positive_int_param(
             request, self.limit_query_param, ibl_settings.CREDENTIALS_PAGE_SIZE
         )
-        self.limit = min(requested, self.max_page_size)
-        self.offset = non_negative_int_param(request, self.offset_query_param, 0)
-        self.count = self.get_count(queryset)
-        if self.count == 0 or self.offset >= self.count:
+        limit = min(requested, self.max_page_size)
+        offset = non_negative_int_param(request, self.offset_query_param, 0)
+        count = self.get_count(queryset)
+        self.limit, self.offset, self.count = limit, offset, count
+        if count == 0 or offset >= count:
             return []
-        return list(queryset[self.offset : self.offset + self.limit])
+        return list(queryset[offset : offset + limit])
 
     def get_result(self, data: Any) -> dict[str, Any]:
         """The ``result`` object of a page, without the envelope."""
+        limit, offset, count = int(self.limit or 1), int(self.offset or 0), int(self.count or 0)
         return {
             "next": self.get_next_link(),
             "previous": self.get_previous_link(),
-            "count": self.count,
+            "count": count,
             "data": data,
-            "num_pages": max(1, math.ceil(self.count / self.limit)),
-            "page_number": self.offset // self.limit + 1,
+            "num_pages": max(1, math.ceil(count / limit)),
+            "page_number": offset // limit + 1,
             "max_page_size": self.max_page_size,
         }
 

@@ -1,0 +1,220 @@
+"""Shapes in and out of the credentials endpoints, and the validation of single fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import images
+from .models import ENTITY_ID_MAX_LENGTH, IMAGE_NAME_MAX_LENGTH, Issuer, UploadedImage
+from .validators import validate_entity_id, validate_http_url, validate_image_reference
+
+MULTIPART_REQUIRED = "`image` is required and must be sent as a file in a multipart/form-data body."
+ENTITY_ID_TAKEN = "An issuer with this entityId already exists."
+MAX_TEMPLATE_TAGS = 100
+TEMPLATE_TAG_MAX_LENGTH = 100
+
+
+class StrictCharField(serializers.CharField):
+    """A ``CharField`` that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictEmailField(serializers.EmailField):
+    """An ``EmailField`` that refuses non-strings."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+# Output ----------------------------------------------------------------------------
+
+
+class IssuerSerializer(serializers.Serializer):
+    """The issuer object of the contract; strings are ``""`` when unset, never null."""
+
+    name = serializers.CharField(read_only=True)
+    org = serializers.CharField(source="platform.key", read_only=True)
+    entityId = serializers.CharField(source="entity_id", read_only=True)
+    signatories = serializers.SerializerMethodField()
+    url = serializers.CharField(read_only=True)
+    iconImage = serializers.CharField(source="icon_image", read_only=True)
+    email = serializers.CharField(read_only=True)
+    allowed_template_tags = serializers.ListField(
+        child=serializers.CharField(), read_only=True, allow_null=True
+    )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Signatory name -> title, in signing order; {} when none.",
+        }
+    )
+    def get_signatories(self, issuer: Issuer) -> dict[str, str]:
+        # Uses the prefetched ordered signatories: no query per issuer.
+        return {signatory.name: signatory.title for signatory in issuer.signatories.all()}
+
+
+class UploadedImageSerializer(serializers.ModelSerializer):
+    """``{"id", "name", "image"}`` with an absolute ``image`` URL."""
+
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UploadedImage
+        fields = ["id", "name", "image"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, image: UploadedImage) -> str:
+        return str(self.context["request"].build_absolute_uri(image.file.url))
+
+
+class EnvelopeStatusSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    description = serializers.CharField()
+
+
+class IssuerEnvelopeSerializer(serializers.Serializer):
+    """Documentation only: ``{"status", "result": <issuer>}``."""
+
+    status = EnvelopeStatusSerializer()
+    result = IssuerSerializer()
+
+
+class IssuerPageSerializer(serializers.Serializer):
+    """Documentation only: one page of issuers."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built here because a declared field named ``data`` would hide ``Serializer.data``.
+        return {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "count": serializers.IntegerField(),
+            "data": IssuerSerializer(many=True),
+            "num_pages": serializers.IntegerField(),
+            "page_number": serializers.IntegerField(),
+            "max_page_size": serializers.IntegerField(),
+        }
+
+
+class IssuerListEnvelopeSerializer(serializers.Serializer):
+    """Documentation only: ``{"status", "result": <page>}``."""
+
+    status = EnvelopeStatusSerializer()
+    result = IssuerPageSerializer()
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    """Documentation only: an error in the envelope, ``result`` is DRF's error body."""
+
+    status = EnvelopeStatusSerializer()
+    result = serializers.DictField()
+
+
+# Input -----------------------------------------------------------------------------
+
+
+class IssuerCreateSerializer(serializers.Serializer):
+    """The body of POST .../issuers/. ``null`` for an optional string means unset."""
+
+    name = StrictCharField(max_length=255)
+    entityId = StrictCharField(
+        max_length=ENTITY_ID_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        validators=[validate_entity_id],
+        help_text="Optional; generated when absent. 400 when already taken.",
+    )
+    url = StrictCharField(
+        max_length=500, required=False, allow_blank=True, allow_null=True,
+        validators=[validate_http_url],
+    )  # fmt: skip
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True)
+    iconImage = StrictCharField(
+        max_length=500, required=False, allow_blank=True, allow_null=True,
+        validators=[validate_image_reference],
+        help_text="An http(s) URL or a path in the media storage.",
+    )  # fmt: skip
+    allowed_template_tags = serializers.ListField(
+        child=StrictCharField(max_length=TEMPLATE_TAG_MAX_LENGTH),
+        required=False,
+        allow_null=True,
+        max_length=MAX_TEMPLATE_TAGS,
+        help_text="A list of strings, or null.",
+    )
+
+    def validate_entityId(self, value: str | None) -> str | None:  # API field name
+        if value is not None and Issuer.objects.filter(entity_id=value).exists():
+            raise serializers.ValidationError(ENTITY_ID_TAKEN, code="unique")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Model field names, with unset strings as ``""``."""
+        return {
+            "name": attrs["name"],
+            "entity_id": attrs.get("entityId"),
+            "url": attrs.get("url") or "",
+            "email": attrs.get("email") or "",
+            "icon_image": attrs.get("iconImage") or "",
+            "allowed_template_tags": attrs.get("allowed_template_tags"),
+        }
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedFileField(serializers.Field):
+    """A file part of a multipart body; anything else says how to send it."""
+
+    default_error_messages = {
+        "required": MULTIPART_REQUIRED,
+        "invalid": MULTIPART_REQUIRED,
+        "null": MULTIPART_REQUIRED,
+    }
+
+    def to_internal_value(self, data: Any) -> UploadedFile:
+        if not isinstance(data, UploadedFile):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> None:
+        return None
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    """The multipart body of POST .../images/; ``validate`` runs the image pipeline."""
+
+    image = UploadedFileField(help_text="PNG, JPEG, GIF or WEBP (configurable), at most 5 MiB.")
+    name = StrictCharField(
+        max_length=IMAGE_NAME_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Defaults to the file's base name without extension.",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):  # a JSON list or string: no file in it either
+            raise serializers.ValidationError({"image": [MULTIPART_REQUIRED]})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        upload = attrs["image"]
+        try:
+            processed = images.process_image(upload)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"image": exc.messages}) from None
+        name = attrs.get("name") or images.default_image_name(upload.name, IMAGE_NAME_MAX_LENGTH)
+        return {"processed": processed, "name": name}

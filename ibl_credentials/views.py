@@ -1,0 +1,239 @@
+"""The credentials endpoints: parse, call a selector or service, serialize.
+
+Access rules live in :mod:`ibl_credentials.permissions`, the image search scope in
+:mod:`ibl_credentials.filters`, the image checks in :mod:`ibl_credentials.images`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ibl_core import envelope
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Platform
+from ibl_core.pagination import CredentialsPagination
+from ibl_core.parsers import LimitedJSONParser, RequestTooLarge, body_limit
+from ibl_core.platforms import platform_for_request
+
+from . import selectors, services
+from .filters import ImageSearchFilter, IssuerFilter, OwnImagesUnlessAdmin
+from .images import UPLOAD_PARSERS, ImageUploadViewMixin
+from .models import Issuer, UploadedImage
+from .permissions import CREDENTIALS_MEMBER, ISSUERS
+from .serializers import (
+    ErrorEnvelopeSerializer,
+    ImageUploadSerializer,
+    IssuerCreateSerializer,
+    IssuerEnvelopeSerializer,
+    IssuerListEnvelopeSerializer,
+    IssuerSerializer,
+    UploadedImageSerializer,
+)
+
+PATH_PARAMETERS = [
+    OpenApiParameter(
+        "org",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="The platform: its key, or else its org value.",
+    ),
+    OpenApiParameter(
+        "user_id",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description=(
+            "The user the request acts as: a numeric id or a username. Must be the caller "
+            "unless the caller is a platform admin of {org} or a DM admin."
+        ),
+    ),
+]
+_ENVELOPED_ERRORS = {
+    code: OpenApiResponse(ErrorEnvelopeSerializer, description=text)
+    for code, text in {
+        400: "Invalid request (in the envelope).",
+        401: "Missing or invalid credentials.",
+        403: "Not allowed.",
+        404: "Unknown platform, or unknown path user.",
+    }.items()
+}
+_IMAGE_ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid request or refused image."),
+    401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or invalid credentials."),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not allowed."),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="Unknown platform or path user."),
+}
+
+
+def _declared_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django reads an unreadable length as an empty body
+
+
+class CredentialsView(GenericAPIView):
+    """What the credentials endpoints share: the ``{org}`` platform and the path user."""
+
+    model: Any
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no platform
+            return self.model.objects.none()
+        return self.platform_queryset(self.get_platform())
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        raise NotImplementedError
+
+    def get_platform(self) -> Platform:
+        return platform_for_request(self.request, self)
+
+    def get_path_user(self) -> Any:
+        return selectors.path_user_for_request(self.request, self)
+
+
+class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
+    """GET (search, paginated) and POST (create) of a platform's issuers, in the envelope."""
+
+    permission_classes = ISSUERS
+    parser_classes = [LimitedJSONParser]
+    pagination_class = CredentialsPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IssuerFilter
+    serializer_class = IssuerSerializer
+    model = Issuer
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # DRF reads a JSON body whole (``request.body``) before any parser sees it, and
+        # Django answers a bare 400 above DATA_UPLOAD_MAX_MEMORY_SIZE: refuse an
+        # oversized body from its declared length first, as a 413 in the envelope.
+        limit = body_limit(self)
+        if request.method == "POST" and _declared_length(request) > limit:
+            raise RequestTooLarge(f"Request body too large: at most {limit} bytes are accepted.")
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        return selectors.issuers_of_platform(platform)
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_issuers_retrieve",
+        summary="Search the platform's issuers",
+        description=(
+            "Members of {org} (and DM admins). `q` filters by name (case-insensitive "
+            "substring); `limit` (default 50, at most 1000, larger values are clamped) and "
+            "`offset` page the list, ordered by name then id. Errors use the envelope too."
+        ),
+        parameters=[
+            *PATH_PARAMETERS,
+            OpenApiParameter("q", OpenApiTypes.STR, description="Part of the issuer's name."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="First index (default 0)."),
+        ],
+        responses={200: IssuerListEnvelopeSerializer, **_ENVELOPED_ERRORS},
+    )
+    def get(self, request: Request, org: str, user_id: str) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(IssuerSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_issuers_create",
+        summary="Create an issuer (platform admins)",
+        description=(
+            "Platform admins of {org} and DM admins. `entityId` is generated when absent; "
+            "a taken `entityId` is 400. Errors use the envelope too."
+        ),
+        parameters=PATH_PARAMETERS,
+        request=IssuerCreateSerializer,
+        responses={201: IssuerEnvelopeSerializer, **_ENVELOPED_ERRORS},
+    )
+    def post(self, request: Request, org: str, user_id: str) -> Response:
+        serializer = IssuerCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issuer = services.create_issuer(
+            platform=self.get_platform(),
+            created_by=self.get_path_user(),
+            **serializer.validated_data,
+        )
+        return Response(
+            envelope.success(IssuerSerializer(issuer).data, envelope.CREATED),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ImagesView(ImageUploadViewMixin, CredentialsView):
+    """GET (search by name) and POST (upload) of a platform's images."""
+
+    permission_classes = CREDENTIALS_MEMBER
+    parser_classes = UPLOAD_PARSERS
+    filter_backends = [OwnImagesUnlessAdmin, DjangoFilterBackend]
+    filterset_class = ImageSearchFilter
+    serializer_class = UploadedImageSerializer
+    model = UploadedImage
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        return selectors.images_of_platform(platform)
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_images_retrieve",
+        summary="Search images by name, newest first",
+        description=(
+            "Members of {org} (and DM admins). Platform admins and DM admins find every "
+            "image of the platform, other members the images they uploaded. At most "
+            "IMAGE_SEARCH_LIMIT (100) items, newest first."
+        ),
+        parameters=[
+            *PATH_PARAMETERS,
+            OpenApiParameter(
+                "query",
+                OpenApiTypes.STR,
+                required=True,
+                description="Part of the image's name (case-insensitive).",
+            ),
+        ],
+        responses={200: UploadedImageSerializer(many=True), **_IMAGE_ERRORS},
+    )
+    def get(self, request: Request, org: str, user_id: str) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        found = queryset.only("id", "name", "file")[: ibl_settings.IMAGE_SEARCH_LIMIT]
+        return Response(
+            UploadedImageSerializer(found, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_images_create",
+        summary="Upload an image",
+        description=(
+            "Members of {org} (and DM admins). The file is decoded and re-encoded without "
+            "metadata; SVG, HTML, truncated or corrupt files, files over IMAGE_MAX_BYTES "
+            "(5 MiB) and images over 4096x4096 pixels are 400. A body larger than any "
+            "valid upload is 413."
+        ),
+        parameters=PATH_PARAMETERS,
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses={
+            201: UploadedImageSerializer,
+            **_IMAGE_ERRORS,
+            413: OpenApiResponse(OpenApiTypes.OBJECT, description="Request body too large."),
+        },
+    )
+    def post(self, request: Request, org: str, user_id: str) -> Response:
+        serializer = ImageUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image = services.upload_image(
+            platform=self.get_platform(),
+            uploaded_by=self.get_path_user(),
+            **serializer.validated_data,
+        )
+        return Response(
+            UploadedImageSerializer(image, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
