@@ -1,19 +1,22 @@
 """Request body parsers with a size limit.
 
-DRF's JSON parser reads the whole body however large it is; Django's
-``DATA_UPLOAD_MAX_MEMORY_SIZE`` only guards ``request.body`` and form data. This
-parser refuses an oversized body with 413 before reading it, and a view can raise
-its own limit (``max_body_bytes``), e.g. for bulk requests.
+DRF 3.18 reads a ``JSONParser`` body through ``request.body``, so every JSON body
+counts against Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` and an oversized one gets
+Django's bare 400 page. This parser is deliberately NOT a ``JSONParser`` subclass:
+it reads the raw stream itself, refuses an oversized body with a 413 and a JSON
+message before reading it, and lets a view raise its own limit
+(``max_body_bytes``), e.g. for bulk requests.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
+from rest_framework import exceptions, renderers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.settings import api_settings
+from rest_framework.utils import json
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -32,23 +35,40 @@ def body_limit(view: Any) -> int:
     return int(limit)
 
 
-class LimitedJSONParser(JSONParser):
-    """JSON parser that answers 413 for bodies above the view's limit."""
+def declared_length(request: Any) -> int:
+    """The request's ``Content-Length`` (0 when absent or garbage)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+class LimitedJSONParser(BaseParser):
+    """JSON bodies up to the view's limit; 413 above it, 400 for malformed JSON."""
+
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
         limit = body_limit(parser_context.get("view"))
         request = parser_context.get("request")
-        declared = 0
-        if request is not None:
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except (TypeError, ValueError):
-                declared = 0
         too_large = RequestTooLarge(f"Request body too large: at most {limit} bytes are accepted.")
-        if declared > limit:
+        if request is not None and declared_length(request) > limit:
             raise too_large
-        body = stream.read(limit + 1)
+        body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise too_large
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            "".encode(encoding)  # text codecs only: no bz2/zlib "charsets" that inflate
+            text = body.decode(encoding)
+        except (LookupError, UnicodeError):
+            raise exceptions.ParseError(
+                f"Body is not valid text in the charset {encoding!r}."
+            ) from None
+        parse_constant = json.strict_constant if api_settings.STRICT_JSON else None
+        try:
+            return json.loads(text, parse_constant=parse_constant)
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None

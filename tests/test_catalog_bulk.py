@@ -12,7 +12,7 @@ from django.test import override_settings
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
 from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import services
-from tests.catalog_helpers import BULK
+from tests.catalog_helpers import BULK, MANAGE
 from tests.factories import MembershipFactory, ProgramFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,8 +136,6 @@ def test_rows_with_different_fields_in_one_request(world, program):
 
 
 def test_single_and_bulk_updates_agree(world, program):
-    from tests.catalog_helpers import MANAGE
-
     client = world.client("platform_admin_p1")
     body = {"platform_key": "p1", **row(world, program, accepted=True, metadata={"x": 1})}
     client.post(MANAGE, body, format="json")
@@ -184,16 +182,29 @@ def test_oversized_body_is_413(world, program):
     assert not ProgramSuggestion.objects.exists()
 
 
+def test_bulk_limit_is_its_own_not_djangos(world, program, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    rows = [row(world, program, metadata={"pad": "x" * 3000})]
+    response = bulk(world, rows)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"successes": 1, "error_codes": []}
+    # The single POST keeps Django's limit, answered as a JSON 413.
+    body = {"platform_key": "p1", **rows[0]}
+    single = world.client("platform_admin_p1").post(MANAGE, body, format="json")
+    assert single.status_code == 413
+    assert single.json() == {"detail": "Request body too large: at most 2000 bytes are accepted."}
+
+
 def test_ten_thousand_rows_in_one_body_are_accepted(world):
     programs = [ProgramFactory(platform=world.p1) for _ in range(2)]
     users = UserFactory.create_batch(5000)
     MembershipFactory._meta.model.objects.bulk_create(
         MembershipFactory.build(user=u, platform=world.p1) for u in users
     )
-    rows = [{"program_key": p.program_key, "user_id": u.pk, "metadata": {"i": n}}
+    rows = [{"program_key": p.program_key, "user_id": u.pk, "metadata": {"i": n, "note": "x" * 200}}
             for n, (u, p) in enumerate((u, p) for u in users for p in programs)]  # fmt: skip
     payload = json.dumps({"platform_key": "p1", "suggestion_data": rows})
-    assert len(payload) > 2_621_440 / 4  # a real, large body
+    assert len(payload) > 2_621_440  # above Django's DATA_UPLOAD_MAX_MEMORY_SIZE
     response = world.client("platform_admin_p1").post(
         BULK, payload, content_type="application/json"
     )
