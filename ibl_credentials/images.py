@@ -40,7 +40,7 @@ from PIL import Image, ImageOps
 from rest_framework.parsers import BaseParser, MultiPartParser
 
 from ibl_core.conf import ibl_settings
-from ibl_core.parsers import RequestTooLarge
+from ibl_core.parsers import RequestTooLarge, declared_length
 
 #: Room for the multipart boundaries, part headers and the ``name`` field around the
 #: file: a body larger than ``IMAGE_MAX_BYTES`` plus this cannot be a valid upload.
@@ -107,11 +107,7 @@ def size_limit_message(size: int | None = None) -> str:
 
 def refuse_oversized_body(request: HttpRequest) -> None:
     """Refuse (413) a body whose declared length no valid upload needs, before reading it."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return  # Django itself treats an unreadable length as an empty body.
-    if declared > ibl_settings.IMAGE_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+    if declared_length(request) > ibl_settings.IMAGE_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
         raise RequestTooLarge(f"Request body too large: images are limited to {_limit_text()}.")
 
 

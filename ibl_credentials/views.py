@@ -21,7 +21,7 @@ from ibl_core import envelope
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
 from ibl_core.pagination import CredentialsPagination
-from ibl_core.parsers import LimitedJSONParser, RequestTooLarge, body_limit
+from ibl_core.parsers import LimitedJSONParser
 from ibl_core.platforms import platform_for_request
 
 from . import selectors, services
@@ -73,13 +73,6 @@ _IMAGE_ERRORS = {
 }
 
 
-def _declared_length(request: Request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0  # Django reads an unreadable length as an empty body
-
-
 class CredentialsView(GenericAPIView):
     """What the credentials endpoints share: the ``{org}`` platform and the path user."""
 
@@ -110,15 +103,6 @@ class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
     filterset_class = IssuerFilter
     serializer_class = IssuerSerializer
     model = Issuer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # DRF reads a JSON body whole (``request.body``) before any parser sees it, and
-        # Django answers a bare 400 above DATA_UPLOAD_MAX_MEMORY_SIZE: refuse an
-        # oversized body from its declared length first, as a 413 in the envelope.
-        limit = body_limit(self)
-        if request.method == "POST" and _declared_length(request) > limit:
-            raise RequestTooLarge(f"Request body too large: at most {limit} bytes are accepted.")
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
         return selectors.issuers_of_platform(platform)
