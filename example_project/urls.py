@@ -1,4 +1,4 @@
-"""URLs of the example project: the admin, the API, and local media files."""
+"""URLs of the example project: the admin, the API, the health probes, local media files."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -8,6 +8,7 @@ from django.views.static import serve
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("", include("ibl_core.urls")),
+    path("", include("ibl_core.health_urls")),
 ]
 
 if not settings.MEDIA_URL.startswith(("http://", "https://")):

@@ -1,0 +1,129 @@
+"""``RequestLogMiddleware``: one JSON line per request on ``ibl.request``, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from ibl_core.middleware import REDACTED, redacted_query
+from tests.catalog_helpers import MANAGE
+
+pytestmark = pytest.mark.django_db
+MIDDLEWARE_PATH = "ibl_core.middleware.RequestLogMiddleware"
+
+
+def request_lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "ibl.request"]
+
+
+def everything_logged(caplog) -> str:
+    """The captured output, every record's message, and all of our records' fields."""
+    return "\n".join(
+        [caplog.text]
+        + [record.getMessage() for record in caplog.records]
+        + [repr(record.__dict__) for record in caplog.records if record.name == "ibl.request"]
+    )
+
+
+def test_the_middleware_is_installed_first(settings):
+    assert settings.MIDDLEWARE[0] == MIDDLEWARE_PATH
+
+
+def test_a_request_is_logged_without_its_api_key(world, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger, every level
+    key = world.keys["platform_admin_p1"]
+    query = {"platform_key": "p1", "api_key": key, "token": key, "search": key, "page": "1"}
+    response = world.client("platform_admin_p1").get(MANAGE, query, HTTP_COOKIE=f"sessionid={key}")
+    assert response.status_code == 200
+
+    logged = everything_logged(caplog)
+    assert key not in logged
+    assert key[:12] not in logged  # not even the stored prefix
+    [line] = request_lines(caplog)
+    assert line["method"] == "GET"
+    assert line["path"] == MANAGE
+    assert line["status"] == 200
+    assert line["user_id"] == world.users["platform_admin_p1"].pk
+    assert line["platform"] == "p1"
+    assert line["remote_addr"] == "127.0.0.1"
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert line["query"] == (
+        f"platform_key=p1&api_key={REDACTED}&token={REDACTED}&search={REDACTED}&page=1"
+    )
+    assert {"method": "GET", "path": MANAGE, "status": 200}.items() <= line.items()
+
+
+def test_a_refused_key_is_not_logged_either(world, caplog):
+    caplog.set_level(logging.DEBUG)
+    wrong = "f" * 64
+    response = Client().get(
+        MANAGE, {"platform_key": "p1", "key": wrong}, HTTP_AUTHORIZATION=f"Api-Token {wrong}"
+    )
+    assert response.status_code == 401
+    assert wrong not in everything_logged(caplog)
+    [line] = request_lines(caplog)
+    assert (line["status"], line["user_id"], line["platform"]) == (401, None, None)
+
+
+def test_a_session_user_is_logged_once_resolved(world, caplog, django_user_model):
+    caplog.set_level(logging.INFO, logger="ibl.request")
+    client = Client()
+    client.force_login(world.users["platform_admin_p1"])
+    session_id = client.cookies["sessionid"].value
+    assert client.get(MANAGE, {"platform_key": "p1"}).status_code == 200
+    assert client.get("/healthz").status_code == 200  # never reads the session
+    api, health = request_lines(caplog)
+    assert (api["user_id"], api["platform"]) == (world.users["platform_admin_p1"].pk, None)
+    assert health["user_id"] is None
+    assert session_id not in everything_logged(caplog)
+
+
+def test_the_middleware_adds_no_query(world):
+    client = world.client("platform_admin_p1")
+    client.get(MANAGE, {"platform_key": "p1"})  # the key's last_used is written once, here
+
+    def queries(middleware: list[str]) -> list[str]:
+        with override_settings(MIDDLEWARE=middleware), CaptureQueriesContext(connection) as ctx:
+            assert client.get(MANAGE, {"platform_key": "p1"}).status_code == 200
+        return [query["sql"] for query in ctx.captured_queries]
+
+    with_log = queries(list(settings_middleware()))
+    without_log = queries([m for m in settings_middleware() if m != MIDDLEWARE_PATH])
+    assert with_log == without_log
+
+
+def settings_middleware() -> list[str]:
+    from django.conf import settings
+
+    return list(settings.MIDDLEWARE)
+
+
+def test_the_level_is_configured_for_the_console():
+    assert logging.getLogger("ibl.request").getEffectiveLevel() <= logging.INFO
+
+
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ("", ""),
+        ("q=acme&page=2", "q=acme&page=2"),
+        ("platform_key=p1&program_key=prog", "platform_key=p1&program_key=prog"),
+        ("key=abc&x-api-key=abc&apiKey=abc", f"key={REDACTED}&x-api-key={REDACTED}&"
+                                             f"apiKey={REDACTED}"),
+        ("sessionid=abc&csrftoken=abc&code=abc", f"sessionid={REDACTED}&csrftoken={REDACTED}&"
+                                                 f"code={REDACTED}"),
+        ("API_KEY=abc&Access-Token=abc", f"API_KEY={REDACTED}&Access-Token={REDACTED}"),
+        ("password=hunter2&client_secret=x", f"password={REDACTED}&client_secret={REDACTED}"),
+        ("X-Amz-Signature=abc&X-Amz-Credential=abc", f"X-Amz-Signature={REDACTED}&"
+                                                    f"X-Amz-Credential={REDACTED}"),
+        ("q=" + "0a" * 32, f"q={REDACTED}"),  # an API key under an innocent name
+        ("name=caf%C3%A9+bar", "name=caf%C3%A9+bar"),
+    ],
+)  # fmt: skip
+def test_sensitive_query_values_are_redacted(query, logged):
+    assert redacted_query(query) == logged
