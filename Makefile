@@ -45,3 +45,14 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media staticfiles
+
+# Production-style serving: configuration from the environment (docs/production.md),
+# gunicorn.conf.py for the server, no demo data. The s3 extra too, for IBL_STORAGE=s3.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server,postgres,s3]'
+	touch $@
+
+serve: $(VENV)/.installed-serve
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
