@@ -39,6 +39,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ibl_core ibl_catalog ibl_credentials example_project
 
+# Regenerate the committed OpenAPI schema (tests/test_schema.py fails when it is stale).
+schema: $(VENV)/.installed-dev
+	DJANGO_SECRET_KEY=schema-generation-only $(BIN)/python manage.py spectacular \
+		--validate --fail-on-warn --file docs/openapi.yaml
+
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -56,3 +61,11 @@ serve: $(VENV)/.installed-serve
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
+
+# Benchmarks (not part of `make test`): gunicorn on 127.0.0.1, each number a ratio to a
+# reference measured in the same run; the table is also written to
+# bench/results/<database>.json (docs/performance.md). SQLite by default; with
+# DATABASE_URL=postgres://... a database `ibl_bench` on that server (dropped after).
+BENCH_ARGS ?=
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)

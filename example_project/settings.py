@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served locally: docs work offline
     "ibl_core",
     "ibl_catalog",
     "ibl_credentials",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     # First, so the logged duration and status cover every other middleware.
     "ibl_core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) from gunicorn itself: no separate web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,6 +155,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Program suggestions, credential issuers and images.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 IBL_DATA_MANAGER: dict = {}

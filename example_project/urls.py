@@ -1,7 +1,8 @@
-"""URLs of the example project: the admin, the API, the health probes, local media files."""
+"""URLs of the example project: admin, API, API docs, health probes, local media files."""
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
@@ -9,15 +10,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("", include("ibl_core.urls")),
     path("", include("ibl_core.health_urls")),
+    path("", include("ibl_core.docs_urls")),
 ]
+
+
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Serve an uploaded file from MEDIA_ROOT, read per request (tests override it)."""
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+
 
 if not settings.MEDIA_URL.startswith(("http://", "https://")):
     # Uploaded images live on the local file system: serve them ourselves so the
     # URLs the API returns can be fetched from the running server (gunicorn too).
-    urlpatterns.append(
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
-    )
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media))

@@ -26,7 +26,7 @@ from .models import Platform
 _CACHE_ATTR = "_ibl_platform"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
+_FALSE = {"false", "0", "no", "off"}
 
 
 def active_platforms() -> QuerySet[Platform]:
@@ -118,8 +118,8 @@ def parse_bool(value: Any, name: str) -> bool:
     """Read a boolean flag given as JSON ``true``/``false`` or a query-string word."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
     raise exceptions.ValidationError({name: ["Must be a boolean (true or false)."]})
 
 

@@ -13,7 +13,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +22,8 @@ from ibl_core.models import Platform
 from ibl_core.pagination import CredentialsPagination
 from ibl_core.parsers import LimitedJSONParser
 from ibl_core.platforms import platform_for_request
+from ibl_core.schema import error_responses
+from ibl_core.views import PlatformScopedView
 
 from . import selectors, services
 from .filters import ImageSearchFilter, IssuerFilter, OwnImagesUnlessAdmin
@@ -65,15 +66,15 @@ _ENVELOPED_ERRORS = {
         404: "Unknown platform, or unknown path user.",
     }.items()
 }
-_IMAGE_ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid request or refused image."),
-    401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or invalid credentials."),
-    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not allowed."),
-    404: OpenApiResponse(OpenApiTypes.OBJECT, description="Unknown platform or path user."),
-}
+_IMAGE_ERRORS = error_responses(
+    e400="Invalid request or refused image.",
+    e401="Missing or invalid credentials.",
+    e403="Not allowed.",
+    e404="Unknown platform or path user.",
+)
 
 
-class CredentialsView(GenericAPIView):
+class CredentialsView(PlatformScopedView):
     """What the credentials endpoints share: the ``{org}`` platform and the path user."""
 
     model: Any
@@ -206,7 +207,9 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
         responses={
             201: UploadedImageSerializer,
             **_IMAGE_ERRORS,
-            413: OpenApiResponse(OpenApiTypes.OBJECT, description="Request body too large."),
+            **error_responses(
+                e413="Request body too large.", e415="Not a multipart/form-data body."
+            ),
         },
     )
     def post(self, request: Request, org: str, user_id: str) -> Response:

@@ -13,3 +13,7 @@ os.environ.setdefault(
 from example_project.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files straight from the apps (no collectstatic before the suite).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

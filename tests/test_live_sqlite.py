@@ -45,3 +45,31 @@ def test_simultaneous_posts_of_one_suggestion_on_sqlite(live):
     assert len({json.loads(raw)["id"] for _, _, raw in answers}) == 1
     _, _, raw = live.request("GET", MANAGE + "?platform_key=demo&query=ml-ops")
     assert json.loads(raw)["count"] == 1
+
+
+def test_uploaded_image_is_served_at_the_returned_url(live):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "blue").save(buffer, "JPEG")
+    boundary = "ibl-live-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + buffer.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    status, _, raw = live.request(
+        "POST", "/api/credentials/orgs/demo/users/demo-admin/images/", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )  # fmt: skip
+    assert status == 201, raw
+    url = json.loads(raw)["image"]
+    assert url.startswith(live.base_url + "/media/uploaded_images/demo/")
+    status, _, image = live.request("GET", url.removeprefix(live.base_url))
+    assert status == 200
+    assert Image.open(io.BytesIO(image)).size == (16, 16)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from .base import SuggestionKind
@@ -44,6 +45,18 @@ def build_filterset(kind: SuggestionKind) -> type[django_filters.FilterSet]:
                 "invalid_choice": f"Unknown sort value %(value)s; accepted values: {accepted}."
             },
         ),
+        "Meta": type("Meta", (), {"form": SortForm}),
         "__module__": __name__,
     }
     return type(f"{kind.label.title()}SuggestionFilterSet", (django_filters.FilterSet,), attrs)
+
+
+class SortForm(forms.Form):
+    """An empty ``sort=`` is a mistake, not "the default": say so (400)."""
+
+    def clean_sort(self) -> Any:
+        if self.data.get("sort", None) == "":
+            raise forms.ValidationError(
+                self.fields["sort"].error_messages["invalid_choice"] % {"value": '""'}
+            )
+        return self.cleaned_data["sort"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,6 +85,18 @@ class RowListField(serializers.ListField):
         return list(data)
 
 
+class RowListFieldSchema(OpenApiSerializerFieldExtension):
+    """Rows are documented with the row schema, yet any item is accepted (and reported
+    as ``invalid_row``), so the schema says ``anyOf: [row, anything]``."""
+
+    target_class = RowListField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        row = auto_schema._map_serializer_field(self.target.child, direction)
+        items = {"anyOf": [row, {"description": "Any other value: reported as invalid_row."}]}
+        return {"type": "array", "minItems": 1, "items": items}
+
+
 class BulkSuggestionSerializer(PlatformFields):
     """The bulk POST body; rows are validated one by one by the service."""
 
@@ -141,6 +155,27 @@ class SuggestionOutputFields(serializers.Serializer):
     created = serializers.DateTimeField()
     modified = serializers.DateTimeField()
     metadata = serializers.DictField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """A row of ``selectors.suggestion_rows`` already holds the output types: only
+        the timestamps need formatting. Skipping DRF's per-field path for the rest
+        saves about a sixth of a list request (``docs/performance.md``)."""
+        if not isinstance(instance, Mapping):
+            return super().to_representation(instance)
+        return {
+            name: instance[name]
+            if field is None or instance[name] is None
+            else field.to_representation(instance[name])
+            for name, field in self.formatted_fields
+        }
+
+    @cached_property
+    def formatted_fields(self) -> list[tuple[str, serializers.Field | None]]:
+        """Each output field, with the field itself when its value needs formatting."""
+        return [
+            (name, field if isinstance(field, serializers.DateTimeField) else None)
+            for name, field in self.fields.items()
+        ]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from django.urls import URLPattern, path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,9 +16,10 @@ from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.parsers import LimitedJSONParser
 from ibl_core.permissions import CanManagePlatform
-from ibl_core.platforms import platform_for_request
+from ibl_core.platforms import department_mode_requested, platform_for_request
 from ibl_core.roles import managed_user_ids, member_platforms
 from ibl_core.schema import error_responses, platform_parameters
+from ibl_core.views import PlatformScopedView
 
 from . import selectors, services
 from .base import SuggestionKind
@@ -32,13 +32,19 @@ from .serializers import (
 )
 
 
-class SuggestionBaseView(GenericAPIView):
+class SuggestionBaseView(PlatformScopedView):
     """What both endpoints of a kind share: the kind, its access rule and JSON bodies."""
 
     kind: SuggestionKind
     serializers: SuggestionSerializers
     permission_classes = [CanManagePlatform]
     parser_classes = [LimitedJSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A malformed department_mode is a 400 for every caller, not only for the
+        # department admins whose permission class happens to read it.
+        department_mode_requested(request)
 
     def get_platform(self) -> Platform:
         return platform_for_request(self.request, self)
@@ -56,15 +62,24 @@ class SuggestionManageView(SuggestionBaseView):
 
     pagination_class = CatalogPagination
     filter_backends = [DjangoFilterBackend]
+    filterset_class: Any  # set per kind by suggestion_urls
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
             return self.kind.model._default_manager.none()
         return self.managed_suggestions().order_by(DEFAULT_SORT)
 
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Without a filter parameter there is nothing to check or apply: skip building
+        # the filter set and its form (a tenth of a plain list request).
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get(self, request: Request) -> Response:
         suggestions = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.suggestion_rows(self.kind, suggestions))
+        rows = selectors.suggestion_rows(self.kind, suggestions, self.get_platform())
+        page = self.paginate_queryset(rows)
         output = self.serializers.output(page, many=True)
         return self.get_paginated_response(output.data)
 
@@ -79,7 +94,7 @@ class SuggestionManageView(SuggestionBaseView):
             actor_id=request.user.pk,
             user_scope=managed_user_ids(request, platform),
         )
-        row = selectors.suggestion_rows(self.kind, suggestion).get()
+        row = selectors.suggestion_rows(self.kind, suggestion, platform).get()
         return Response(self.serializers.output(row).data)
 
     def delete(self, request: Request) -> Response:
@@ -184,7 +199,8 @@ def document_manage_view(kind: SuggestionKind, view: type) -> type:
             responses={
                 200: classes.output,
                 **error_responses(e400="Invalid body, unknown user or item.",
-                                  e404="Unknown platform.", e413="Body too large.", **errors),
+                                  e404="Unknown platform.", e413="Body too large.",
+                                  e415="Not a JSON body.", **errors),
             },
         ),
         delete=extend_schema(
@@ -219,6 +235,7 @@ def document_bulk_view(kind: SuggestionKind, view: type) -> type:
                     e403="Not allowed on this platform.",
                     e404="Unknown platform.",
                     e413="Body too large.",
+                    e415="Not a JSON body.",
                 ),
             },
         )
