@@ -15,18 +15,31 @@ from . import envelope
 from .conf import ibl_settings
 
 
-def positive_int_param(request: Request, name: str, default: int) -> int:
-    """Read a 1-based integer query parameter; anything else is a 400 naming it."""
+def int_param(request: Request, name: str, default: int, *, minimum: int) -> int:
+    """Read an integer query parameter of at least ``minimum``; else a 400 naming it."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
+    message = (
+        "A positive integer is required." if minimum >= 1 else "A non-negative integer is required."
+    )
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: ["A positive integer is required."]}) from None
-    if value < 1:
-        raise exceptions.ValidationError({name: ["A positive integer is required."]})
+        raise exceptions.ValidationError({name: [message]}) from None
+    if value < minimum:
+        raise exceptions.ValidationError({name: [message]})
     return value
+
+
+def positive_int_param(request: Request, name: str, default: int) -> int:
+    """A 1-based integer query parameter (``page``, ``page_size``, ids)."""
+    return int_param(request, name, default, minimum=1)
+
+
+def non_negative_int_param(request: Request, name: str, default: int) -> int:
+    """A 0-based integer query parameter (``offset``)."""
+    return int_param(request, name, default, minimum=0)
 
 
 class CatalogPagination(PageNumberPagination):
@@ -49,20 +62,6 @@ class CatalogPagination(PageNumberPagination):
             raise exceptions.NotFound("Invalid page.") from None
         self.request = request
         return list(self.page)
-
-
-def non_negative_int_param(request: Request, name: str, default: int) -> int:
-    """Read a 0-based integer query parameter; anything else is a 400 naming it."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: ["A non-negative integer is required."]}) from None
-    if value < 0:
-        raise exceptions.ValidationError({name: ["A non-negative integer is required."]})
-    return value
 
 
 class CredentialsPagination(LimitOffsetPagination):
