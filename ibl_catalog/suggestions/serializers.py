@@ -159,7 +159,7 @@ class SuggestionOutputFields(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         """A row of ``selectors.suggestion_rows`` already holds the output types: only
         the timestamps need formatting. Skipping DRF's per-field path for the rest
-        saves about a sixth of a list request (``docs/performance.md``)."""
+        halves the serializer's share of a list request (``docs/performance.md``)."""
         if not isinstance(instance, Mapping):
             return super().to_representation(instance)
         return {

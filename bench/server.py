@@ -1,0 +1,102 @@
+"""The bench database (a fresh SQLite file, or ``ibl_bench`` on PostgreSQL) and the
+gunicorn process that serves ``bench.settings`` from it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "ibl_bench"
+
+
+def vendor_of(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    return "postgresql" if scheme.startswith(("postgres", "pgsql")) else scheme or "sqlite"
+
+
+@contextmanager
+def bench_database(workdir: Path, *, keep: bool = False) -> Iterator[str]:
+    """Yield the URL of an empty bench database; drop it afterwards unless ``keep``.
+
+    With ``DATABASE_URL`` on PostgreSQL, the same server gets a database of its own,
+    ``ibl_bench`` (dropped and created), so the development database is not touched.
+    Without it, a SQLite file in ``workdir``.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if not url or vendor_of(url) == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+        return
+    if vendor_of(url) != "postgresql":
+        raise SystemExit(f"bench: unsupported DATABASE_URL scheme {urlsplit(url).scheme!r}")
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    admin(f"CREATE DATABASE {BENCH_DATABASE}")
+    try:
+        yield bench_url
+    finally:
+        if not keep:
+            admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int, log: Path) -> Iterator[int]:
+    """Serve ``bench.settings`` with ``workers`` sync workers on 127.0.0.1; yield the port."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--config",
+        str(ROOT / "bench" / "gunicorn_conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    ]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_port(port, process)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start; see its log") from None
+            time.sleep(0.1)

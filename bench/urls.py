@@ -1,0 +1,47 @@
+"""The example project's URLs plus the bench-only routes, served by the same gunicorn.
+
+* ``bench/reference/program-suggestions/``: the plain-Django reference list.
+* ``bench/<paginator>/program-suggestions/``: the API's own list view with another
+  paginator on ``CatalogPagination`` (``exact``: ``ExactCountPaginator``,
+  ``counting``: ``CountingPaginator``), so both counts are measured in one run
+  without touching ``ibl_core/pagination.py``.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from bench.reference import reference_suggestions
+from ibl_catalog import urls as catalog_urls
+from ibl_core.pagination import CatalogPagination
+from ibl_core.paginator import CountingPaginator, ExactCountPaginator
+
+PAGINATORS = {"exact": ExactCountPaginator, "counting": CountingPaginator}
+
+
+def list_view_with(name: str, paginator_class: type) -> object:
+    """The program-suggestions list view, paginated by ``paginator_class``."""
+    pattern = next(
+        p
+        for p in catalog_urls.urlpatterns
+        if isinstance(p, URLPattern) and p.name == "program-suggestions-manage"
+    )
+    view_class = pattern.callback.view_class  # type: ignore[attr-defined]
+    pagination = type(
+        f"{name.title()}CatalogPagination",
+        (CatalogPagination,),
+        {"django_paginator_class": paginator_class},
+    )
+    variant = type(f"{name.title()}{view_class.__name__}", (view_class,), {})
+    variant.pagination_class = pagination
+    return variant.as_view()
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("bench/reference/program-suggestions/", reference_suggestions),
+    *(
+        path(f"bench/{name}/program-suggestions/", list_view_with(name, paginator_class))
+        for name, paginator_class in PAGINATORS.items()
+    ),
+    path("", include("example_project.urls")),
+]

@@ -1,0 +1,171 @@
+"""Page-number paginators whose ``count`` stays cheap on large lists.
+
+Django's :class:`~django.core.paginator.Paginator` runs ``SELECT COUNT(*)`` over
+the whole list on every request, with every join the page query needs, before it
+fetches the page. On a platform with a million suggestions that count costs more
+than everything else in the request together (``docs/performance.md``).
+
+* :class:`ExactCountPaginator` fetches the page first (one row more than the page
+  size). When that extra row is absent the page is the last one and the count is
+  known without counting. Otherwise it counts, without the joins that cannot change
+  the number of rows (a non-null foreign key to a unique key, which the database
+  enforces). ``count`` is always exact.
+* :class:`CountingPaginator` also keeps that count for ``cache_seconds`` in the
+  Django cache, keyed by the counting SQL (platform, filters, scope) and by the
+  newest primary key of the model, so a creation shows at once in every process.
+  ``count`` can lag for at most ``cache_seconds`` after a delete, or after a change
+  that moves rows in or out of a filter without creating one; it is exact on the
+  last page.
+
+With both, a page past the end is decided from the rows fetched, never from a
+count, so it is always a 404 (``EmptyPage``), and ``next``/``previous`` are right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any, cast
+
+from django.core.cache import caches
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections, models
+from django.db.models import Max, QuerySet
+from django.db.models.expressions import Col, RawSQL
+from django.db.models.sql.constants import LOUTER
+from django.db.models.sql.datastructures import Join
+from django.db.models.sql.query import Query
+from django.db.models.sql.where import ExtraWhere
+
+
+class ExactCountPaginator(Paginator):
+    """A :class:`Paginator` that counts only when the page cannot tell, and cheaply."""
+
+    def page(self, number: Any) -> Page:
+        if self.orphans or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        number = self.validate_page_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        more = len(rows) > self.per_page
+        del rows[self.per_page :]
+        if not rows and (number > 1 or not self.allow_empty_first_page):
+            raise EmptyPage(self.error_messages["no_results"])
+        seen = bottom + len(rows)
+        # Under READ COMMITTED the count may see a later snapshot than the page; never
+        # answer fewer rows than the page itself proves.
+        count = max(self.count_at_least(seen + 1), seen + 1) if more else seen
+        self.__dict__["count"] = count  # Paginator.count and num_pages are cached properties
+        self.__dict__.pop("num_pages", None)
+        return Page(rows, number, self)
+
+    def validate_page_number(self, number: Any) -> int:
+        """``validate_number`` without the upper bound, which would need the count."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def count_at_least(self, minimum: int) -> int:
+        """The number of rows, known to be at least ``minimum``."""
+        return counting_queryset(cast(QuerySet, self.object_list)).count()
+
+
+class CountingPaginator(ExactCountPaginator):
+    """:class:`ExactCountPaginator` whose counts are kept for ``cache_seconds``."""
+
+    cache_alias = "default"
+    cache_seconds = 5
+
+    def count_at_least(self, minimum: int) -> int:
+        counted = counting_queryset(cast(QuerySet, self.object_list))
+        cache = caches[self.cache_alias]
+        key = self.cache_key(counted)
+        cached = cache.get(key)
+        # A cached count below what the page proves is stale: count again.
+        if isinstance(cached, int) and cached >= minimum:
+            return cached
+        count = counted.count()
+        cache.set(key, count, self.cache_seconds)
+        return count
+
+    def cache_key(self, counted: QuerySet) -> str:
+        """The counting SQL and parameters, and the newest primary key of the model."""
+        db = counted.db
+        sql, params = counted.query.sql_with_params()
+        name = connections[db].settings_dict.get("NAME")
+        digest = hashlib.sha256(repr((db, str(name), sql, params)).encode()).hexdigest()
+        newest = counted.model._base_manager.using(db).aggregate(newest=Max("pk"))["newest"]
+        return f"ibl_core.count:{digest}:{newest}"
+
+
+def counting_queryset(queryset: QuerySet) -> QuerySet:
+    """``queryset`` reduced to what its row count depends on.
+
+    Ordering and selected columns go, and so do joins that the filters do not use
+    and that keep exactly one row per row: a forward foreign key that is not null and
+    enforced by the database (or a LEFT JOIN), to a unique key, with no extra
+    condition. Anything unusual (raw SQL, DISTINCT, GROUP BY, a slice, a union)
+    keeps every join.
+    """
+    counted = queryset.order_by().values("pk")
+    query = counted.query
+    if (
+        query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or query.extra
+        or query.is_sliced
+    ):
+        return counted
+    needed = filter_aliases(query)
+    if needed is None:
+        return counted
+    needed.add(query.get_initial_alias())
+    joins = {alias: join for alias, join in query.alias_map.items() if isinstance(join, Join)}
+    needed |= {alias for alias, join in joins.items() if not keeps_one_row_per_row(join)}
+    # A needed join needs the joins it hangs from.
+    for alias in list(needed):
+        while alias in joins:
+            alias = joins[alias].parent_alias
+            needed.add(alias)
+    for alias in joins:
+        if alias not in needed:
+            query.alias_refcount[alias] = 0
+    return counted
+
+
+def filter_aliases(query: Query) -> set[str] | None:
+    """Table aliases the WHERE clause refers to; ``None`` if raw SQL may name any."""
+    aliases: set[str] = set()
+
+    def visit(nodes: Iterable[Any]) -> bool:
+        for node in nodes:
+            if isinstance(node, RawSQL | ExtraWhere):
+                return False
+            if isinstance(node, Col):
+                aliases.add(node.alias)
+            elif isinstance(node, Query):
+                aliases.update(col.alias for col in node.get_external_cols())
+            elif hasattr(node, "get_source_expressions") and not visit(
+                node.get_source_expressions()
+            ):
+                return False
+        return True
+
+    return aliases if visit([query.where]) else None
+
+
+def keeps_one_row_per_row(join: Join) -> bool:
+    """Whether ``join`` matches exactly one row for each row it is joined to."""
+    field = join.join_field
+    if join.filtered_relation is not None or not isinstance(field, models.ForeignKey):
+        return False  # reverse and many-to-many joins multiply rows; conditions drop them
+    if join.join_type == LOUTER:
+        return True
+    return not field.null and getattr(field, "db_constraint", True)
