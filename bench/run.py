@@ -231,8 +231,8 @@ def bench_bulk(report: Report, client: Client, bench: Any, plan: Plan) -> None:
         singles[concurrency] = run
         seconds = run.seconds * len(rows) / len(sample)
         report.add(
-            f"single POSTs, {concurrency} client(s): {len(sample)} timed, "
-            f"x{len(rows) / len(sample):g}",
+            f"single POSTs, {concurrency} client{'s' if concurrency > 1 else ''}: "
+            f"{len(sample)} timed, extrapolated to {len(rows):,}",
             seconds,
             "s",
             rows_per_s=len(rows) / seconds,
@@ -259,15 +259,21 @@ def bench_bulk(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             ok=response.seconds < 2 if label == "creates" else None,
         )
         report.add("  rows/s", len(rows) / response.seconds)
-    best_single = min(run.seconds / run.requests for run in singles.values())
-    ratio = best_single * len(rows) / timings["creates"]
-    report.add(
-        "ratio: bulk creates vs the faster single-POST run",
-        ratio,
-        "x",
-        target=">= 50x",
-        ok=ratio >= 50,
-    )
+    # The headline compares like with like: one request at a time, so one worker (one
+    # core) on each side. Two clients use both workers against the bulk's one.
+    for concurrency, run in singles.items():
+        ratio = run.seconds / run.requests * len(rows) / timings["creates"]
+        if concurrency == 1:
+            report.add(
+                "ratio: bulk creates vs single POSTs, 1 client", ratio, "x",
+                target=">= 50x", ok=ratio >= 50,
+            )  # fmt: skip
+        else:
+            report.add(
+                f"ratio: bulk creates vs {concurrency} clients ({concurrency} workers vs 1)",
+                ratio,
+                "x",
+            )
 
 
 # --- 2. list ----------------------------------------------------------------------
@@ -581,7 +587,7 @@ def run_bench(
             concurrency=CONCURRENCY,
         )
         only_status(warm, [200])
-        if "bulk" in parts or "list" in parts:
+        if "bulk" in parts or "list" in parts:  # the list is read from the bulk's rows
             bench_bulk(report, client, bulk, plan)
         if "list" in parts:
             bench_list(report, client, bulk, plan)
