@@ -1,9 +1,4 @@
-"""Checks of ``ibl_core.paginator`` (``python -m pytest bench/test_paginator.py``).
-
-They live beside the bench until ``CatalogPagination`` switches to
-``CountingPaginator``; the catalog suite runs with the switch through
-``-p bench.counting_plugin``.
-"""
+"""``ibl_core.paginator``: exact pages, cheap and honest counts."""
 
 from __future__ import annotations
 
