@@ -185,6 +185,12 @@ def document_manage_view(kind: SuggestionKind, view: type) -> type:
         get=extend_schema(
             operation_id=operation_id(kind, "retrieve"),
             summary=f"List the platform's {kind.label} suggestions",
+            description=(
+                "Paginated (page, page_size clamped to the maximum). `query` searches "
+                f"username, full name, email, {kind.key_name} and {kind.item_name}; `sort` "
+                "orders with an id tie-break. A department admin in department_mode sees "
+                "only the users of their departments."
+            ),
             parameters=platform_parameters(),
             responses={
                 200: classes.output(many=True),
@@ -195,6 +201,10 @@ def document_manage_view(kind: SuggestionKind, view: type) -> type:
         post=extend_schema(
             operation_id=operation_id(kind, "create"),
             summary=f"Create or update a {kind.label} suggestion",
+            description=(
+                "Answers 200 with the suggestion whether it was created or updated; only "
+                "the fields sent change an existing suggestion."
+            ),
             request=classes.write,
             responses={
                 200: classes.output,
@@ -206,6 +216,10 @@ def document_manage_view(kind: SuggestionKind, view: type) -> type:
         delete=extend_schema(
             operation_id=operation_id(kind, "destroy"),
             summary=f"Delete a {kind.label} suggestion",
+            description=(
+                "Unknown suggestions and those of platforms the caller may not manage are "
+                "the same 404."
+            ),
             parameters=[
                 OpenApiParameter("suggestion_id", int, required=True),
                 *platform_parameters(required=False),
@@ -226,6 +240,11 @@ def document_bulk_view(kind: SuggestionKind, view: type) -> type:
         post=extend_schema(
             operation_id=operation_id(kind, "bulk_create"),
             summary=f"Create or update many {kind.label} suggestions",
+            description=(
+                "Each valid row is applied as the single POST would; invalid rows are "
+                "reported as '<row index>:<code>' (invalid_row, user_not_found, "
+                f"{kind.not_found_code}, user_not_in_department, duplicate_row)."
+            ),
             request=classes.bulk,
             responses={
                 200: BulkResultSerializer,
