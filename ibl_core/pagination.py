@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from django.core.paginator import InvalidPage
@@ -15,6 +16,10 @@ from . import envelope
 from .conf import ibl_settings
 from .paginator import CountingPaginator
 
+#: Larger values cannot be ids or offsets in a 64-bit column.
+MAX_INT_PARAM = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
 
 def int_param(request: Request, name: str, default: int, *, minimum: int) -> int:
     """Read an integer query parameter of at least ``minimum``; else a 400 naming it."""
@@ -24,12 +29,14 @@ def int_param(request: Request, name: str, default: int, *, minimum: int) -> int
     message = (
         "A positive integer is required." if minimum >= 1 else "A non-negative integer is required."
     )
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: [message]}) from None
+    # ASCII digits only: int() would also take "+1", "1_0" and other scripts' digits.
+    if not _DIGITS.fullmatch(raw):
+        raise exceptions.ValidationError({name: [message]})
+    value = int(raw)
     if value < minimum:
         raise exceptions.ValidationError({name: [message]})
+    if value > MAX_INT_PARAM:
+        raise exceptions.ValidationError({name: [f"At most {MAX_INT_PARAM}."]})
     return value
 
 
@@ -59,6 +66,8 @@ class CatalogPagination(PageNumberPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         page_size = self.get_page_size(request)
         page_number = positive_int_param(request, self.page_query_param, 1)
+        if (page_number - 1) * page_size > MAX_INT_PARAM:  # no such page: past any end
+            raise exceptions.NotFound("Invalid page.")
         paginator = self.django_paginator_class(queryset, page_size)
         try:
             self.page = paginator.page(page_number)

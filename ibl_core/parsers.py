@@ -18,6 +18,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
+from .text import find_unstorable_text, json_may_hold_unstorable_text
+
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -69,6 +71,17 @@ class LimitedJSONParser(BaseParser):
             ) from None
         parse_constant = json.strict_constant if api_settings.STRICT_JSON else None
         try:
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        if json_may_hold_unstorable_text(text):
+            path = find_unstorable_text(data)
+            if path is not None:  # the database could not store it: say where it is
+                field = path[0] if path and isinstance(data, dict) else "non_field_errors"
+                message = "Null characters are not allowed."  # DRF's words for a field
+                if len(path) > 1 or field == "non_field_errors":
+                    message = f"Null characters are not allowed (in {'.'.join(path) or 'body'})."
+                raise exceptions.ValidationError({field: [message]})
+        return data

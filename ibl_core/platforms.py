@@ -22,6 +22,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from .models import Platform
+from .text import UNSTORABLE
 
 _CACHE_ATTR = "_ibl_platform"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -62,7 +63,7 @@ def resolve_platform_segment(segment: str) -> Platform:
     """Resolve an ``{org}`` path segment: ``Platform.key`` first, then ``Platform.org``."""
     platforms = active_platforms()
     platform = None
-    if "\x00" not in segment:
+    if not UNSTORABLE.search(segment):
         platform = platforms.filter(key=segment).first() or platforms.filter(org=segment).first()
     if platform is None:
         raise exceptions.NotFound(f"Platform {segment!r} not found.")
@@ -85,7 +86,7 @@ def _identifier(params: Mapping[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise exceptions.ValidationError({name: ["Must be a string."]})
-    if "\x00" in value:  # PostgreSQL refuses NUL in text: answer 400, not 500
+    if UNSTORABLE.search(value):  # the database cannot store it: 400, not 500
         raise exceptions.ValidationError({name: ["Null characters are not allowed."]})
     return value
 
@@ -118,6 +119,8 @@ def parse_bool(value: Any, name: str) -> bool:
     """Read a boolean flag given as JSON ``true``/``false`` or a query-string word."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # as DRF's BooleanField reads JSON
+        return bool(value)
     if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
         return value.lower() in _TRUE
     raise exceptions.ValidationError({name: ["Must be a boolean (true or false)."]})
@@ -125,9 +128,9 @@ def parse_bool(value: Any, name: str) -> bool:
 
 def department_mode_requested(request: Request) -> bool:
     """Whether the caller asked to act as a department admin (``department_mode=true``)."""
-    value = request.query_params.get("department_mode")
-    if request.method in _BODY_METHODS:
-        value = request_parameters(request).get("department_mode", value)
+    # Writes read their body only: the query string of a POST is ignored (catalog.md).
+    params = request_parameters(request)
+    value = params.get("department_mode")
     if value is None:
         return False
     return parse_bool(value, "department_mode")

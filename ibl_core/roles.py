@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 
 from .models import APIKey, DepartmentAdmin, DepartmentMember, Platform, PlatformMembership
@@ -103,15 +103,25 @@ def managed_user_ids(request: Request, platform: Platform) -> QuerySet | None:
     return DepartmentMember.objects.filter(department_id__in=department_ids).values("user_id")
 
 
-def member_platforms(request: Request) -> QuerySet[Platform]:
-    """Platforms on which the caller has any role (all of them for a DM admin)."""
+def manageable_platforms(request: Request) -> QuerySet[Platform]:
+    """Platforms the caller may manage: every one for a DM admin; those where they are a
+    platform admin; with ``department_mode=true`` also those where they administer a
+    department. Keys keep to their own platform. Used to find an object's platform
+    without telling other tenants' objects apart from missing ones."""
     user = request.user
     platforms = Platform.objects.filter(active=True)
     if not user or not user.is_authenticated:
         return platforms.none()
     if user.is_superuser:
         return platforms
-    platforms = platforms.filter(memberships__user=user, memberships__active=True)
+    admin_of = Q(memberships__user=user, memberships__active=True, memberships__is_admin=True)
+    if department_mode_requested(request):
+        admin_of |= Q(
+            memberships__user=user,
+            memberships__active=True,
+            departments__departmentadmin__user=user,
+        )
+    platforms = platforms.filter(admin_of).distinct()
     if isinstance(request.auth, APIKey):
         platforms = platforms.filter(pk=request.auth.platform_id)
     return platforms

@@ -17,7 +17,10 @@ class IssuerFilter(django_filters.FilterSet):
     """``q``: case-insensitive substring of the issuer's name."""
 
     q = django_filters.CharFilter(
-        field_name="name", lookup_expr="icontains", help_text="Part of the issuer's name."
+        field_name="name",
+        lookup_expr="icontains",
+        max_length=255,
+        help_text="Part of the issuer's name.",
     )
 
     class Meta:
@@ -32,6 +35,7 @@ class ImageSearchFilter(django_filters.FilterSet):
         field_name="name",
         lookup_expr="icontains",
         required=True,
+        max_length=254,
         help_text="Part of the image's name (required).",
     )
 

@@ -240,7 +240,8 @@ def _decode_and_reencode(data: bytes) -> ProcessedImage:
         width, height = image.size
         if not _pixels_within_limits(width, height):
             raise _refuse(_pixel_limit_message(width, height), "too_many_pixels")
-        image_format = str(image.format)
+        # Phone photos with an MPF segment open as "MPO": a JPEG with extra frames.
+        image_format = {"MPO": "JPEG"}.get(str(image.format), str(image.format))
         try:
             image.load()
             clean = _without_metadata(image)

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from ibl_core.models import Platform
 from ibl_core.platforms import platform_for_request
+from ibl_core.text import UNSTORABLE
 
 from .models import Issuer, Signatory, UploadedImage
 
@@ -64,8 +65,8 @@ def path_user_for_request(request: Request, view: Any) -> Any:
         numeric = _numeric_id(segment)
         if numeric is not None:
             user = members.filter(pk=numeric).first()
-        elif segment.isascii() and segment.isdigit():
-            user = None  # an id out of range names nobody
+        elif (segment.isascii() and segment.isdigit()) or UNSTORABLE.search(segment):
+            user = None  # an id out of range, or text no username can hold, names nobody
         else:
             user = members.filter(**{get_user_model().USERNAME_FIELD: segment}).first()
         if user is None:

@@ -172,7 +172,10 @@ def test_non_object_and_malformed_bodies(world):
 
 
 def test_department_admin_may_target_only_their_departments(world, program):
-    ok = post(world, body_for(world, program), role="department_admin", department_mode="true")
+    # department_mode in the query string of a POST is ignored (catalog.md): 403
+    ignored = post(world, body_for(world, program), role="department_admin", department_mode="true")
+    assert ignored.status_code == 403
+    ok = post(world, body_for(world, program, department_mode=True), role="department_admin")
     assert ok.status_code == 200
     body = body_for(world, program, user="learner_other_department", department_mode=True)
     response = post(world, body, role="department_admin")

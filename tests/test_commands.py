@@ -109,7 +109,7 @@ def test_ibl_api_key_prints_only_the_key():
     assert re.fullmatch(r"[0-9a-f]{64}\n", output)
     key = APIKey.objects.get()
     assert key.name == "ci" and key.expires is not None
-    with pytest.raises(CommandError, match="positive"):
+    with pytest.raises(CommandError, match="between 1 and"):
         run("ibl_api_key", "ann", "--platform", "acme", "--expires-in-days", "0")
     with pytest.raises(CommandError, match="User 'bob' does not exist"):
         run("ibl_api_key", "bob", "--platform", "acme")

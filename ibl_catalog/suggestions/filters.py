@@ -33,6 +33,7 @@ def build_filterset(kind: SuggestionKind) -> type[django_filters.FilterSet]:
     attrs: dict[str, Any] = {
         "query": django_filters.CharFilter(
             method=filter_query,
+            max_length=255,
             help_text="Case-insensitive substring of username, full name, email, "
             f"{kind.key_name} or {kind.item_name}.",
         ),

@@ -17,7 +17,7 @@ from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.parsers import LimitedJSONParser
 from ibl_core.permissions import CanManagePlatform
 from ibl_core.platforms import department_mode_requested, platform_for_request
-from ibl_core.roles import managed_user_ids, member_platforms
+from ibl_core.roles import manageable_platforms, managed_user_ids
 from ibl_core.schema import error_responses, platform_parameters
 from ibl_core.views import PlatformScopedView
 
@@ -108,12 +108,13 @@ class SuggestionManageView(SuggestionBaseView):
         return positive_int_param(self.request, "suggestion_id", 0)
 
     def platform_from_object(self, request: Request) -> Platform | None:
-        """DELETE without platform_key: the suggestion's platform, among the caller's own."""
+        """DELETE without platform_key: the suggestion's platform, among those the caller
+        manages (anything else is the same 404 as a missing suggestion)."""
         if request.method != "DELETE":
             return None
         platform_id = (
             self.kind.model._default_manager.filter(
-                pk=self.suggestion_id(), platform__in=member_platforms(request)
+                pk=self.suggestion_id(), platform__in=manageable_platforms(request)
             )
             .values_list("platform_id", flat=True)
             .first()

@@ -26,6 +26,12 @@ class IblCommand(BaseCommand):
         return parser
 
 
+def check_length(value: str, limit: int, what: str) -> None:
+    """One-line error for text longer than its column (PostgreSQL would raise)."""
+    if len(value) > limit:
+        raise CommandError(f"{what} must be at most {limit} characters.")
+
+
 def get_platform(key: str) -> Platform:
     try:
         return Platform.objects.get(key=key)

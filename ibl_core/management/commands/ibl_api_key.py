@@ -6,8 +6,10 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from ibl_core.management.base import IblCommand, get_platform, get_user
+from ibl_core.management.base import IblCommand, check_length, get_platform, get_user
 from ibl_core.models import APIKey
+
+MAX_DAYS = 36_500  # a hundred years; beyond that a datetime overflows
 
 
 class Command(IblCommand):
@@ -21,8 +23,9 @@ class Command(IblCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["expires_in_days"]
-        if days is not None and days < 1:
-            raise CommandError("--expires-in-days must be a positive number of days.")
+        if days is not None and not 1 <= days <= MAX_DAYS:
+            raise CommandError(f"--expires-in-days must be between 1 and {MAX_DAYS}.")
+        check_length(options["name"], 100, "--name")
         user = get_user(options["username"])
         platform = get_platform(options["platform"])
         expires = timezone.now() + timedelta(days=days) if days else None

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_slug
 
-from ibl_core.management.base import IblCommand
+from ibl_core.management.base import IblCommand, check_length
 from ibl_core.models import Platform
 
 
@@ -27,6 +27,11 @@ class Command(IblCommand):
             raise CommandError(
                 f"Invalid platform key {key!r}: use letters, digits, - and _."
             ) from None
+        check_length(key, 100, "KEY")
+        if org is not None:
+            check_length(org, 100, "--org")
+        if name is not None:
+            check_length(name, 255, "--name")
         platform = Platform.objects.filter(key=key).first()
         org = org or (platform.org if platform else key)
         clash = Platform.objects.filter(org=org).exclude(key=key).first()

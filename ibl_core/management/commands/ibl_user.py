@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
+from django.core.validators import validate_email
 from django.db import transaction
 
-from ibl_core.management.base import IblCommand, get_platform
+from ibl_core.management.base import IblCommand, check_length, get_platform
 from ibl_core.models import Department, DepartmentAdmin, DepartmentMember, PlatformMembership
 
 
@@ -33,6 +35,19 @@ class Command(IblCommand):
         username: str = options["username"]
         if not username.strip():
             raise CommandError("USERNAME must not be empty.")
+        check_length(username, 150, "USERNAME")
+        for option, limit in (("first_name", 150), ("last_name", 150), ("email", 254)):
+            if options[option] is not None:
+                check_length(options[option], limit, f"--{option.replace('_', '-')}")
+        for name in options["department"] + options["department_admin"]:
+            check_length(name, 255, "A department name")
+        if options["email"]:
+            try:
+                validate_email(options["email"])
+            except ValidationError:
+                raise CommandError(
+                    f"--email {options['email']!r} is not an email address."
+                ) from None
         departments = options["department"] + options["department_admin"]
         if (departments or options["admin"]) and not options["platform"]:
             raise CommandError("--admin, --department and --department-admin need --platform.")
