@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, failure: Callable[[], str]) -> None:
+    """Wait (30 s at most) until ``process`` listens on ``port``; raise with ``failure()``."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(failure()) from None
+            time.sleep(0.1)
+
+
 def start(tmp: Path, workers: int = 3):
     """Migrate a fresh SQLite file, load the demo, start gunicorn; yield a LiveServer."""
     port = free_port()
@@ -76,15 +90,7 @@ def start(tmp: Path, workers: int = 3):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        wait_for_port(port, process, lambda: "gunicorn did not start")
         yield server
     finally:
         process.terminate()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from django.db import OperationalError, connections
 from django.test import Client
 
-from tests.live import ROOT, free_port
+from tests.live import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.django_db
 
@@ -109,15 +108,7 @@ def served(tmp_path):
             cwd=ROOT, env=env, stdout=stdout, stderr=stderr,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError((tmp_path / "stderr").read_text()) from None
-                time.sleep(0.1)
+        wait_for_port(port, process, (tmp_path / "stderr").read_text)
         yield port, tmp_path
     finally:
         process.terminate()
