@@ -3,6 +3,7 @@ an answer that conforms to the committed OpenAPI schema (schemathesis, bounded).
 
 from __future__ import annotations
 
+import os
 import zlib
 
 import pytest
@@ -68,7 +69,13 @@ def excluded_checks(case) -> list:
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# CI sees the same cases every run. To explore: FUZZ_RANDOM=1 FUZZ_EXAMPLES=300 make test
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+    derandomize=os.environ.get("FUZZ_RANDOM") != "1",
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_schema(case, fuzz_world):
     aim(case, fuzz_world)
     key = fuzz_world.keys["platform_admin_p1"]
