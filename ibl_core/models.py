@@ -175,7 +175,3 @@ class APIKey(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires is not None and self.expires <= timezone.now()
-
-    @property
-    def is_usable(self) -> bool:
-        return not self.revoked and not self.is_expired
