@@ -47,3 +47,25 @@ class ProgramSuggestion(SuggestionBase):
 
     def __str__(self) -> str:
         return f"{self.program_id} for {self.user_id}"
+
+
+class SuggestionCount(models.Model):
+    """Part of the number of suggestions of one kind on one platform (``counts.py``).
+
+    The count is the sum of ``delta`` over a platform's rows. Triggers on the suggestion
+    tables write these rows; nothing else should. No foreign-key constraint: a trigger
+    fired by the deletion of a platform's suggestions must not fail because the
+    platform goes in the same transaction.
+    """
+
+    platform = models.ForeignKey(
+        Platform, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    delta = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["platform", "kind"], name="ibl_suggcount_platform_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.platform_id}: {self.delta:+d}"

@@ -23,6 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "BULK_MAX_ROWS": 10_000,
     "BULK_BATCH_SIZE": 500,
     "BULK_MAX_BODY_BYTES": 16 * 1024 * 1024,
+    # A write the database aborted as a deadlock or serialization failure is run again,
+    # up to this many attempts in all.
+    "WRITE_RETRY_ATTEMPTS": 3,
+    # Every JSON value a client stores (suggestion metadata...): its size once encoded
+    # as compact UTF-8 JSON, and how deeply its objects and arrays may nest.
+    "JSON_MAX_BYTES": 64 * 1024,
+    "JSON_MAX_DEPTH": 10,
     # Uploaded images.
     "IMAGE_MAX_BYTES": 5 * 1024 * 1024,
     "IMAGE_MAX_WIDTH": 4096,
@@ -43,6 +50,9 @@ _POSITIVE_INTS = (
     "BULK_MAX_ROWS",
     "BULK_BATCH_SIZE",
     "BULK_MAX_BODY_BYTES",
+    "WRITE_RETRY_ATTEMPTS",
+    "JSON_MAX_BYTES",
+    "JSON_MAX_DEPTH",
     "IMAGE_MAX_BYTES",
     "IMAGE_MAX_WIDTH",
     "IMAGE_MAX_HEIGHT",

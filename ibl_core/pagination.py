@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from . import envelope
 from .conf import ibl_settings
-from .paginator import CountingPaginator
+from .paginator import ExactCountPaginator
 
 #: Larger values cannot be ids or offsets in a 64-bit column.
 MAX_INT_PARAM = 2**63 - 1
@@ -55,9 +55,10 @@ class CatalogPagination(PageNumberPagination):
 
     page_query_param = "page"
     page_size_query_param = "page_size"
-    # Page first, then a join-free COUNT cached for a few seconds: page 1 of a
-    # million suggestions costs what page 1 of a thousand does (docs/performance.md).
-    django_paginator_class = CountingPaginator
+    # Page first, then the count the database keeps (unfiltered lists) or a join-free
+    # COUNT: page 1 of a million suggestions costs what page 1 of a thousand does
+    # (docs/performance.md). A view offers a kept count with ``exact_total()``.
+    django_paginator_class = ExactCountPaginator
 
     def get_page_size(self, request: Request) -> int:
         requested = positive_int_param(request, self.page_size_query_param, ibl_settings.PAGE_SIZE)
@@ -68,7 +69,10 @@ class CatalogPagination(PageNumberPagination):
         page_number = positive_int_param(request, self.page_query_param, 1)
         if (page_number - 1) * page_size > MAX_INT_PARAM:  # no such page: past any end
             raise exceptions.NotFound("Invalid page.")
-        paginator = self.django_paginator_class(queryset, page_size)
+        exact_total = getattr(view, "exact_total", None)
+        paginator = self.django_paginator_class(
+            queryset, page_size, total=exact_total() if exact_total else None
+        )
         try:
             self.page = paginator.page(page_number)
         except InvalidPage:

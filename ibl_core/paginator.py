@@ -1,36 +1,30 @@
-"""Page-number paginators whose ``count`` stays cheap on large lists.
+"""A page-number paginator whose ``count`` is exact and cheap on large lists.
 
 Django's :class:`~django.core.paginator.Paginator` runs ``SELECT COUNT(*)`` over
 the whole list on every request, with every join the page query needs, before it
 fetches the page. On a platform with a million suggestions that count costs more
 than everything else in the request together (``docs/performance.md``).
 
-* :class:`ExactCountPaginator` fetches the page first (one row more than the page
-  size). When that extra row is absent the page is the last one and the count is
-  known without counting. Otherwise it counts, without the joins that cannot change
-  the number of rows (a non-null foreign key to a unique key, which the database
-  enforces). ``count`` is always exact.
-* :class:`CountingPaginator` also keeps that count for ``cache_seconds`` in the
-  Django cache, keyed by the counting SQL (platform, filters, scope) and by the
-  newest primary key of the model, so a creation shows at once in every process.
-  ``count`` can lag for at most ``cache_seconds`` after a delete, or after a change
-  that moves rows in or out of a filter without creating one; it is exact on the
-  last page.
+:class:`ExactCountPaginator` fetches the page first (one row more than the page
+size). When that extra row is absent the page is the last one and the count is known
+without counting. Otherwise it asks ``total`` when the caller has an exact number kept
+by the database (an unfiltered list: ``ibl_catalog.suggestions.counts``), and else
+counts, without the joins that cannot change the number of rows (a non-null foreign
+key to a unique key, which the database enforces). ``count`` is exact at every
+request; nothing is cached.
 
-With both, a page past the end is decided from the rows fetched, never from a
-count, so it is always a 404 (``EmptyPage``), and ``next``/``previous`` are right.
+A page past the end is decided from the rows fetched, never from a count, so it is
+always a 404 (``EmptyPage``), and ``next``/``previous`` are right.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from django.core.cache import caches
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connections, models
-from django.db.models import Max, QuerySet
+from django.db import models
+from django.db.models import QuerySet
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
@@ -39,7 +33,15 @@ from django.db.models.sql.where import ExtraWhere
 
 
 class ExactCountPaginator(Paginator):
-    """A :class:`Paginator` that counts only when the page cannot tell, and cheaply."""
+    """A :class:`Paginator` that counts only when the page cannot tell, and cheaply.
+
+    ``total``, when given, returns the exact number of rows of ``object_list`` without
+    counting them (a count the database keeps).
+    """
+
+    def __init__(self, *args: Any, total: Callable[[], int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.total = total
 
     def page(self, number: Any) -> Page:
         if self.orphans or not isinstance(self.object_list, QuerySet):
@@ -73,35 +75,9 @@ class ExactCountPaginator(Paginator):
 
     def count_at_least(self, minimum: int) -> int:
         """The number of rows, known to be at least ``minimum``."""
+        if self.total is not None:
+            return self.total()
         return counting_queryset(cast(QuerySet, self.object_list)).count()
-
-
-class CountingPaginator(ExactCountPaginator):
-    """:class:`ExactCountPaginator` whose counts are kept for ``cache_seconds``."""
-
-    cache_alias = "default"
-    cache_seconds = 5
-
-    def count_at_least(self, minimum: int) -> int:
-        counted = counting_queryset(cast(QuerySet, self.object_list))
-        cache = caches[self.cache_alias]
-        key = self.cache_key(counted)
-        cached = cache.get(key)
-        # A cached count below what the page proves is stale: count again.
-        if isinstance(cached, int) and cached >= minimum:
-            return cached
-        count = counted.count()
-        cache.set(key, count, self.cache_seconds)
-        return count
-
-    def cache_key(self, counted: QuerySet) -> str:
-        """The counting SQL and parameters, and the newest primary key of the model."""
-        db = counted.db
-        sql, params = counted.query.sql_with_params()
-        name = connections[db].settings_dict.get("NAME")
-        digest = hashlib.sha256(repr((db, str(name), sql, params)).encode()).hexdigest()
-        newest = counted.model._base_manager.using(db).aggregate(newest=Max("pk"))["newest"]
-        return f"ibl_core.count:{digest}:{newest}"
 
 
 def counting_queryset(queryset: QuerySet) -> QuerySet:

@@ -4,17 +4,29 @@
 must be split into many queries on SQLite (999 parameters per statement). Passing
 the whole list as ONE parameter (a JSON array on SQLite, an array on PostgreSQL)
 keeps it a single query of any length.
+
+:func:`retrying_transaction` runs a write again when the database aborted it as a
+deadlock or serialization failure, instead of answering 500.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
-from typing import Any
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
+
+from .conf import ibl_settings
+
+T = TypeVar("T")
+logger = logging.getLogger("ibl.db")
 
 
 def in_list(
@@ -30,3 +42,43 @@ def in_list(
     else:  # other backends: the plain lookup (Django splits nothing; fine for modest lists)
         return Q(**{f"{field}__in": list(values)})
     return Q(**{f"{field}__in": subquery})
+
+
+#: SQLSTATEs of a transaction the database gave up on and that succeeds when re-run.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` is a deadlock, a serialization failure or a busy SQLite file."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
+
+
+def retrying_transaction(
+    work: Callable[[], T], *, using: str = "default", attempts: int | None = None
+) -> T:
+    """Run ``work`` in a transaction; re-run it when the database aborts it as retryable.
+
+    A deadlock or serialization failure rolls the whole transaction back, so running it
+    again from the start is safe. The wait between attempts grows and is jittered, so
+    the transactions that collided do not collide again in step. Inside an outer
+    transaction nothing can be re-run (the outer one is aborted): one attempt, and the
+    error goes to the caller.
+    """
+    attempts = attempts or int(ibl_settings.WRITE_RETRY_ATTEMPTS)
+    if connections[using].in_atomic_block:
+        attempts = 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic(using=using):
+                return work()
+        except OperationalError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            logger.warning(
+                "Retrying a write after %s (attempt %d)", type(error.__cause__).__name__, attempt
+            )
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+    raise AssertionError("unreachable")

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework import exceptions
 from rest_framework.request import Request
 
+from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.platforms import platform_for_request
 from ibl_core.text import UNSTORABLE
@@ -57,11 +58,7 @@ def path_user_for_request(request: Request, view: Any) -> Any:
     else:
         segment = _segment(view)
         platform = platform_for_request(request, view)
-        members = get_user_model().objects.filter(
-            is_active=True,
-            platform_memberships__platform=platform,
-            platform_memberships__active=True,
-        )
+        members = platform_members(platform)
         numeric = _numeric_id(segment)
         if numeric is not None:
             user = members.filter(pk=numeric).first()

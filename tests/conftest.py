@@ -26,17 +26,6 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture(autouse=True)
-def fresh_count_cache():
-    """Catalog counts are cached for a few seconds (ibl_core.paginator); a rolled-back
-    test looks like a deletion, which by design may show late. Start each test clean."""
-    from django.core.cache import caches
-
-    from ibl_core.paginator import CountingPaginator
-
-    caches[CountingPaginator.cache_alias].clear()
-
-
 @dataclass
 class World:
     """Two platforms; on p1 every role, on p2 a learner and an admin."""

@@ -6,12 +6,14 @@ import json
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.test import override_settings
 
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
 from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import services
+from ibl_catalog.suggestions.writer import _Statements
+from ibl_core.conf import ibl_settings
 from tests.catalog_helpers import BULK, MANAGE
 from tests.factories import MembershipFactory, ProgramFactory, UserFactory
 
@@ -213,17 +215,19 @@ def test_ten_thousand_rows_in_one_body_are_accepted(world):
     assert ProgramSuggestion.objects.count() == 10_000
 
 
+@override_settings(IBL_DATA_MANAGER={"BULK_BATCH_SIZE": 1})
 def test_database_error_mid_bulk_writes_nothing(world, program):
+    """The second batch fails: the first batch, already written, is rolled back too."""
     other = ProgramFactory(platform=world.p1)
     rows = [row(world, program, accepted=True), row(world, other, visible=False)]
-    real_bulk_create = ProgramSuggestion.objects.bulk_create
+    real_insert = _Statements.insert_new
     calls = []
 
-    def failing_second_group(objs, **kwargs):
+    def failing_second_batch(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise DatabaseError("disk full")
-        return real_bulk_create(objs, **kwargs)
+        return real_insert(self, *args, **kwargs)
 
     learner = world.users["learner_p1"].pk
     writes = [
@@ -231,7 +235,7 @@ def test_database_error_mid_bulk_writes_nothing(world, program):
         services.PendingWrite(learner, other.pk, {"visible": False}),
     ]
     with (
-        mock.patch.object(ProgramSuggestion.objects, "bulk_create", failing_second_group),
+        mock.patch.object(_Statements, "insert_new", failing_second_batch),
         pytest.raises(DatabaseError),
     ):
         services.write_suggestions(PROGRAM_SUGGESTIONS, world.p1, writes, suggested_by_id=None)
@@ -256,10 +260,8 @@ def test_lookups_cost_the_same_for_100_and_5000_rows(world, django_assert_max_nu
     for size in (100, 5000):
         rows = make_rows(world, size)
         client.post(BULK, {"platform_key": "p1", "suggestion_data": rows[:1]}, format="json")
-        # The batch is what the backend allows (SQLite: 999 parameters per statement).
-        fields = [f for f in ProgramSuggestion._meta.concrete_fields if not f.primary_key]
-        per_batch = min(500, connection.ops.bulk_batch_size(fields, rows))
-        batches = -(-size // per_batch)
+        # Rows travel as one parameter per column: a batch is BULK_BATCH_SIZE rows.
+        batches = -(-size // ibl_settings.BULK_BATCH_SIZE)
         with django_assert_max_num_queries(10 + batches) as captured:
             response = client.post(BULK, {"platform_key": "p1", "suggestion_data": rows},
                                    format="json")  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import caches
 from django.core.paginator import EmptyPage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +11,7 @@ from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import selectors
 from ibl_core.models import DepartmentMember
-from ibl_core.paginator import CountingPaginator, ExactCountPaginator, counting_queryset
+from ibl_core.paginator import ExactCountPaginator, counting_queryset
 from tests.factories import (
     DepartmentFactory,
     MembershipFactory,
@@ -23,11 +22,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 KIND = SUGGESTION_KINDS[0]
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    caches[CountingPaginator.cache_alias].clear()
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def test_count_with_a_department_scope_subquery(platform):
     assert counting_queryset(scoped).count() == 1
 
 
-@pytest.mark.parametrize("paginator_class", [ExactCountPaginator, CountingPaginator])
+@pytest.mark.parametrize("paginator_class", [ExactCountPaginator])
 def test_pages_counts_and_past_the_end(platform, paginator_class):
     suggest(platform, 5)
     first = paginator_class(rows(platform), 2).page(1)
@@ -100,31 +94,14 @@ def test_a_full_last_page_needs_no_count(platform):
     assert not any("COUNT" in query["sql"] for query in captured.captured_queries)
 
 
-def test_cached_count_is_reused_and_sees_creations(platform):
+def test_a_known_total_replaces_counting(platform):
     suggest(platform, 5)
-    assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 5
     with CaptureQueriesContext(connection) as captured:
-        assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 5
+        page = ExactCountPaginator(rows(platform), 2, total=lambda: 5).page(1)
+    assert page.paginator.count == 5 and page.paginator.num_pages == 3
     assert not any("COUNT" in query["sql"] for query in captured.captured_queries)
-    suggest(platform, 1)
-    assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 6
 
 
-def test_cached_count_lags_a_deletion_until_the_last_page(platform):
-    made = suggest(platform, 5)
-    assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 5
-    ProgramSuggestion.objects.filter(pk=made[0].pk).delete()
-    # Documented: within cache_seconds a deletion does not show on a full page...
-    assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 5
-    # ...but the last page counts what it sees, and past the end is still EmptyPage.
-    assert CountingPaginator(rows(platform), 2).page(2).paginator.count == 4
-    with pytest.raises(EmptyPage):
-        CountingPaginator(rows(platform), 2).page(3)
-
-
-def test_a_cached_count_below_what_the_page_shows_is_refreshed(platform):
-    suggest(platform, 3)
-    paginator = CountingPaginator(rows(platform), 2)
-    key = paginator.cache_key(counting_queryset(rows(platform)))
-    caches[CountingPaginator.cache_alias].set(key, 1)
-    assert CountingPaginator(rows(platform), 2).page(1).paginator.count == 3
+def test_a_known_total_below_what_the_page_proves_is_not_believed(platform):
+    suggest(platform, 5)
+    assert ExactCountPaginator(rows(platform), 2, total=lambda: 1).page(1).paginator.count == 3

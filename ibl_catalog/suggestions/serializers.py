@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
+from ibl_core.fields import BoundedJSONField
 
 from .base import SuggestionKind
 
@@ -41,8 +42,8 @@ class UserIdField(serializers.Field):
         return int(value)
 
 
-class MetadataField(serializers.JSONField):
-    """A JSON object (``{}`` to clear)."""
+class MetadataField(BoundedJSONField):
+    """A JSON object (``{}`` to clear), bounded in size and depth like all stored JSON."""
 
     default_error_messages = {"not_an_object": "Must be a JSON object."}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.urls import URLPattern, path
@@ -21,7 +22,7 @@ from ibl_core.roles import manageable_platforms, managed_user_ids
 from ibl_core.schema import error_responses, platform_parameters
 from ibl_core.views import PlatformScopedView
 
-from . import selectors, services
+from . import counts, selectors, services
 from .base import SuggestionKind
 from .filters import DEFAULT_SORT, build_filterset
 from .serializers import (
@@ -77,16 +78,29 @@ class SuggestionManageView(SuggestionBaseView):
         return super().filter_queryset(queryset)
 
     def get(self, request: Request) -> Response:
+        # The page's ids first (sorted without the wide columns, metadata above all),
+        # then the rows of those ids only.
         suggestions = self.filter_queryset(self.get_queryset())
-        rows = selectors.suggestion_rows(self.kind, suggestions, self.get_platform())
-        page = self.paginate_queryset(rows)
-        output = self.serializers.output(page, many=True)
+        page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True)) or []
+        rows = selectors.rows_in_order(self.kind, page_ids, self.get_platform())
+        output = self.serializers.output(rows, many=True)
         return self.get_paginated_response(output.data)
+
+    def exact_total(self) -> Callable[[], int] | None:
+        """The platform's count kept by the database, when the list is all of it."""
+        if self.request.query_params.get("query") or not counts.count_supported():
+            return None
+        platform = self.get_platform()
+        if managed_user_ids(self.request, platform) is not None:
+            return None  # a department admin's list: counted
+        return lambda: counts.platform_count(self.kind, platform)
 
     def post(self, request: Request) -> Response:
         body = self.serializers.write(data=request.data)
         body.is_valid(raise_exception=True)
         platform = self.get_platform()
+        # The answer is the row as the write returned it: no read-back that a
+        # concurrent DELETE could turn into a 500.
         suggestion = services.upsert_suggestion(
             self.kind,
             platform=platform,
@@ -94,8 +108,7 @@ class SuggestionManageView(SuggestionBaseView):
             actor_id=request.user.pk,
             user_scope=managed_user_ids(request, platform),
         )
-        row = selectors.suggestion_rows(self.kind, suggestion, platform).get()
-        return Response(self.serializers.output(row).data)
+        return Response(self.serializers.output(suggestion).data)
 
     def delete(self, request: Request) -> Response:
         suggestion_id = self.suggestion_id()

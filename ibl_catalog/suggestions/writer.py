@@ -1,0 +1,300 @@
+"""The one writer of suggestions: create or update many rows, set-based, in one lock order.
+
+Every suggestion write (a single POST, a bulk request) ends here. Rows are sorted by
+(user, item) and written in batches, each batch in three set-based statements whose
+rows travel as one parameter per column (arrays on PostgreSQL, one JSON array on
+SQLite), so the number of statements does not grow with the rows in a batch:
+
+1. ``INSERT ... SELECT <rows> ORDER BY ... ON CONFLICT DO NOTHING RETURNING``:
+   creates the suggestions that do not exist yet, with the defaults for the fields a
+   row does not carry.
+2. ``SELECT ... ORDER BY user, item FOR UPDATE`` (PostgreSQL): locks the suggestions
+   that already existed, in the same global order.
+3. ``UPDATE ... FROM <rows>``: changes, on those, exactly the fields each row carries
+   (a per-row bit mask), and ``modified``.
+
+Why not one ``INSERT ... ON CONFLICT DO UPDATE``: its ``SET`` sees only the proposed
+row, which cannot say which fields the client sent. Writing rows grouped by field set
+instead took locks group by group, so two overlapping bulks with different field mixes
+locked rows in different orders and deadlocked. Here every transaction inserts in
+(user, item) order and then locks the existing rows in (user, item) order, so writers
+wait for each other instead of deadlocking; a deadlock or serialization failure that
+still happens (another kind of writer, a future change) is retried by
+:func:`ibl_core.sql.retrying_transaction`.
+
+Each statement returns what it wrote, so a caller answers with the row as written:
+no read after the write can find it deleted by a concurrent request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.db import connections
+from django.db.models import Field
+from django.utils import timezone
+
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Platform
+from ibl_core.sql import retrying_transaction
+
+from .base import SuggestionKind
+
+#: The fields a write may carry, each with its bit in a row's mask.
+MASKED_FIELDS = ("accepted", "visible", "direct", "metadata", "suggested_by_id")
+_BITS = {name: 1 << position for position, name in enumerate(MASKED_FIELDS)}
+#: Columns every statement returns (as attribute names of the model).
+RETURNED = (
+    "id",
+    "user_id",
+    "item_id",
+    "accepted",
+    "visible",
+    "direct",
+    "metadata",
+    "suggested_by_id",
+    "created",
+    "modified",
+)
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """One suggestion to create or update, with only the fields the request sent."""
+
+    user_id: int
+    item_id: int
+    fields: dict[str, Any]
+
+
+def write_suggestions(
+    kind: SuggestionKind,
+    platform: Platform,
+    writes: Sequence[PendingWrite],
+    *,
+    suggested_by_id: int | None,
+    returning: bool = False,
+) -> list[dict[str, Any]]:
+    """Create or update ``writes`` in one transaction; the rows as written if ``returning``.
+
+    ``suggested_by_id`` is the suggester of new rows that do not name one. Each
+    returned row holds the columns of :data:`RETURNED` (``item_id`` is the item's id).
+    """
+    if not writes:
+        return []
+    ordered = sorted(writes, key=lambda write: (write.user_id, write.item_id))
+    statements = _Statements(kind, platform)
+    size = ibl_settings.BULK_BATCH_SIZE
+
+    def write_all() -> list[dict[str, Any]]:
+        now = timezone.now()
+        written: list[dict[str, Any]] = []
+        with connections[statements.alias].cursor() as cursor:
+            for start in range(0, len(ordered), size):
+                batch = ordered[start : start + size]
+                written += statements.write_batch(
+                    cursor, batch, now, suggested_by_id, returning=returning
+                )
+        return written
+
+    return retrying_transaction(write_all, using=statements.alias)
+
+
+class _Statements:
+    """The SQL of one kind on the current database backend."""
+
+    def __init__(self, kind: SuggestionKind, platform: Platform) -> None:
+        self.kind = kind
+        self.platform = platform
+        self.alias = kind.model._default_manager.db
+        connection = connections[self.alias]
+        self.connection = connection
+        self.vendor = connection.vendor
+        quote = connection.ops.quote_name
+        self.table = quote(kind.model._meta.db_table)
+        self.fields = {name: self.field(name) for name in RETURNED}
+        self.column = {name: quote(str(field.column)) for name, field in self.fields.items()}
+        self.platform_column = quote(str(self.field("platform").column))
+        self.conflict_columns = ", ".join(
+            quote(str(self.field(name).column)) for name in kind.unique_fields
+        )
+        self.defaults = {
+            name: self.field(name).get_default()
+            for name in ("accepted", "visible", "direct", "metadata")
+        }
+        self.returned_columns = ", ".join(self.column[name] for name in RETURNED)
+
+    def field(self, name: str) -> Field:
+        """The model field of a column name (``item_id``: the kind's item foreign key)."""
+        if name == "item_id":
+            name = self.kind.item_field
+        return cast(Field, self.kind.model._meta.get_field(name))
+
+    # -- one batch ----------------------------------------------------------------
+
+    def write_batch(
+        self,
+        cursor: Any,
+        batch: Sequence[PendingWrite],
+        now: Any,
+        suggested_by_id: int | None,
+        *,
+        returning: bool,
+    ) -> list[dict[str, Any]]:
+        inserted = self.insert_new(cursor, batch, now, suggested_by_id)
+        created = {(row["user_id"], row["item_id"]) for row in inserted}
+        existing = [write for write in batch if (write.user_id, write.item_id) not in created]
+        if not existing:
+            return inserted if returning else []
+        current = self.lock_existing(cursor, existing, read=returning)
+        changed = self.update_existing(cursor, [write for write in existing if write.fields], now)
+        if not returning:
+            return []
+        by_key = {(row["user_id"], row["item_id"]): row for row in [*current, *changed]}
+        return inserted + [by_key[key] for key in sorted(by_key)]
+
+    def insert_new(
+        self, cursor: Any, batch: Sequence[PendingWrite], now: Any, suggested_by_id: int | None
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for write in batch:
+            values = {**self.defaults, "suggested_by_id": suggested_by_id, **write.fields}
+            rows.append(
+                (
+                    write.user_id,
+                    write.item_id,
+                    bool(values["accepted"]),
+                    bool(values["visible"]),
+                    bool(values["direct"]),
+                    json.dumps(values["metadata"]),
+                    values["suggested_by_id"],
+                )
+            )
+        columns = ", ".join(
+            [self.platform_column] + [self.column[name] for name in RETURNED if name != "id"]
+        )
+        source, params = self.source(
+            rows, ("bigint", "bigint", "bool", "bool", "bool", "json", "bigint")
+        )
+        stamp = self.timestamp(now)
+        sql = (
+            f"INSERT INTO {self.table} ({columns}) "
+            f"SELECT %s, s.c0, s.c1, s.c2, s.c3, s.c4, {self.json_value('s.c5')}, s.c6, %s, %s "
+            f"FROM {source} WHERE true ORDER BY s.n "
+            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING "
+            f"RETURNING {self.returned_columns}"
+        )
+        cursor.execute(sql, [self.platform.pk, stamp, stamp, *params])
+        return [self.decode(row) for row in cursor.fetchall()]
+
+    def lock_existing(
+        self, cursor: Any, existing: Sequence[PendingWrite], *, read: bool
+    ) -> list[dict[str, Any]]:
+        """Lock (PostgreSQL) and, when ``read``, read the rows that already existed."""
+        if self.vendor != "postgresql" and not read:
+            return []  # SQLite: the INSERT took the database's write lock already
+        source, params = self.source(
+            [(write.user_id, write.item_id) for write in existing], ("bigint", "bigint")
+        )
+        columns = ", ".join(f"t.{self.column[name]}" for name in RETURNED) if read else "t.id"
+        lock = " FOR UPDATE OF t" if self.vendor == "postgresql" else ""
+        sql = (
+            f"SELECT {columns} FROM {self.table} t JOIN {source} "
+            f"ON t.{self.column['user_id']} = s.c0 AND t.{self.column['item_id']} = s.c1 "
+            f"WHERE t.{self.platform_column} = %s "
+            f"ORDER BY t.{self.column['user_id']}, t.{self.column['item_id']}{lock}"
+        )
+        cursor.execute(sql, [*params, self.platform.pk])
+        rows = cursor.fetchall()
+        return [self.decode(row) for row in rows] if read else []
+
+    def update_existing(
+        self, cursor: Any, writes: Sequence[PendingWrite], now: Any
+    ) -> list[dict[str, Any]]:
+        """Set, on existing rows, exactly the fields each write carries."""
+        if not writes:
+            return []
+        rows = []
+        for write in writes:
+            fields = write.fields
+            mask = sum(_BITS[name] for name in fields)
+            rows.append(
+                (
+                    write.user_id,
+                    write.item_id,
+                    bool(fields.get("accepted", False)),
+                    bool(fields.get("visible", False)),
+                    bool(fields.get("direct", False)),
+                    json.dumps(fields.get("metadata", {})),
+                    fields.get("suggested_by_id"),
+                    mask,
+                )
+            )
+        source, params = self.source(
+            rows, ("bigint", "bigint", "bool", "bool", "bool", "json", "bigint", "int")
+        )
+        target = "t" if self.vendor == "postgresql" else self.table
+        sets = []
+        for position, name in enumerate(MASKED_FIELDS, start=2):
+            value = f"s.c{position}"
+            if name == "metadata":
+                value = self.json_value(value)
+            column = self.column[name]
+            sets.append(
+                f"{column} = CASE WHEN (s.c7 & {_BITS[name]}) <> 0 THEN {value} "
+                f"ELSE {target}.{column} END"
+            )
+        sets.append(f"{self.column['modified']} = %s")
+        alias = " AS t" if self.vendor == "postgresql" else ""
+        sql = (
+            f"UPDATE {self.table}{alias} SET {', '.join(sets)} FROM {source} "
+            f"WHERE {target}.{self.platform_column} = %s "
+            f"AND {target}.{self.column['user_id']} = s.c0 "
+            f"AND {target}.{self.column['item_id']} = s.c1 "
+            f"RETURNING {', '.join(f'{target}.{self.column[name]}' for name in RETURNED)}"
+        )
+        cursor.execute(sql, [self.timestamp(now), *params, self.platform.pk])
+        return [self.decode(row) for row in cursor.fetchall()]
+
+    # -- backend details ----------------------------------------------------------
+
+    def source(
+        self, rows: Sequence[tuple[Any, ...]], types: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        """A derived table ``s(c0, c1, ..., n)`` of ``rows`` (``n``: the row's position)."""
+        names = ", ".join(f"c{position}" for position in range(len(types)))
+        if self.vendor == "postgresql":
+            pg_types = {"bigint": "bigint[]", "bool": "boolean[]", "json": "text[]", "int": "int[]"}
+            arrays = ", ".join(f"%s::{pg_types[kind]}" for kind in types)
+            params = [[row[position] for row in rows] for position in range(len(types))]
+            return f"unnest({arrays}) WITH ORDINALITY AS s({names}, n)", params
+        columns = ", ".join(
+            f"json_extract(value, '$[{position}]') AS c{position}" for position in range(len(types))
+        )
+        return (
+            f"(SELECT {columns}, CAST(key AS INTEGER) AS n FROM json_each(%s)) AS s",
+            [json.dumps(rows)],
+        )
+
+    def json_value(self, expression: str) -> str:
+        return f"CAST({expression} AS jsonb)" if self.vendor == "postgresql" else expression
+
+    def timestamp(self, now: Any) -> Any:
+        return self.connection.ops.adapt_datetimefield_value(now)
+
+    def decode(self, row: Sequence[Any]) -> dict[str, Any]:
+        """A returned row as Python values, converted as the ORM would convert them."""
+        decoded = {}
+        for name, value in zip(RETURNED, row, strict=True):
+            field = self.fields[name]
+            col = field.get_col(self.kind.model._meta.db_table)
+            converters = self.connection.ops.get_db_converters(col) + field.get_db_converters(
+                self.connection
+            )
+            for converter in converters:
+                value = converter(value, col, self.connection)
+            decoded[name] = value
+        return decoded
