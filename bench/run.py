@@ -7,7 +7,7 @@ comparison is a ratio of two things measured side by side:
    (a sample of 500, extrapolated);
 2. list: the API's list against a plain-Django reference view of the same page;
 3. scale: page 1 and a deep page at 1,000, 100,000 and 1,000,000 suggestions, with
-   the configured paginator and with ``ibl_core.paginator``'s two;
+   the count the database keeps and with a COUNT on every request;
 4. uploads: a 1 MB JPEG and a 200 kB PNG of random noise.
 
 The table goes to stdout and to ``bench/results/<database>.json``.
@@ -40,10 +40,9 @@ from bench.server import ROOT, bench_database, gunicorn, vendor_of
 MANAGE = "/api/catalog/suggestions/program/manage/"
 BULK = MANAGE + "bulk/"
 REFERENCE = "/bench/reference/program-suggestions/"
-LIST_VARIANTS = {  # label -> path: the same list view, three paginators
+LIST_VARIANTS = {  # label -> path: the same list view, two ways to an exact count
     "configured": MANAGE,
-    "exact": "/bench/exact/program-suggestions/",
-    "counting": "/bench/counting/program-suggestions/",
+    "counted": "/bench/counted/program-suggestions/",
 }
 IMAGES = "/api/credentials/orgs/{org}/users/{user_id}/images/"
 
@@ -287,7 +286,7 @@ def bench_list(report: Report, client: Client, bench: Any, plan: Plan) -> None:
     query = f"?platform_key={bench.key}&page_size={PAGE_SIZE}"
     paths = {
         "API (as configured)": LIST_VARIANTS["configured"] + query,
-        "API with CountingPaginator": LIST_VARIANTS["counting"] + query,
+        "API counting every request": LIST_VARIANTS["counted"] + query,
         "reference (plain Django view)": REFERENCE + query,
     }
     check_same_page(client, paths)
@@ -342,7 +341,7 @@ def profile_list(bench: Any) -> dict[str, Any]:
     results = profile_paths(
         {
             "API (configured)": LIST_VARIANTS["configured"] + query,
-            "API (counting)": LIST_VARIANTS["counting"] + query,
+            "API (counted)": LIST_VARIANTS["counted"] + query,
             "reference": REFERENCE + query,
         },
         bench.api_key,
@@ -418,11 +417,10 @@ def bench_scale(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             ok=ratio <= 3,
         )
     report.note(
-        "configured = CatalogPagination as it is in ibl_core/pagination.py; exact = "
-        "ibl_core.paginator.ExactCountPaginator; counting = "
-        "ibl_core.paginator.CountingPaginator (count cached "
-        "for CountingPaginator.cache_seconds); every answer's count was checked exact "
-        "and the page after the last one answered 404"
+        "configured = the API as it is (count kept by the database, "
+        "ibl_catalog/suggestions/counts.py); counted = the same view running a join-free "
+        "COUNT on every request; every answer's count was checked exact and the page "
+        "after the last one answered 404"
     )
 
 

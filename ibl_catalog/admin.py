@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 
-from .models import Program, ProgramSuggestion
+from .models import Program, ProgramSuggestion, SuggestionCount
 
 
 @admin.register(Program)
@@ -31,3 +33,25 @@ class ProgramSuggestionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("platform", "program", "user", "suggested_by")
     readonly_fields = ("created", "modified")
     date_hierarchy = "created"
+
+
+@admin.register(SuggestionCount)
+class SuggestionCountAdmin(admin.ModelAdmin):
+    """Read-only: the database's own bookkeeping of list counts (triggers write it).
+
+    A platform's count of a kind is the sum of its rows' ``delta``.
+    """
+
+    list_display = ("platform", "kind", "delta")
+    list_filter = ("kind",)
+    search_fields = ("platform__key",)
+    list_select_related = ("platform",)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -95,3 +95,72 @@ def test_concurrent_overlapping_bulk_requests():
     assert [r.status_code for r in responses] == [200] * THREADS
     assert all(r.json()["error_codes"] == [] for r in responses)
     assert ProgramSuggestion.objects.count() == 20
+
+
+def many_learners(platform, count):
+    users = UserFactory.create_batch(count)
+    MembershipFactory._meta.model.objects.bulk_create(
+        MembershipFactory.build(user=user, platform=platform) for user in users
+    )
+    return users
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["creating", "updating"])
+def test_overlapping_bulks_with_opposite_field_mixes_never_deadlock(existing):
+    """A sets accepted on even users and visible on odd ones; B, which starts one user
+    later, sets accepted on odd users and visible on even ones. Sent together.
+
+    Rows grouped by field set took their locks group by group: A evens then odds, B
+    odds then evens, a deadlock (500) on PostgreSQL. One global order makes them wait.
+    """
+    platform, _, program, client = setup()
+    learners = many_learners(platform, 600)
+    if existing:
+        ProgramSuggestion.objects.bulk_create(
+            ProgramSuggestion(platform=platform, user=u, program=program) for u in learners
+        )
+
+    def body(even_field, odd_field, start):
+        rows = [
+            {"program_key": program.program_key, "user_id": user.pk,
+             (even_field if index % 2 == 0 else odd_field): True}
+            for index, user in enumerate(learners) if index >= start
+        ]  # fmt: skip
+        return {"platform_key": "race", "suggestion_data": rows}
+
+    bodies = [body("accepted", "visible", 0), body("visible", "accepted", 1)] * 2
+    for _ in range(3):
+        responses = run_together(
+            [lambda b=b: client().post(BULK, b, format="json") for b in bodies]
+        )
+        assert [r.status_code for r in responses] == [200] * 4
+        assert [r.json()["successes"] for r in responses] == [600, 599, 600, 599]
+    assert ProgramSuggestion.objects.count() == 600
+
+
+def test_post_racing_delete_never_answers_500():
+    platform, learners, program, client = setup()
+    body = {"platform_key": "race", "program_key": program.program_key,
+            "user_id": learners[0].pk, "accepted": True}  # fmt: skip
+
+    def post():
+        return client().post(MANAGE, body, format="json")
+
+    def delete():
+        suggestion = ProgramSuggestion.objects.filter(platform=platform).first()
+        if suggestion is None:
+            return None
+        return client().delete(MANAGE, QUERY_STRING=f"suggestion_id={suggestion.pk}")
+
+    def delete_or_skip():
+        response = delete()
+        return response if response is not None else "nothing to delete"
+
+    for _ in range(10):
+        responses = run_together([post, delete_or_skip, post, delete_or_skip])
+        answered = [r for r in responses if r != "nothing to delete"]
+        assert None not in answered  # a thread that raised (a 500) leaves None
+        assert {r.status_code for r in answered} <= {200, 404}
+        assert all(
+            r.json()["accepted"] is True for r in answered if r.request["REQUEST_METHOD"] == "POST"
+        )

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.models import Field
 from django.utils import timezone
 
@@ -59,6 +59,14 @@ RETURNED = (
     "created",
     "modified",
 )
+
+
+#: Times a batch re-inserts rows deleted by another transaction while it was written.
+_VANISHED_ATTEMPTS = 5
+
+
+def created_keys(rows: Sequence[dict[str, Any]]) -> set[tuple[int, int]]:
+    return {(row["user_id"], row["item_id"]) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -144,16 +152,35 @@ class _Statements:
         *,
         returning: bool,
     ) -> list[dict[str, Any]]:
-        inserted = self.insert_new(cursor, batch, now, suggested_by_id)
-        created = {(row["user_id"], row["item_id"]) for row in inserted}
-        existing = [write for write in batch if (write.user_id, write.item_id) not in created]
-        if not existing:
-            return inserted if returning else []
-        current = self.lock_existing(cursor, existing, read=returning)
-        changed = self.update_existing(cursor, [write for write in existing if write.fields], now)
+        inserted: list[dict[str, Any]] = []
+        current: dict[tuple[int, int], dict[str, Any]] = {}
+        pending = list(batch)
+        # A row that existed at the INSERT may be deleted by another transaction before
+        # it is locked: it is inserted again (rare; bounded, then a retryable error).
+        for _ in range(_VANISHED_ATTEMPTS):
+            new_rows = self.insert_new(cursor, pending, now, suggested_by_id)
+            inserted += new_rows
+            created = created_keys(new_rows)
+            existing = [write for write in pending if (write.user_id, write.item_id) not in created]
+            found = self.lock_existing(cursor, existing, read=returning)
+            if found is None:  # SQLite: nobody else writes inside this transaction
+                break
+            current.update(found)
+            pending = [write for write in existing if (write.user_id, write.item_id) not in found]
+            if not pending:
+                break
+        else:
+            raise OperationalError("Suggestions kept vanishing while being written.")
+        inserted_keys = created_keys(inserted)
+        updates = [
+            write
+            for write in batch
+            if write.fields and (write.user_id, write.item_id) not in inserted_keys
+        ]
+        changed = self.update_existing(cursor, updates, now)
         if not returning:
             return []
-        by_key = {(row["user_id"], row["item_id"]): row for row in [*current, *changed]}
+        by_key = {**current, **{(row["user_id"], row["item_id"]): row for row in changed}}
         return inserted + [by_key[key] for key in sorted(by_key)]
 
     def insert_new(
@@ -192,14 +219,22 @@ class _Statements:
 
     def lock_existing(
         self, cursor: Any, existing: Sequence[PendingWrite], *, read: bool
-    ) -> list[dict[str, Any]]:
-        """Lock (PostgreSQL) and, when ``read``, read the rows that already existed."""
+    ) -> dict[tuple[int, int], dict[str, Any]] | None:
+        """Lock (PostgreSQL) the rows that already existed, in (user, item) order.
+
+        Returns the rows found by (user, item), with every returned column when
+        ``read``; ``None`` on SQLite when not ``read`` (the INSERT holds the database's
+        write lock already, so nothing can have changed).
+        """
+        if not existing:
+            return {}
         if self.vendor != "postgresql" and not read:
-            return []  # SQLite: the INSERT took the database's write lock already
+            return None
         source, params = self.source(
             [(write.user_id, write.item_id) for write in existing], ("bigint", "bigint")
         )
-        columns = ", ".join(f"t.{self.column[name]}" for name in RETURNED) if read else "t.id"
+        names = RETURNED if read else ("user_id", "item_id")
+        columns = ", ".join(f"t.{self.column[name]}" for name in names)
         lock = " FOR UPDATE OF t" if self.vendor == "postgresql" else ""
         sql = (
             f"SELECT {columns} FROM {self.table} t JOIN {source} "
@@ -208,8 +243,8 @@ class _Statements:
             f"ORDER BY t.{self.column['user_id']}, t.{self.column['item_id']}{lock}"
         )
         cursor.execute(sql, [*params, self.platform.pk])
-        rows = cursor.fetchall()
-        return [self.decode(row) for row in rows] if read else []
+        rows = [self.decode(row, names) for row in cursor.fetchall()]
+        return {(row["user_id"], row["item_id"]): row for row in rows}
 
     def update_existing(
         self, cursor: Any, writes: Sequence[PendingWrite], now: Any
@@ -285,10 +320,10 @@ class _Statements:
     def timestamp(self, now: Any) -> Any:
         return self.connection.ops.adapt_datetimefield_value(now)
 
-    def decode(self, row: Sequence[Any]) -> dict[str, Any]:
+    def decode(self, row: Sequence[Any], names: Sequence[str] = RETURNED) -> dict[str, Any]:
         """A returned row as Python values, converted as the ORM would convert them."""
         decoded = {}
-        for name, value in zip(RETURNED, row, strict=True):
+        for name, value in zip(names, row, strict=True):
             field = self.fields[name]
             col = field.get_col(self.kind.model._meta.db_table)
             converters = self.connection.ops.get_db_converters(col) + field.get_db_converters(
