@@ -37,6 +37,16 @@ def fresh_count_cache():
     caches[CountingPaginator.cache_alias].clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """Each test starts with no request counted against any throttle."""
+    from django.core.cache import caches
+
+    from ibl_core.conf import ibl_settings
+
+    caches[ibl_settings.THROTTLE_CACHE].clear()
+
+
 @dataclass
 class World:
     """Two platforms; on p1 every role, on p2 a learner and an admin."""
