@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from example_project.storage_settings import storages_from_env
 
@@ -23,6 +25,27 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number >= 0, got {value!r}.")
+    return int(value)
+
+
+def throttle_rates_from_env(value: str) -> dict[str, str | None]:
+    """``IBL_THROTTLE_RATES="reads=2000/min,bulk=off"``: the scopes named change (the
+    system check reports a bad scope or rate at start-up)."""
+    rates: dict[str, str | None] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        scope, sep, rate = item.partition("=")
+        if not sep:
+            raise ImproperlyConfigured(f"IBL_THROTTLE_RATES: expected scope=rate, got {item!r}.")
+        rates[scope.strip()] = None if rate.strip().lower() in {"off", "none"} else rate.strip()
+    return rates
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -59,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served locally: docs work offline
+    "axes",  # admin login: locks an address out after repeated failed logins
     "ibl_core",
     "ibl_catalog",
     "ibl_credentials",
@@ -76,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -115,6 +141,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login guessing: 5 failed logins from one address pause logins from it for 15
+# minutes (each failure meanwhile starts the pause again); a success resets the count.
+# Counted per address, whatever the username, so the answer never tells whether a
+# username exists and nobody can lock an admin out from elsewhere. The failures are
+# rows in the database (shared by every worker); `manage.py axes_reset` unlocks.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ibl_core.throttling.client_ip"  # the throttles' address, see NUM_PROXIES
+AXES_LOCKOUT_CALLABLE = "ibl_core.login_lockout.lockout_response"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +179,19 @@ STORAGES = storages_from_env(os.environ)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: per process unless REDIS_URL names a Redis server that every worker shares
+# (the API's throttles count there, docs/production.md "Throttling"; needs the `redis` extra).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX", "ibl"),
+            # A Redis that hangs must not hang requests: throttling fails open.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so that a 401 carries "WWW-Authenticate: Api-Token".
@@ -148,6 +204,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Proxies in front of gunicorn that append to X-Forwarded-For (nginx: 1). Unset: the
+    # client is the connection's address (the header is not trusted).
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -161,6 +220,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 IBL_DATA_MANAGER: dict = {}
+if os.environ.get("IBL_THROTTLE_RATES"):
+    IBL_DATA_MANAGER["THROTTLE_RATES"] = throttle_rates_from_env(os.environ["IBL_THROTTLE_RATES"])
 
 LOGGING = {
     "version": 1,

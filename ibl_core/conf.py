@@ -7,6 +7,7 @@ project does not set fall back to :data:`DEFAULTS`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +41,16 @@ DEFAULTS: dict[str, Any] = {
     # API keys.
     "API_KEY_KEYWORDS": ["Api-Token", "Api-Key"],
     "API_KEY_LAST_USED_INTERVAL": 60,
+    # Throttling (ibl_core.throttling): requests per caller and scope; None turns a scope
+    # off. A partial dict changes only the scopes it names. docs/production.md says why.
+    "THROTTLE_RATES": {
+        "reads": "1200/min",  # GET/HEAD/OPTIONS
+        "writes": "300/min",  # single POST/PUT/PATCH/DELETE
+        "bulk": "30/min",  # bulk POSTs, up to BULK_MAX_ROWS rows each
+        "uploads": "60/min",  # image uploads
+    },
+    # The cache alias the throttles count in: one that every worker process shares.
+    "THROTTLE_CACHE": "default",
 }
 
 _POSITIVE_INTS = (
@@ -59,6 +70,14 @@ _POSITIVE_INTS = (
     "IMAGE_SEARCH_LIMIT",
 )
 _KNOWN_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+#: The units a throttle rate may use, in seconds (the words DRF's rates use).
+RATE_PERIODS = {
+    "s": 1, "sec": 1, "second": 1,
+    "m": 60, "min": 60, "minute": 60,
+    "h": 3600, "hour": 3600,
+    "d": 86400, "day": 86400,
+}  # fmt: skip
+_RATE = re.compile(r"\s*(\d+)\s*/\s*([a-z]+)\s*")
 
 
 class IblSettings:
@@ -72,6 +91,26 @@ class IblSettings:
 
 
 ibl_settings = IblSettings()
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"60/min"`` -> ``(60, 60)``: requests allowed, per that many seconds.
+
+    Raises ``ValueError`` for anything else (a count below 1 included: a scope that
+    should let nothing through is a permission, and ``None`` turns throttling off).
+    """
+    match = _RATE.fullmatch(rate) if isinstance(rate, str) else None
+    if match is None or match.group(2) not in RATE_PERIODS or int(match.group(1)) < 1:
+        raise ValueError(
+            f"{rate!r} is not a rate: use '<requests>/<period>' with requests >= 1 and "
+            "period second, minute, hour or day (s, sec, m, min, h, d), e.g. '60/min'."
+        )
+    return int(match.group(1)), RATE_PERIODS[match.group(2)]
+
+
+def throttle_rates() -> dict[str, str | None]:
+    """Every scope's rate: the configured ``THROTTLE_RATES`` over the defaults."""
+    return {**DEFAULTS["THROTTLE_RATES"], **ibl_settings.THROTTLE_RATES}
 
 
 def validate_settings(configured: Any) -> list[str]:
@@ -111,4 +150,26 @@ def validate_settings(configured: Any) -> list[str]:
         problems.append("API_KEY_LAST_USED_INTERVAL must be an integer >= 0 (seconds).")
     if not isinstance(merged["IMAGE_UPLOAD_DIR"], str) or not merged["IMAGE_UPLOAD_DIR"].strip("/"):
         problems.append("IMAGE_UPLOAD_DIR must be a non-empty relative folder name.")
+    problems += _throttle_problems(merged["THROTTLE_RATES"], merged["THROTTLE_CACHE"])
+    return problems
+
+
+def _throttle_problems(rates: Any, cache_alias: Any) -> list[str]:
+    scopes = sorted(DEFAULTS["THROTTLE_RATES"])
+    if not isinstance(rates, dict):
+        return [f"THROTTLE_RATES must be a dict of scope -> rate, scopes {scopes}."]
+    problems = []
+    for scope, rate in rates.items():
+        if scope not in DEFAULTS["THROTTLE_RATES"]:
+            problems.append(f"THROTTLE_RATES: unknown scope {scope!r}; the scopes are {scopes}.")
+        elif rate is not None:
+            try:
+                parse_rate(rate)
+            except ValueError as error:
+                problems.append(f"THROTTLE_RATES[{scope!r}]: {error} None turns it off.")
+    caches = getattr(settings, "CACHES", {})
+    if not isinstance(cache_alias, str) or cache_alias not in caches:
+        problems.append(
+            f"THROTTLE_CACHE must name one of CACHES {sorted(caches)}, got {cache_alias!r}."
+        )
     return problems

@@ -42,7 +42,7 @@ def _first_message(value: Any) -> str:
 def summarize_errors(error_body: Any) -> str:
     """One line saying what went wrong: ``detail``, or each field's first message."""
     if isinstance(error_body, Mapping):
-        if set(error_body) == {"detail"}:
+        if isinstance(error_body.get("detail"), str):  # extra keys (retry_after) add to it
             summary = str(error_body["detail"])
         else:
             summary = "; ".join(

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from .conf import DEFAULTS
+from .envelope import EnvelopeErrorsMixin
 
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -64,3 +68,61 @@ def platform_parameters(*, required: bool = True) -> list[OpenApiParameter]:
             description="Act as a department admin (only over users of your departments).",
         ),
     ]  # fmt: skip
+
+
+_SCOPES = ", ".join(sorted(DEFAULTS["THROTTLE_RATES"]))
+THROTTLED_BODY = inline_serializer(
+    "Throttled",
+    fields={
+        "detail": serializers.CharField(),
+        "retry_after": serializers.IntegerField(
+            min_value=1, help_text="Seconds to wait before retrying (as Retry-After)."
+        ),
+        "scope": serializers.CharField(help_text=f"The limit that was reached: {_SCOPES}."),
+    },
+)
+THROTTLED_ENVELOPE = inline_serializer(
+    "ThrottledEnvelope",
+    fields={
+        "status": inline_serializer(
+            "ThrottledEnvelopeStatus",
+            fields={"success": serializers.BooleanField(), "description": serializers.CharField()},
+        ),
+        "result": THROTTLED_BODY,
+    },
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before retrying.",
+)
+_THROTTLED_TEXT = (
+    "Too many requests of this kind (scope) from this caller (its API key, else its "
+    "user, else its address): retry after Retry-After seconds."
+)
+
+
+class ThrottledAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the 429 (body and ``Retry-After``) of every
+    operation of a throttled view."""
+
+    def _throttled(self) -> bool:
+        return bool(getattr(self.view, "throttle_classes", None))
+
+    # extend_schema's responses replace get_response_serializers(), so the 429 joins
+    # the responses once they are built.
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if self._throttled() and "429" not in responses:
+            body = (
+                THROTTLED_ENVELOPE if isinstance(self.view, EnvelopeErrorsMixin) else THROTTLED_BODY
+            )
+            throttled = OpenApiResponse(body, _THROTTLED_TEXT)
+            responses["429"] = self._get_response_for_code(throttled, "429", direction=direction)
+        return responses
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        return [*parameters, RETRY_AFTER] if self._throttled() else parameters

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
+
+from .schema import ThrottledAutoSchema
+from .throttling import ScopedApiThrottle, Throttled, throttle_scope
 
 
 class PlatformScopedView(GenericAPIView):
@@ -15,10 +18,31 @@ class PlatformScopedView(GenericAPIView):
     DRF checks permissions before it looks for the method's handler, so an
     unsupported method (PUT, TRACE...) would first have its platform resolved and
     answer 400 or 404. Refuse it up front with 405, as the schema promises.
+
+    Requests are throttled per caller and scope (``ibl_core.throttling``); a view
+    whose writes are heavier than a single write names their scope in
+    ``write_throttle_scope`` (``"bulk"``, ``"uploads"``).
     """
+
+    throttle_classes = [ScopedApiThrottle]
+    write_throttle_scope = "writes"
+    schema = ThrottledAutoSchema()  # documents the 429
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        # Throttle as soon as the caller is known, before the permission classes: they
+        # may read the body to find the platform, and a throttled request must not cost
+        # parsing a 16 MiB bulk body or a multipart upload.
+        super().check_throttles(request)
+
+    def check_throttles(self, request: Request) -> None:
+        """Already done by :meth:`perform_authentication`: count each request once."""
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise Throttled(wait, throttle_scope(request, self))

@@ -159,6 +159,7 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
 
     permission_classes = CREDENTIALS_MEMBER
     parser_classes = UPLOAD_PARSERS
+    write_throttle_scope = "uploads"
     filter_backends = [OwnImagesUnlessAdmin, DjangoFilterBackend]
     filterset_class = ImageSearchFilter
     serializer_class = UploadedImageSerializer

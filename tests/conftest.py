@@ -26,6 +26,16 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """Each test starts with no request counted against any throttle."""
+    from django.core.cache import caches
+
+    from ibl_core.conf import ibl_settings
+
+    caches[ibl_settings.THROTTLE_CACHE].clear()
+
+
 @dataclass
 class World:
     """Two platforms; on p1 every role, on p2 a learner and an admin."""

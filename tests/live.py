@@ -68,8 +68,10 @@ def wait_for_port(port: int, process: subprocess.Popen, failure: Callable[[], st
             time.sleep(0.1)
 
 
-def start(tmp: Path, workers: int = 3):
-    """Migrate a fresh SQLite file, load the demo, start gunicorn; yield a LiveServer."""
+def start(tmp: Path, workers: int = 3, extra_env: dict[str, str] | None = None):
+    """Migrate a fresh SQLite file, load the demo, start gunicorn; yield a LiveServer.
+
+    ``extra_env`` adds to (or overrides) the example project's environment."""
     port = free_port()
     env = {
         **os.environ,
@@ -78,6 +80,7 @@ def start(tmp: Path, workers: int = 3):
         "MEDIA_ROOT": str(tmp / "media"),
         "DJANGO_SECRET_KEY": "live-server-test-secret-key-0123456789-abcdefghijklmnop",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **(extra_env or {}),
     }
     server = LiveServer(base_url=f"http://127.0.0.1:{port}", key="", env=env)
     server.manage("migrate", "--noinput")

@@ -17,3 +17,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Static files straight from the apps (no collectstatic before the suite).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests send many requests as one caller: the throttles run on every request but never
+# trigger, except where tests/test_throttling.py sets small rates. The counts are
+# cleared before each test (tests/conftest.py).
+IBL_DATA_MANAGER = {
+    **IBL_DATA_MANAGER,  # noqa: F405
+    "THROTTLE_RATES": dict.fromkeys(("reads", "writes", "bulk", "uploads"), "100000/hour"),
+}

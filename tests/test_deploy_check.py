@@ -22,7 +22,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     inherited = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "IBL_", "AWS_", "DATABASE_"))
+        if not name.startswith(("DJANGO_", "IBL_", "AWS_", "DATABASE_", "REDIS_"))
     }
     return {
         **inherited,
@@ -37,6 +37,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
         "DJANGO_SECURE_HSTS_PRELOAD": "true",
         "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
+        # The throttles count in a cache every worker shares (not contacted by the check).
+        "REDIS_URL": "redis://cache.internal:6379/0",
         **extra,
     }
 
@@ -94,3 +96,12 @@ def test_debug_and_the_development_secret_key_are_reported(tmp_path):
     assert result.returncode != 0
     for warning in ("security.W018", "security.W009"):
         assert warning in result.stderr
+
+
+def test_a_cache_the_workers_do_not_share_is_reported(tmp_path):
+    env = production_env(tmp_path)
+    del env["REDIS_URL"]
+    result = deploy_check(env)
+    assert result.returncode != 0
+    assert "ibl_core.W001" in result.stderr
+    assert "per process (LocMemCache)" in result.stderr

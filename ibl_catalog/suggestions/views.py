@@ -140,6 +140,8 @@ class SuggestionManageView(SuggestionBaseView):
 class SuggestionBulkView(SuggestionBaseView):
     """POST many suggestions at once; partial success, per-row error codes."""
 
+    write_throttle_scope = "bulk"
+
     def max_body_bytes(self) -> int:
         return int(ibl_settings.BULK_MAX_BODY_BYTES)
 
