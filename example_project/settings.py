@@ -202,7 +202,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # DRF's browsable API, except that a form it cannot build is left out (and
+        # logged) instead of turning an answered request into a 500.
+        "ibl_core.renderers.BrowsableAPIRenderer",
     ],
     # Proxies in front of gunicorn that append to X-Forwarded-For (nginx: 1). Unset: the
     # client is the connection's address (the header is not trusted).

@@ -31,6 +31,11 @@ class PlatformScopedView(GenericAPIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
+            # Negotiate first, so the 405 is rendered as asked: a browser gets the
+            # browsable API's page (with the allowed methods' forms), not raw JSON.
+            self.format_kwarg = self.get_format_suffix(**kwargs)
+            negotiated = self.perform_content_negotiation(request)
+            request.accepted_renderer, request.accepted_media_type = negotiated
             raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)
 

@@ -185,6 +185,10 @@ class UploadedFileField(serializers.Field):
         "null": MULTIPART_REQUIRED,
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("style", {"input_type": "file"})  # a file input in HTML forms
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data: Any) -> UploadedFile:
         if not isinstance(data, UploadedFile):
             self.fail("invalid")

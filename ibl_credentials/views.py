@@ -102,11 +102,16 @@ class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
     pagination_class = CredentialsPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = IssuerFilter
-    serializer_class = IssuerSerializer
     model = Issuer
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
         return selectors.issuers_of_platform(platform)
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API builds its POST form from the body's serializer.
+        if self.request is not None and self.request.method == "POST":
+            return IssuerCreateSerializer
+        return IssuerSerializer
 
     @extend_schema(
         operation_id="credentials_orgs_users_issuers_retrieve",
@@ -162,11 +167,16 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
     write_throttle_scope = "uploads"
     filter_backends = [OwnImagesUnlessAdmin, DjangoFilterBackend]
     filterset_class = ImageSearchFilter
-    serializer_class = UploadedImageSerializer
     model = UploadedImage
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
         return selectors.images_of_platform(platform)
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API builds its upload form from the body's serializer.
+        if self.request is not None and self.request.method == "POST":
+            return ImageUploadSerializer
+        return UploadedImageSerializer
 
     @extend_schema(
         operation_id="credentials_orgs_users_images_retrieve",

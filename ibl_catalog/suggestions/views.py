@@ -70,6 +70,12 @@ class SuggestionManageView(SuggestionBaseView):
             return self.kind.model._default_manager.none()
         return self.managed_suggestions().order_by(DEFAULT_SORT)
 
+    def get_serializer_class(self) -> Any:
+        # The browsable API builds its POST form from the body's serializer.
+        if self.request is not None and self.request.method == "POST":
+            return self.serializers.write
+        return self.serializers.output
+
     def filter_queryset(self, queryset: Any) -> Any:
         # Without a filter parameter there is nothing to check or apply: skip building
         # the filter set and its form (about 8 % of a plain list request).
@@ -144,6 +150,9 @@ class SuggestionBulkView(SuggestionBaseView):
 
     def max_body_bytes(self) -> int:
         return int(ibl_settings.BULK_MAX_BODY_BYTES)
+
+    def get_serializer_class(self) -> Any:
+        return self.serializers.bulk  # the browsable API's POST form
 
     def post(self, request: Request) -> Response:
         body = self.serializers.bulk(data=request.data)
