@@ -18,14 +18,19 @@ from .models import APIKey, hash_api_key
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 _INVALID = "Invalid API key."
+#: An auth-scheme as RFC 7235 spells it (a token), short enough to quote back.
+_SCHEME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}")
 
 
 class APIKeyAuthentication(BaseAuthentication):
     """Authenticate with a platform API key; the key becomes ``request.auth``.
 
-    A header with another scheme (``Bearer``, ``Basic``) is left to the other
-    authentication classes. A header with our keyword but a malformed, unknown,
-    revoked or expired key is a 401, never a 500.
+    The keyword (``API_KEY_KEYWORDS``) matches case-insensitively, as RFC 7235 says
+    of auth-schemes: ``api-token <key>`` works. A header with another scheme
+    (``Bearer``, ``Basic``) is left to the other authentication classes (a host
+    project may accept those); when none of them authenticates the request, the 401
+    says which scheme is expected (:func:`not_authenticated`). A header with our
+    keyword but a malformed, unknown, revoked or expired key is a 401, never a 500.
     """
 
     def authenticate(self, request: Request) -> tuple[Any, APIKey] | None:
@@ -36,11 +41,11 @@ class APIKeyAuthentication(BaseAuthentication):
             text = header.decode("ascii")
         except UnicodeDecodeError:
             keyword = header.split(None, 1)[0] if header.split() else b""
-            if keyword.decode("latin-1") in self.keywords():
+            if is_our_keyword(keyword.decode("latin-1")):
                 raise exceptions.AuthenticationFailed(_INVALID) from None
             return None
         parts = text.split()
-        if not parts or parts[0] not in self.keywords():
+        if not parts or not is_our_keyword(parts[0]):
             return None
         if len(parts) != 2 or not _KEY_PATTERN.fullmatch(parts[1]):
             raise exceptions.AuthenticationFailed(
@@ -81,3 +86,31 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return str(self.keywords()[0])
+
+
+def is_our_keyword(scheme: str) -> bool:
+    """Whether ``scheme`` is one of ``API_KEY_KEYWORDS``, ignoring case (RFC 7235)."""
+    folded = scheme.casefold()
+    return any(folded == keyword.casefold() for keyword in APIKeyAuthentication.keywords())
+
+
+def expected_header() -> str:
+    return f"Authorization: {APIKeyAuthentication.keywords()[0]} <key>"
+
+
+def not_authenticated(request: Request) -> exceptions.NotAuthenticated:
+    """The 401 of a request that no authentication class authenticated.
+
+    DRF's "credentials were not provided" is right without an ``Authorization``
+    header (a browser without a session). With a header of another scheme
+    (``Bearer``, ``Token``, ``Basic``), the credentials were provided, in a form this
+    API does not read: say which form it expects.
+    """
+    header = get_authorization_header(request).decode("latin-1")
+    parts = header.split()
+    if not parts or is_our_keyword(parts[0]):
+        return exceptions.NotAuthenticated()
+    scheme = f" {parts[0]!r}" if _SCHEME_PATTERN.fullmatch(parts[0]) else ""
+    return exceptions.NotAuthenticated(
+        f"Unsupported authorization scheme{scheme}. Use '{expected_header()}'."
+    )

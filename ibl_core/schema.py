@@ -12,6 +12,15 @@ from rest_framework import serializers
 from .conf import DEFAULTS
 from .envelope import EnvelopeErrorsMixin
 
+#: Shown in Swagger UI's "Authorize" dialog, where users paste the header's value.
+API_KEY_SCHEME_DESCRIPTION = (
+    "Every request sends `Authorization: Api-Token <key>`. In the Authorize dialog, enter "
+    "the whole value: the word `Api-Token`, one space, then your key (64 hexadecimal "
+    "characters), for example `Api-Token 3f9a...`. The word is case-insensitive and "
+    "`Api-Key` is a synonym; `Bearer` or `Token` are refused. An administrator issues "
+    "keys (Django admin, API keys) and each key is shown once."
+)
+
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     """``Authorization: Api-Token <key>`` as an ``apiKey`` security scheme."""
@@ -24,7 +33,7 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Token <64 hex characters>` (`Api-Key` is a synonym).",
+            "description": API_KEY_SCHEME_DESCRIPTION,
         }
 
 

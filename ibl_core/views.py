@@ -8,6 +8,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
+from .authentication import not_authenticated
 from .schema import ThrottledAutoSchema
 from .throttling import ScopedApiThrottle, Throttled, throttle_scope
 
@@ -22,6 +23,9 @@ class PlatformScopedView(GenericAPIView):
     Requests are throttled per caller and scope (``ibl_core.throttling``); a view
     whose writes are heavier than a single write names their scope in
     ``write_throttle_scope`` (``"bulk"``, ``"uploads"``).
+
+    A request that no authentication class authenticated gets a 401 that says which
+    ``Authorization`` scheme is expected when it sent another one.
     """
 
     throttle_classes = [ScopedApiThrottle]
@@ -51,3 +55,10 @@ class PlatformScopedView(GenericAPIView):
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, throttle_scope(request, self))
+
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> NoReturn:
+        if request.authenticators and not request.successful_authenticator:
+            raise not_authenticated(request)
+        super().permission_denied(request, message, code)

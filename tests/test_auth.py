@@ -164,3 +164,74 @@ def test_session_authentication_works(db):
     client = APIClient()
     client.force_login(user)
     assert client.get(URL).status_code == 200
+
+
+# Scheme matching (RFC 7235: auth-schemes are case-insensitive) -----------------------
+
+
+@pytest.mark.parametrize("keyword", ["api-token", "API-TOKEN", "aPi-ToKeN", "api-key", "API-KEY"])
+def test_keyword_matches_whatever_its_case(admin_key, keyword):
+    response = get(f"{keyword} {admin_key}")
+    assert response.status_code == 200
+    assert response.json() == {"platform": "p1", "user": "boss"}
+
+
+def test_keyword_in_any_case_still_refuses_a_bad_key(admin_key):
+    response = get("api-token " + "0" * 64)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid API key."}
+
+
+def test_configured_keywords_match_whatever_their_case(admin_key, settings):
+    settings.IBL_DATA_MANAGER = {"API_KEY_KEYWORDS": ["DM-Key"]}
+    assert get(f"dm-KEY {admin_key}").status_code == 200
+    assert get(f"Api-Token {admin_key}").status_code == 401
+
+
+EXPECTED = "Use 'Authorization: Api-Token <key>'."
+MANAGE_URL = "/api/catalog/suggestions/program/manage/?platform_key=p1"
+ISSUERS_URL = "/api/credentials/orgs/p1/users/boss/issuers/"
+
+
+@pytest.mark.urls("example_project.urls")
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Bearer {key}", f"Unsupported authorization scheme 'Bearer'. {EXPECTED}"),
+        ("Token {key}", f"Unsupported authorization scheme 'Token'. {EXPECTED}"),
+        ("Basic Zm9vOmJhcg==", f"Unsupported authorization scheme 'Basic'. {EXPECTED}"),
+        ("bearer", f"Unsupported authorization scheme 'bearer'. {EXPECTED}"),
+        ("{key}", f"Unsupported authorization scheme. {EXPECTED}"),  # the key alone
+        ("x" * 100, f"Unsupported authorization scheme. {EXPECTED}"),  # never echoed long
+        ("Bear<er> x", f"Unsupported authorization scheme. {EXPECTED}"),  # nor a non-token
+        (None, "Authentication credentials were not provided."),
+    ],
+)
+def test_a_foreign_scheme_is_told_which_scheme_is_expected(admin_key, header, detail):
+    client = APIClient()
+    if header is not None:
+        client.credentials(HTTP_AUTHORIZATION=header.format(key=admin_key))
+    catalog = client.get(MANAGE_URL)
+    assert catalog.status_code == 401
+    assert catalog["WWW-Authenticate"] == "Api-Token"
+    assert catalog.json() == {"detail": detail}
+    credentials = client.get(ISSUERS_URL)  # the enveloped endpoints say the same
+    assert credentials.status_code == 401
+    assert credentials["WWW-Authenticate"] == "Api-Token"
+    assert credentials.json() == {
+        "status": {"success": False, "description": detail},
+        "result": {"detail": detail},
+    }
+
+
+@pytest.mark.urls("example_project.urls")
+@pytest.mark.parametrize("header", [None, "Bearer some-jwt"])
+def test_a_session_user_is_authenticated_whatever_the_header(admin_key, header):
+    """A browser with a session sends no Authorization header (or one meant for
+    another service): session authentication still applies."""
+    client = APIClient()
+    client.force_login(APIKey.objects.get().user)
+    if header is not None:
+        client.credentials(HTTP_AUTHORIZATION=header)
+    assert client.get(MANAGE_URL).status_code == 200
+    assert client.get(ISSUERS_URL).status_code == 200
