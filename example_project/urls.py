@@ -23,3 +23,9 @@ if not settings.MEDIA_URL.startswith(("http://", "https://")):
     # Uploaded images live on the local file system: serve them ourselves so the
     # URLs the API returns can be fetched from the running server (gunicorn too).
     urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media))
+
+# JSON errors under /api/ (Django's HTML pages elsewhere), with DEBUG off too.
+handler400 = "ibl_core.errors.bad_request"
+handler403 = "ibl_core.errors.permission_denied"
+handler404 = "ibl_core.errors.page_not_found"
+handler500 = "ibl_core.errors.server_error"

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     },
     # The cache alias the throttles count in: one that every worker process shares.
     "THROTTLE_CACHE": "default",
+    # Paths whose errors are answered in JSON (ibl_core.errors), by prefix.
+    "API_PATH_PREFIXES": ["/api/"],
 }
 
 _POSITIVE_INTS = (
@@ -145,6 +147,11 @@ def validate_settings(configured: Any) -> list[str]:
         or not all(isinstance(k, str) and k and " " not in k for k in keywords)
     ):
         problems.append("API_KEY_KEYWORDS must be a non-empty list of words.")
+    prefixes = merged["API_PATH_PREFIXES"]
+    if not isinstance(prefixes, list | tuple) or not all(
+        isinstance(prefix, str) and prefix.startswith("/") for prefix in prefixes
+    ):
+        problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
     interval = merged["API_KEY_LAST_USED_INTERVAL"]
     if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
         problems.append("API_KEY_LAST_USED_INTERVAL must be an integer >= 0 (seconds).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from django.views.decorators.common import no_append_slash
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -26,11 +27,19 @@ class PlatformScopedView(GenericAPIView):
 
     A request that no authentication class authenticated gets a 401 that says which
     ``Authorization`` scheme is expected when it sent another one.
+
+    The URL without its trailing slash is never redirected to the URL with it:
+    ``CommonMiddleware``'s 301 would turn a POST into a GET. It is a 404 instead,
+    which names the right URL (:mod:`ibl_core.errors`).
     """
 
     throttle_classes = [ScopedApiThrottle]
     write_throttle_scope = "writes"
     schema = ThrottledAutoSchema()  # documents the 429
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        return no_append_slash(super().as_view(**initkwargs))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()

@@ -35,6 +35,8 @@ def test_unknown_attribute_is_an_error():
         ({"PAGE_SIZE": 500}, "PAGE_SIZE must not exceed MAX_PAGE_SIZE"),
         ({"IMAGE_FORMATS": ["SVG"]}, "IMAGE_FORMATS"),
         ({"API_KEY_KEYWORDS": []}, "API_KEY_KEYWORDS"),
+        ({"API_PATH_PREFIXES": "/api/"}, "API_PATH_PREFIXES"),
+        ({"API_PATH_PREFIXES": ["api/"]}, "API_PATH_PREFIXES"),
         ({"TYPO": 1}, "Unknown key 'TYPO'"),
         ([], "must be a dict"),
     ],
