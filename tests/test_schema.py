@@ -87,3 +87,61 @@ def test_docs_pages_load_every_asset_locally(client, page):
         if asset.startswith("/static/"):
             assert client.get(asset).status_code == 200, asset
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+#: Sources a docs page may fetch from: this site and in-page data, nothing else.
+LOCAL_SOURCES = {"'self'", "'none'", "'unsafe-inline'", "'unsafe-eval'", "data:", "blob:"}
+
+
+def content_security_policy(response) -> dict[str, set[str]]:
+    header = response["Content-Security-Policy"]
+    return {
+        directive.split()[0]: set(directive.split()[1:])
+        for directive in header.split(";")
+        if directive.strip()
+    }
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_name_no_outside_url(client, page):
+    """Neither the page nor its inline configuration (Swagger's settings, ReDoc's
+    options) names another host."""
+    html = client.get(page).content.decode()
+    assert re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}", html) == []
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_may_fetch_only_from_this_site(client, page):
+    """The bundles name outside hosts (ReDoc's logo on cdn.redoc.ly, Swagger's online
+    validator): the page's policy makes the browser refuse every such fetch."""
+    policy = content_security_policy(client.get(page))
+    assert policy["default-src"] == {"'self'"}
+    for directive in ("script-src", "style-src", "img-src", "font-src", "connect-src",
+                      "worker-src", "frame-src", "object-src"):  # fmt: skip
+        assert directive in policy, directive
+        assert policy[directive] <= LOCAL_SOURCES, (directive, policy[directive])
+
+
+def test_bundles_name_the_hosts_the_policy_refuses():
+    """Keeps the reason for the policy honest: if a sidecar update drops these, the
+    policy still holds; this says which fetches it exists to stop."""
+    from django.contrib.staticfiles import finders
+
+    redoc = Path(finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"))
+    swagger = Path(finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"))
+    assert "https://cdn.redoc.ly/redoc/logo-mini.svg" in redoc.read_text()
+    assert "https://validator.swagger.io/validator" in swagger.read_text()
+
+
+def test_docs_pages_allow_static_files_from_their_own_host(client, settings):
+    settings.STATIC_URL = "https://static.example.org/assets/"
+    policy = content_security_policy(client.get("/api/redoc/"))
+    assert "https://static.example.org" in policy["script-src"]
+    assert policy["connect-src"] == {"'self'"}
+
+
+def test_swagger_online_validator_is_off(client):
+    html = client.get("/api/docs/").content.decode()
+    settings_json = re.search(r"const swaggerSettings = (\{.*?\});", html, re.S)
+    assert settings_json, html
+    assert yaml.safe_load(settings_json.group(1)) == {"deepLinking": True, "validatorUrl": None}
