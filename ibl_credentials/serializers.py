@@ -1,4 +1,8 @@
-"""Shapes in and out of the credentials endpoints, and the validation of single fields."""
+"""Shapes in and out of the credentials endpoints, and the validation of single fields.
+
+A serializer's docstring becomes its OpenAPI description: it is written for API
+users. Notes for developers are comments.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ class StrictEmailField(serializers.EmailField):
 
 
 class IssuerSerializer(serializers.Serializer):
-    """The issuer object of the contract; strings are ``""`` when unset, never null."""
+    """An issuer. Its strings are "" when unset, never null."""
 
     name = serializers.CharField(read_only=True)
     org = serializers.CharField(source="platform.key", read_only=True)
@@ -71,7 +75,7 @@ class IssuerSerializer(serializers.Serializer):
 
 
 class UploadedImageSerializer(serializers.ModelSerializer):
-    """``{"id", "name", "image"}`` with an absolute ``image`` URL."""
+    """An uploaded image: its id, its name, and the absolute URL of its file (`image`)."""
 
     image = serializers.SerializerMethodField()
 
@@ -90,14 +94,18 @@ class EnvelopeStatusSerializer(serializers.Serializer):
 
 
 class IssuerEnvelopeSerializer(serializers.Serializer):
-    """Documentation only: ``{"status", "result": <issuer>}``."""
+    """The envelope of one issuer: `status`, and the issuer in `result`."""
+
+    # Documentation only (the views build the envelope with ibl_core.envelope).
 
     status = EnvelopeStatusSerializer()
     result = IssuerSerializer()
 
 
 class IssuerPageSerializer(serializers.Serializer):
-    """Documentation only: one page of issuers."""
+    """One page of issuers (`data`) with its paging fields."""
+
+    # Documentation only (CredentialsPagination builds it).
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Built here because a declared field named ``data`` would hide ``Serializer.data``.
@@ -113,14 +121,20 @@ class IssuerPageSerializer(serializers.Serializer):
 
 
 class IssuerListEnvelopeSerializer(serializers.Serializer):
-    """Documentation only: ``{"status", "result": <page>}``."""
+    """The envelope of a list: `status`, and one page of issuers in `result`."""
+
+    # Documentation only (CredentialsPagination builds it).
 
     status = EnvelopeStatusSerializer()
     result = IssuerPageSerializer()
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):
-    """Documentation only: an error in the envelope, ``result`` is DRF's error body."""
+    """An error in the envelope: `status.success` is false, `status.description` sums
+    the error up, and `result` holds the error body (`{"detail": "..."}`, or each
+    invalid field with its messages)."""
+
+    # Documentation only (envelope.EnvelopeErrorsMixin builds it).
 
     status = EnvelopeStatusSerializer()
     result = serializers.DictField()
@@ -130,7 +144,7 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 
 
 class IssuerCreateSerializer(serializers.Serializer):
-    """The body of POST .../issuers/. ``null`` for an optional string means unset."""
+    """A new issuer. null for an optional string means unset."""
 
     name = StrictCharField(max_length=255)
     entityId = StrictCharField(
@@ -199,7 +213,9 @@ class UploadedFileField(serializers.Field):
 
 
 class ImageUploadSerializer(serializers.Serializer):
-    """The multipart body of POST .../images/; ``validate`` runs the image pipeline."""
+    """A multipart/form-data body: the image file, and optionally its name."""
+
+    # validate() runs the image pipeline.
 
     image = UploadedFileField(help_text="PNG, JPEG, GIF or WEBP (configurable), at most 5 MiB.")
     name = StrictCharField(

@@ -184,7 +184,7 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
         description=(
             "Members of {org} (and DM admins). Platform admins and DM admins find every "
             "image of the platform, other members the images they uploaded. At most "
-            "IMAGE_SEARCH_LIMIT (100) items, newest first."
+            "100 items (configurable), newest first."
         ),
         parameters=[
             *PATH_PARAMETERS,
@@ -209,8 +209,8 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
         summary="Upload an image",
         description=(
             "Members of {org} (and DM admins). The file is decoded and re-encoded without "
-            "metadata; SVG, HTML, truncated or corrupt files, files over IMAGE_MAX_BYTES "
-            "(5 MiB) and images over 4096x4096 pixels are 400. A body larger than any "
+            "metadata; SVG, HTML, truncated or corrupt files, files over 5 MiB "
+            "(configurable) and images over 4096x4096 pixels are 400. A body larger than any "
             "valid upload is 413."
         ),
         parameters=PATH_PARAMETERS,

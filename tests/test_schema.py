@@ -145,3 +145,57 @@ def test_swagger_online_validator_is_off(client):
     settings_json = re.search(r"const swaggerSettings = (\{.*?\});", html, re.S)
     assert settings_json, html
     assert yaml.safe_load(settings_json.group(1)) == {"deepLinking": True, "validatorUrl": None}
+
+
+#: reST markup and notes for developers: they mean nothing to an API user.
+INTERNAL_MARKERS = (":func:", ":class:", ":meth:", ":mod:", ":attr:", ":data:", ":py:",
+                    "``", ".. ", "Documentation only", "see clean_", "docstring")  # fmt: skip
+#: Values the API answers with that the schema has no other place for.
+BULK_ERROR_CODES = {
+    "invalid_row", "user_not_found", "program_not_found", "user_not_in_department",
+    "duplicate_row",
+}  # fmt: skip
+
+
+def descriptions(node, where=""):
+    """Every description (and summary) in the schema, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"description", "summary"} and isinstance(value, str):
+                yield f"{where}/{key}", value
+            else:
+                yield from descriptions(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from descriptions(value, f"{where}[{index}]")
+
+
+def api_names(node) -> set[str]:
+    """The names the API itself exposes: properties, parameters, enum values."""
+    names: set[str] = set()
+    if isinstance(node, dict):
+        names.update(node.get("properties", {}))
+        if node.get("in") in {"query", "path", "header"}:
+            names.add(node["name"])
+        names.update(value for value in node.get("enum", []) if isinstance(value, str))
+        for value in node.values():
+            names |= api_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= api_names(value)
+    return names
+
+
+def test_schema_descriptions_are_written_for_api_users():
+    """Docstrings become descriptions: none may carry reST roles or the code's names."""
+    schema = yaml.safe_load(COMMITTED.read_text())
+    known = {name.lstrip("-") for name in api_names(schema)} | BULK_ERROR_CODES
+    problems = []
+    for where, text in descriptions(schema):
+        problems += [f"{where}: {marker!r}" for marker in INTERNAL_MARKERS if marker in text]
+        # An identifier with an underscore (clean_row, IMAGE_MAX_BYTES) must be a name
+        # of the API (program_key, page_size), not of the code or its settings.
+        for name in re.findall(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b", text):
+            if name not in known:
+                problems.append(f"{where}: {name!r} is not a name of the API")
+    assert problems == []

@@ -1,4 +1,8 @@
-"""Shapes in and out of the suggestion endpoints, for every suggestion kind."""
+"""Shapes in and out of the suggestion endpoints, for every suggestion kind.
+
+A serializer's docstring becomes its OpenAPI description: it is written for API
+users. Notes for developers are comments.
+"""
 
 from __future__ import annotations
 
@@ -54,12 +58,12 @@ class MetadataField(BoundedJSONField):
 
 
 class SuggestionRowFields(serializers.Serializer):
-    """Fields of one suggestion write, shared by a single POST body and a bulk row.
+    """One suggestion to create or update: the user, the item (by its key) and the
+    fields to set. A bulk row accepts exactly the same fields and values as a single
+    POST."""
 
-    Bulk rows are validated with these same fields (see ``clean_row``), so a row
-    and a single POST accept exactly the same values. The item key field
-    (``program_key``...) is added per kind by :func:`build_serializers`.
-    """
+    # Bulk rows are validated with these same fields (clean_row); build_serializers
+    # adds the item key field (program_key...) per kind.
 
     user_id = UserIdField()
     username = serializers.CharField(required=False, max_length=150)
@@ -99,7 +103,10 @@ class RowListFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class BulkSuggestionSerializer(PlatformFields):
-    """The bulk POST body; rows are validated one by one by the service."""
+    """Many suggestions at once: each row of suggestion_data is applied as a single
+    POST would be, or reported with its error code."""
+
+    # Rows are validated one by one by the service, so one bad row fails no other.
 
     suggestion_data = RowListField(allow_empty=False, help_text="Suggestion rows.")
 
@@ -144,7 +151,10 @@ def clean_row(fields: Mapping[str, serializers.Field], row: Any) -> dict[str, An
 
 
 class SuggestionOutputFields(serializers.Serializer):
-    """The suggestion object, less the item fields that :func:`build_serializers` adds."""
+    """A suggestion: its user, platform, flags, timestamps and metadata, and the
+    suggested item's key and name."""
+
+    # build_serializers adds the item fields per kind.
 
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
