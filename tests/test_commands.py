@@ -48,6 +48,24 @@ def test_ibl_platform_refuses_bad_key_and_taken_org():
     assert Platform.objects.count() == 1
 
 
+def test_ibl_platform_refuses_a_key_or_org_that_names_another_platform():
+    run("ibl_platform", "acme", "--org", "acme-org")
+    # {org} segments try keys first: "acme-org" as a key would hijack acme's org.
+    with pytest.raises(CommandError, match="'acme-org' is the org of platform 'acme'"):
+        run("ibl_platform", "acme-org")
+    with pytest.raises(CommandError, match="'acme' is the key of platform 'acme'"):
+        run("ibl_platform", "beta", "--org", "acme")
+    run("ibl_platform", "beta", "--org", "beta-org")
+    with pytest.raises(CommandError, match="'acme' is the key of platform 'acme'"):
+        run("ibl_platform", "beta", "--org", "acme")  # an update, too
+    assert dict(Platform.objects.values_list("key", "org")) == {
+        "acme": "acme-org",
+        "beta": "beta-org",
+    }
+    run("ibl_platform", "acme", "--org", "acme")  # its own key as its org is fine
+    assert Platform.objects.get(key="acme").org == "acme"
+
+
 def test_ibl_user_is_idempotent_with_departments():
     run("ibl_platform", "acme")
     args = (
