@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "ibl_core",
     "ibl_catalog",
     "ibl_credentials",
+    # This project as an app too: landing page, favicon, checks, the user list's id
+    # column. After django.contrib.auth, whose User admin it adjusts.
+    "example_project",
 ]
 
 MIDDLEWARE = [
