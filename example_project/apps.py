@@ -6,3 +6,6 @@ class ExampleProjectConfig(AppConfig):
 
     name = "example_project"
     verbose_name = "Example project"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the checks)
