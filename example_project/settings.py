@@ -182,5 +182,7 @@ LOGGING = {
         # Django would add a "Not Found: /path" line for every 4xx answer, which the
         # request line already shows; 5xx (with the traceback) are still logged.
         "django.request": {"level": "ERROR"},
+        # runserver's own line per request repeats the ibl.request line.
+        "django.server": {"handlers": [], "propagate": False},
     },
 }
