@@ -6,7 +6,21 @@ PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/ibl_data_manager
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-postgres lint format schema bench clean
+.PHONY: help run serve test test-postgres lint format schema bench clean
+.DEFAULT_GOAL := help
+
+# `make run` on a busy port stops here, in one line, before the venv, the database or
+# the running demo's API key are touched (example_project/check_port.py).
+ifneq ($(filter run,$(MAKECMDGOALS)),)
+BUSY_PORT := $(shell $(PYTHON) -m example_project.check_port 127.0.0.1 $(PORT))
+ifneq ($(BUSY_PORT),)
+$(error $(BUSY_PORT))
+endif
+endif
+
+help: ## List the targets
+	@echo "make <target>    variables: PORT=$(PORT) PYTHON=$(PYTHON) POSTGRES_URL=$(POSTGRES_URL)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,34 +35,37 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+# The port is known to be free (above): only then may ibl_demo replace the demo's key.
+# migrate ran the system checks; ibl_demo need not repeat their warnings. One log line
+# per request: the JSON line of ibl.request (gunicorn's access log stays off).
+run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, demo data and key, gunicorn
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py ibl_demo --base-url http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py ibl_demo --skip-checks --replace-keys --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+		--bind 127.0.0.1:$(PORT) --workers 2
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL)
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ibl_core ibl_catalog ibl_credentials example_project
 
 # Regenerate the committed OpenAPI schema (tests/test_schema.py fails when it is stale).
-schema: $(VENV)/.installed-dev
+schema: $(VENV)/.installed-dev ## Regenerate docs/openapi.yaml (the suite fails when it is stale)
 	DJANGO_SECRET_KEY=schema-generation-only $(BIN)/python manage.py spectacular \
 		--validate --fail-on-warn --file docs/openapi.yaml
 
-format: $(VENV)/.installed-dev
+format: $(VENV)/.installed-dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-clean:
+clean: ## Remove the venv, the SQLite database, media and collected static files
 	rm -rf $(VENV) db.sqlite3* media staticfiles
 
 # Production-style serving: configuration from the environment (docs/production.md),
@@ -57,7 +74,7 @@ $(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[server,postgres,s3]'
 	touch $@
 
-serve: $(VENV)/.installed-serve
+serve: $(VENV)/.installed-serve ## Production-style: migrate, collectstatic, gunicorn.conf.py, no demo data
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
@@ -67,5 +84,5 @@ serve: $(VENV)/.installed-serve
 # bench/results/<database>.json (docs/performance.md). SQLite by default; with
 # DATABASE_URL=postgres://... a database `ibl_bench` on that server (dropped after).
 BENCH_ARGS ?=
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test), about a minute
 	$(BIN)/python -m bench $(BENCH_ARGS)

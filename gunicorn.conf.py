@@ -8,6 +8,11 @@ Every variable is described in docs/production.md.
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from gunicorn.glogging import Logger, SafeAtoms
+
+from ibl_core.log import escape_quoted_field
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
@@ -63,9 +68,33 @@ forwarded_allow_ips = os.environ.get(
     "GUNICORN_FORWARDED_ALLOW_IPS", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 )
 
-# Access log on stdout, error log on stderr. The request line is logged without its
-# query string and without the Referer, so a secret passed in a URL stays out of it.
-_access_log = os.environ.get("GUNICORN_ACCESS_LOG", "-").strip()
+
+class EscapedAtoms(SafeAtoms):
+    """The fields of one access log line, each escaped (gunicorn escapes only ``"``).
+
+    The path (``%(U)s``) is percent-decoded and headers may hold tabs and C1 controls:
+    raw, ``/nope%0aFORGED`` would write a second, forged line (ibl_core/log.py).
+    """
+
+    def __init__(self, atoms: dict[str, Any]) -> None:
+        dict.__init__(self)
+        for name, value in atoms.items():
+            self[name] = escape_quoted_field(value) if isinstance(value, str) else value
+
+
+class EscapedAccessLogger(Logger):
+    """Gunicorn's logger, with every field of the access log escaped."""
+
+    atoms_wrapper_class = EscapedAtoms
+
+
+logger_class = EscapedAccessLogger
+
+# Each request is logged once, as a JSON line on the `ibl.request` logger (Django's
+# stderr). Gunicorn's own access log is off unless GUNICORN_ACCESS_LOG names a file
+# ("-": stdout); it then leaves out the query string and the Referer, so a secret
+# passed in a URL stays out of it.
+_access_log = os.environ.get("GUNICORN_ACCESS_LOG", "off").strip()
 accesslog = None if _access_log.lower() in {"", "off", "none"} else _access_log
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"

@@ -7,13 +7,13 @@ project wires the three apps; nothing in the apps imports it.
 from __future__ import annotations
 
 import os
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from example_project.checks import DEVELOPMENT_SECRET_KEY
 from example_project.storage_settings import storages_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,10 +49,9 @@ def throttle_rates_from_env(value: str) -> dict[str, str | None]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
-_DEV_SECRET = "django-insecure-ibl-data-manager-development-only"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET)
-if SECRET_KEY == _DEV_SECRET and not DEBUG:
-    warnings.warn("DJANGO_SECRET_KEY is not set: using the development secret key.", stacklevel=1)
+# Without DJANGO_SECRET_KEY (and DEBUG off) the system check example_project.W001 says
+# so once per start (`migrate`, `check`), not once per process that imports settings.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -86,6 +85,9 @@ INSTALLED_APPS = [
     "ibl_core",
     "ibl_catalog",
     "ibl_credentials",
+    # This project as an app too: landing page, favicon, checks, the user list's id
+    # column. After django.contrib.auth, whose User admin it adjusts.
+    "example_project",
 ]
 
 MIDDLEWARE = [
@@ -228,10 +230,22 @@ if os.environ.get("IBL_THROTTLE_RATES"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        # Messages on one line: control characters from a request are escaped.
+        "single_line": {"()": "ibl_core.log.SingleLineFormatter", "format": "%(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "single_line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {
         # One JSON line per request (ibl_core.middleware); WARNING turns them off.
         "ibl.request": {"level": os.environ.get("IBL_REQUEST_LOG_LEVEL", "INFO")},
+        # Django's messages through the root's one handler (Django's default config
+        # would also print them on its own console handler while DEBUG is on).
+        "django": {"handlers": [], "level": "INFO"},
+        # Django would add a "Not Found: /path" line for every 4xx answer, which the
+        # request line already shows; 5xx (with the traceback) are still logged.
+        "django.request": {"level": "ERROR"},
+        # runserver's own line per request repeats the ibl.request line.
+        "django.server": {"handlers": [], "propagate": False},
     },
 }

@@ -1,4 +1,4 @@
-"""URLs of the example project: admin, API, API docs, health probes, local media files."""
+"""URLs of the example project: landing page, admin, API, API docs, health probes, media."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -6,7 +6,11 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
+from example_project.views import favicon, landing
+
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", landing, name="landing"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("ibl_core.urls")),
     path("", include("ibl_core.health_urls")),

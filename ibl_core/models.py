@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -39,6 +40,32 @@ class Platform(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.key
+
+    def clean(self) -> None:
+        validate_platform_identifiers(key=self.key, org=self.org, pk=self.pk)
+
+
+def validate_platform_identifiers(*, key: str, org: str, pk: int | None = None) -> None:
+    """Refuse a key that is another platform's org, or an org that is another's key.
+
+    An ``{org}`` path segment is matched against ``Platform.key`` first, then
+    ``Platform.org``: with such a pair, a segment would name a different tenant than
+    ``platform_org`` does. The rule spans rows, so no database constraint can hold it;
+    the admin (through :meth:`Platform.clean`) and ``ibl_platform`` both call this.
+    Uniqueness of each column on its own is the unique indexes' job.
+    """
+    others = Platform.objects.exclude(pk=pk) if pk is not None else Platform.objects.all()
+    errors: dict[str, str] = {}
+    if key:
+        clash = others.filter(org=key).values_list("key", flat=True).first()
+        if clash is not None:
+            errors["key"] = f"{key!r} is the org of platform {clash!r}: choose another key."
+    if org:
+        clash = others.filter(key=org).values_list("key", flat=True).first()
+        if clash is not None:
+            errors["org"] = f"{org!r} is the key of platform {clash!r}: choose another org."
+    if errors:
+        raise ValidationError(errors)
 
 
 class PlatformMembership(TimeStampedModel):

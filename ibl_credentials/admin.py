@@ -16,6 +16,8 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from ibl_core.forms import NullableJSONFormField
+
 from . import images, services
 from .models import IMAGE_NAME_MAX_LENGTH, Issuer, Signatory, UploadedImage
 
@@ -35,7 +37,11 @@ class IssuerAdmin(admin.ModelAdmin):
     autocomplete_fields = ("platform", "created_by")
     readonly_fields = ("created", "modified")
     inlines = (SignatoryInline,)
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        # allowed_template_tags: an empty box for "no restriction", never the text null.
+        models.JSONField: {"form_class": NullableJSONFormField},
+    }
 
 
 @admin.register(Signatory)

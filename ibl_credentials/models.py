@@ -5,11 +5,17 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from ibl_core.models import Platform, TimeStampedModel
 
-from .validators import validate_entity_id, validate_http_url, validate_image_reference
+from .validators import (
+    validate_entity_id,
+    validate_http_url,
+    validate_image_reference,
+    validate_own_image_reference,
+)
 
 ENTITY_ID_MAX_LENGTH = 100
 IMAGE_NAME_MAX_LENGTH = 254
@@ -60,6 +66,10 @@ class Issuer(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.entity_id})"
 
+    def clean(self) -> None:
+        if self.platform_id is not None:
+            _check_own_image(self.icon_image, self.platform, "icon_image")
+
 
 class Signatory(models.Model):
     """A person who signs an issuer's credentials, in display ``order``."""
@@ -85,6 +95,22 @@ class Signatory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.title})" if self.title else self.name
+
+    def clean(self) -> None:
+        # In the issuer's admin page the issuer may not be saved yet: use the instance.
+        issuer = self.issuer if Signatory._meta.get_field("issuer").is_cached(self) else None
+        if issuer is None and self.issuer_id is not None:
+            issuer = Issuer.objects.select_related("platform").get(pk=self.issuer_id)
+        if issuer is not None and issuer.platform_id is not None:
+            _check_own_image(self.signature_image, issuer.platform, "signature_image")
+
+
+def _check_own_image(value: str, platform: Platform, field: str) -> None:
+    """``validate_own_image_reference`` for a model's ``clean``: errors on ``field``."""
+    try:
+        validate_own_image_reference(value, platform.key)
+    except ValidationError as error:
+        raise ValidationError({field: error.error_list}) from None
 
 
 class UploadedImage(models.Model):

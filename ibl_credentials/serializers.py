@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +18,12 @@ from rest_framework import serializers
 
 from . import images
 from .models import ENTITY_ID_MAX_LENGTH, IMAGE_NAME_MAX_LENGTH, Issuer, UploadedImage
-from .validators import validate_entity_id, validate_http_url, validate_image_reference
+from .validators import (
+    validate_entity_id,
+    validate_http_url,
+    validate_image_reference,
+    validate_own_image_reference,
+)
 
 MULTIPART_REQUIRED = "`image` is required and must be sent as a file in a multipart/form-data body."
 ENTITY_ID_TAKEN = "An issuer with this entityId already exists."
@@ -162,7 +168,8 @@ class IssuerCreateSerializer(serializers.Serializer):
     iconImage = StrictCharField(
         max_length=500, required=False, allow_blank=True, allow_null=True,
         validators=[validate_image_reference],
-        help_text="An http(s) URL or a path in the media storage.",
+        help_text="An http(s) URL, or an image uploaded to this platform: its path "
+        "(uploaded_images/<platform key>/<file>) or its URL as the images endpoint returns it.",
     )  # fmt: skip
     allowed_template_tags = serializers.ListField(
         child=StrictCharField(max_length=TEMPLATE_TAG_MAX_LENGTH),
@@ -175,6 +182,20 @@ class IssuerCreateSerializer(serializers.Serializer):
     def validate_entityId(self, value: str | None) -> str | None:  # API field name
         if value is not None and Issuer.objects.filter(entity_id=value).exists():
             raise serializers.ValidationError(ENTITY_ID_TAKEN, code="unique")
+        return value
+
+    def validate_iconImage(self, value: str | None) -> str | None:  # API field name
+        """Only this platform's uploads (context ``platform``), never another tenant's."""
+        if value:
+            request = self.context.get("request")
+            media_url = str(settings.MEDIA_URL or "")
+            site_media_url = request.build_absolute_uri(media_url) if request else None
+            try:
+                validate_own_image_reference(
+                    value, self.context["platform"].key, site_media_url=site_media_url
+                )
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages, code="foreign_image") from None
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
+
+from ibl_core.conf import ibl_settings
 
 #: ``secrets.token_urlsafe`` alphabet: safe in a path segment without escaping.
 validate_entity_id = RegexValidator(
@@ -40,4 +43,75 @@ def validate_image_reference(value: str) -> None:
             "Enter an http or https URL, or a path in the media storage "
             "(for example uploaded_images/<platform>/<file>.png).",
             code="invalid_image_reference",
+        )
+
+
+def _clean_media_path(path: str) -> bool:
+    return bool(_MEDIA_PATH.fullmatch(path)) and not any(
+        part in {".", ".."} for part in path.split("/")
+    )
+
+
+def _same_origin_prefix(url: str, base: str) -> str | None:
+    """The part of ``url`` after ``base`` (an absolute URL), or None when it is elsewhere.
+
+    Scheme, host and port are compared case-insensitively and http/https alike (one
+    media folder served both ways); the rest of the path is percent-decoded.
+    """
+    target, prefix = urlsplit(url), urlsplit(base)
+    if target.netloc.lower() != prefix.netloc.lower():
+        return None
+    path = unquote(target.path)
+    if not path.startswith(prefix.path):
+        return None
+    return path[len(prefix.path) :]
+
+
+def media_storage_path(value: str, site_media_url: str | None = None) -> str | None:
+    """The path in the media storage that ``value`` names; None for an external URL.
+
+    ``value`` is a relative path (``MEDIA_URL`` prefix optional, as
+    :func:`validate_image_reference` allows), or an absolute URL under an absolute
+    ``MEDIA_URL`` or under ``site_media_url`` (this site's own media URL, which only a
+    request can tell when ``MEDIA_URL`` is a path).
+    """
+    media_url = str(settings.MEDIA_URL or "")
+    if value.lower().startswith(("http://", "https://")):
+        for base in (media_url, site_media_url):
+            if base and base.lower().startswith(("http://", "https://")):
+                path = _same_origin_prefix(value, base)
+                if path is not None:
+                    return path
+        return None
+    if media_url.startswith("/") and value.startswith(media_url):
+        return value[len(media_url) :]
+    return value
+
+
+def upload_folder(platform_key: str) -> str:
+    """Where a platform's uploaded images are stored: ``<IMAGE_UPLOAD_DIR>/<key>/``."""
+    return f"{str(ibl_settings.IMAGE_UPLOAD_DIR).strip('/')}/{platform_key}/"
+
+
+def validate_own_image_reference(
+    value: str, platform_key: str, *, site_media_url: str | None = None
+) -> None:
+    """An external http(s) URL, or an image uploaded to this platform.
+
+    A reference into the media storage (a path, or the absolute media URL of a file)
+    must lie in the platform's own upload folder: another tenant's uploads, or other
+    files of the storage, are refused. The issuer API and the admin (through the
+    models' ``clean``) both call this.
+    """
+    if not value:
+        return
+    path = media_storage_path(value, site_media_url)
+    if path is None:
+        return
+    folder = upload_folder(platform_key)
+    if not (_clean_media_path(path) and path.startswith(folder) and len(path) > len(folder)):
+        raise ValidationError(
+            f"Use an http or https URL, or an image uploaded to this platform "
+            f"(a path under {folder}).",
+            code="foreign_image",
         )

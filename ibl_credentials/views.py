@@ -146,7 +146,9 @@ class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
         responses={201: IssuerEnvelopeSerializer, **_ENVELOPED_ERRORS},
     )
     def post(self, request: Request, org: str, user_id: str) -> Response:
-        serializer = IssuerCreateSerializer(data=request.data)
+        serializer = IssuerCreateSerializer(
+            data=request.data, context={"request": request, "platform": self.get_platform()}
+        )
         serializer.is_valid(raise_exception=True)
         issuer = services.create_issuer(
             platform=self.get_platform(),

@@ -15,7 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,33 +69,53 @@ def wait_for_port(port: int, process: subprocess.Popen, failure: Callable[[], st
             time.sleep(0.1)
 
 
+def example_env(tmp: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the example project on a fresh SQLite file under ``tmp``;
+    ``extra_env`` adds to (or overrides) it."""
+    (tmp / "static").mkdir(exist_ok=True)  # as after collectstatic (no WhiteNoise warning)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "DATABASE_URL": f"sqlite:///{tmp / 'live.sqlite3'}",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "STATIC_ROOT": str(tmp / "static"),
+        "DJANGO_SECRET_KEY": "live-server-test-secret-key-0123456789-abcdefghijklmnop",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **(extra_env or {}),
+    }
+
+
+@contextmanager
+def gunicorn(port: int, env: dict[str, str], *args: str, stdout=subprocess.DEVNULL,
+             stderr=subprocess.DEVNULL) -> Iterator[subprocess.Popen]:  # fmt: skip
+    """Run gunicorn from the repository root (so ``gunicorn.conf.py`` applies) until exit.
+
+    ``args`` are gunicorn's arguments (the app and ``--bind`` included); the process is
+    stopped when the block ends, so files given as ``stdout``/``stderr`` are complete.
+    """
+    executable = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(executable), *args], cwd=ROOT, env=env, stdout=stdout, stderr=stderr
+    )
+    try:
+        wait_for_port(port, process, lambda: "gunicorn did not start")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def start(tmp: Path, workers: int = 3, extra_env: dict[str, str] | None = None):
     """Migrate a fresh SQLite file, load the demo, start gunicorn; yield a LiveServer.
 
     ``extra_env`` adds to (or overrides) the example project's environment."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "example_project.settings",
-        "DATABASE_URL": f"sqlite:///{tmp / 'live.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "DJANGO_SECRET_KEY": "live-server-test-secret-key-0123456789-abcdefghijklmnop",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        **(extra_env or {}),
-    }
+    env = example_env(tmp, extra_env)
     server = LiveServer(base_url=f"http://127.0.0.1:{port}", key="", env=env)
     server.manage("migrate", "--noinput")
     demo = server.manage("ibl_demo", "--base-url", server.base_url)
     server.key = re.search(r"\b([0-9a-f]{64})\b", demo).group(1)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "example_project.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process, lambda: "gunicorn did not start")
+    args = ["example_project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--log-level", "warning"]  # fmt: skip
+    with gunicorn(port, env, *args):
         yield server
-    finally:
-        process.terminate()
-        process.wait(10)

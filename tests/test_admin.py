@@ -75,3 +75,167 @@ def test_api_key_created_from_admin_is_shown_once(superuser_client, world):
     # Never again: the change page does not contain it.
     page = superuser_client.get(reverse("admin:ibl_core_apikey_change", args=[key.pk]))
     assert raw_key not in page.content.decode()
+
+
+# Pages of the example project's admin, as a superuser sees them ---------------------
+
+
+def test_api_key_status_says_active_for_a_healthy_key(superuser_client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = world.users["learner_p1"]
+    APIKey.objects.filter(user=user).delete()
+    APIKey.objects.issue(user=user, platform=world.p1, name="healthy")
+    revoked, _ = APIKey.objects.issue(user=user, platform=world.p1, name="revoked")
+    revoked.revoked = True
+    revoked.save()
+    APIKey.objects.issue(
+        user=user, platform=world.p1, name="expired", expires=timezone.now() - timedelta(days=1)
+    )
+    page = superuser_client.get(
+        reverse("admin:ibl_core_apikey_changelist"), {"user__id__exact": user.pk}
+    ).content.decode()
+    statuses = {
+        name: re.search(rf'{name}</td>.*?<td class="field-status">(\w+)</td>', page, re.S).group(1)
+        for name in ("healthy", "revoked", "expired")
+    }
+    assert statuses == {"healthy": "Active", "revoked": "Revoked", "expired": "Expired"}
+    assert "icon-no.svg" not in page  # no red cross for anything on this page
+
+
+def test_issuer_add_page_leaves_the_template_tags_box_empty(superuser_client, world):
+    from ibl_credentials.models import Issuer
+
+    page = superuser_client.get(reverse("admin:ibl_credentials_issuer_add")).content.decode()
+    box = re.search(r'<textarea name="allowed_template_tags"[^>]*>(.*?)</textarea>', page, re.S)
+    assert box.group(1).strip() == ""
+    assert ">null<" not in page.replace("\n", "")
+    response = superuser_client.post(
+        reverse("admin:ibl_credentials_issuer_add"),
+        {
+            "platform": world.p1.pk,
+            "entity_id": "from-admin",
+            "name": "From admin",
+            "allowed_template_tags": "",
+            "signatories-TOTAL_FORMS": "0",
+            "signatories-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    issuer = Issuer.objects.get(entity_id="from-admin")
+    assert issuer.allowed_template_tags is None
+    change = superuser_client.get(reverse("admin:ibl_credentials_issuer_change", args=[issuer.pk]))
+    box = re.search(
+        r'<textarea name="allowed_template_tags"[^>]*>(.*?)</textarea>',
+        change.content.decode(),
+        re.S,
+    )
+    assert box.group(1).strip() == ""
+
+
+def issuer_form(world, **fields) -> dict:
+    return {
+        "platform": world.p1.pk,
+        "entity_id": "acme",
+        "name": "Acme",
+        "allowed_template_tags": "",
+        "signatories-TOTAL_FORMS": "0",
+        "signatories-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+FOREIGN_IMAGE = (
+    "Use an http or https URL, or an image uploaded to this platform "
+    "(a path under uploaded_images/p1/)."
+)
+
+
+def test_issuer_admin_refuses_another_platforms_images(superuser_client, world):
+    from django.utils.html import escape
+
+    from ibl_credentials.models import Issuer
+
+    url = reverse("admin:ibl_credentials_issuer_add")
+    icon = superuser_client.post(url, issuer_form(world, icon_image="uploaded_images/p2/x.png"))
+    assert icon.status_code == 200
+    assert escape(FOREIGN_IMAGE) in icon.content.decode()
+    signatory = superuser_client.post(
+        url,
+        issuer_form(
+            world,
+            **{
+                "signatories-TOTAL_FORMS": "1",
+                "signatories-0-order": "0",
+                "signatories-0-name": "Dana",
+                "signatories-0-title": "Dean",
+                "signatories-0-signature_image": "/media/uploaded_images/p2/sig.png",
+            },
+        ),
+    )
+    assert signatory.status_code == 200
+    assert escape(FOREIGN_IMAGE) in signatory.content.decode()
+    assert not Issuer.objects.exists()
+    own = superuser_client.post(
+        url,
+        issuer_form(
+            world,
+            icon_image="uploaded_images/p1/x.png",
+            **{
+                "signatories-TOTAL_FORMS": "1",
+                "signatories-0-order": "0",
+                "signatories-0-name": "Dana",
+                "signatories-0-signature_image": "uploaded_images/p1/sig.png",
+            },
+        ),
+    )
+    assert own.status_code == 302
+    issuer = Issuer.objects.get()
+    assert issuer.signatories.get().signature_image == "uploaded_images/p1/sig.png"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"key": "org-two", "org": "new-org"}, "'org-two' is the org of platform 'p2'"),
+        ({"key": "new", "org": "p2"}, "'p2' is the key of platform 'p2'"),
+    ],
+)
+def test_platform_admin_refuses_a_key_or_org_of_another_platform(
+    superuser_client, world, fields, message
+):
+    from django.utils.html import escape
+
+    from ibl_core.models import Platform
+
+    response = superuser_client.post(
+        reverse("admin:ibl_core_platform_add"), {"name": "New", "active": "on", **fields}
+    )
+    assert response.status_code == 200
+    assert escape(message) in response.content.decode()
+    assert Platform.objects.count() == 2
+
+
+def test_platform_admin_accepts_its_own_key_as_org(superuser_client, world):
+    from ibl_core.models import Platform
+
+    response = superuser_client.post(
+        reverse("admin:ibl_core_platform_add"), {"key": "p3", "org": "p3", "name": "Three"}
+    )
+    assert response.status_code == 302
+    platform = Platform.objects.get(key="p3")
+    change = superuser_client.post(
+        reverse("admin:ibl_core_platform_change", args=[platform.pk]),
+        {"key": "p3", "org": "p3", "name": "Three again"},
+    )
+    assert change.status_code == 302
+
+
+def test_user_list_shows_each_users_id(superuser_client, world):
+    page = superuser_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    learner = world.users["learner_p1"]
+    assert '<th scope="col" class="sortable column-id' in page
+    row = re.search(rf'<td class="field-id">{learner.pk}</td>.*?</tr>', page, re.S)
+    assert row is not None and "learner_p1" in row.group(0)

@@ -48,6 +48,24 @@ def test_ibl_platform_refuses_bad_key_and_taken_org():
     assert Platform.objects.count() == 1
 
 
+def test_ibl_platform_refuses_a_key_or_org_that_names_another_platform():
+    run("ibl_platform", "acme", "--org", "acme-org")
+    # {org} segments try keys first: "acme-org" as a key would hijack acme's org.
+    with pytest.raises(CommandError, match="'acme-org' is the org of platform 'acme'"):
+        run("ibl_platform", "acme-org")
+    with pytest.raises(CommandError, match="'acme' is the key of platform 'acme'"):
+        run("ibl_platform", "beta", "--org", "acme")
+    run("ibl_platform", "beta", "--org", "beta-org")
+    with pytest.raises(CommandError, match="'acme' is the key of platform 'acme'"):
+        run("ibl_platform", "beta", "--org", "acme")  # an update, too
+    assert dict(Platform.objects.values_list("key", "org")) == {
+        "acme": "acme-org",
+        "beta": "beta-org",
+    }
+    run("ibl_platform", "acme", "--org", "acme")  # its own key as its org is fine
+    assert Platform.objects.get(key="acme").org == "acme"
+
+
 def test_ibl_user_is_idempotent_with_departments():
     run("ibl_platform", "acme")
     args = (
@@ -115,15 +133,62 @@ def test_ibl_api_key_prints_only_the_key():
         run("ibl_api_key", "bob", "--platform", "acme")
 
 
+def demo_key(output: str) -> str:
+    return re.search(r"\b([0-9a-f]{64})\b", output).group(1)
+
+
+def key_works(client, key: str) -> bool:
+    url = "/api/catalog/suggestions/program/manage/?platform_key=demo"
+    return client.get(url, HTTP_AUTHORIZATION=f"Api-Token {key}").status_code == 200
+
+
 def test_ibl_demo_is_idempotent_and_prints_a_working_key(client):
     first = run("ibl_demo")
     second = run("ibl_demo")
     assert Platform.objects.count() == 1
     assert Program.objects.count() == 3
-    assert APIKey.objects.count() == 1  # earlier demo keys are replaced
-    key = re.search(r"\b([0-9a-f]{64})\b", second).group(1)
-    assert key != re.search(r"\b([0-9a-f]{64})\b", first).group(1)
+    key = demo_key(second)
+    assert key != demo_key(first)
     assert "curl -H 'Authorization: Api-Token " + key in second
+    # Run by hand, it never breaks a key in use (a running demo's)...
+    assert key_works(client, demo_key(first)) and key_works(client, key)
+    # ...`make run` replaces the earlier keys, once its port is known to be free.
+    third = run("ibl_demo", "--replace-keys")
+    assert APIKey.objects.count() == 1
+    assert key_works(client, demo_key(third)) and not key_works(client, key)
+
+
+def test_ibl_demo_prints_each_demo_users_id():
+    output = run("ibl_demo")
+    users = get_user_model().objects
+    for username in ("demo-admin", "dept-admin", "learner1", "learner2", "learner3"):
+        user_id = users.get(username=username).pk
+        assert re.search(rf"^ +{user_id}  {username} ", output, re.M), output
+    assert "learner in Design" in output
+
+
+def test_ibl_demo_creates_an_admin_login_once(client):
+    first = run("ibl_demo", "--base-url", "http://127.0.0.1:9000/")
+    found = re.search(
+        r"^Admin: http://127\.0\.0\.1:9000/admin/ as demo-superuser, password (\S+) ",
+        first,
+        re.M,
+    )
+    password = found.group(1)
+    superuser = get_user_model().objects.get(username="demo-superuser")
+    assert superuser.is_superuser and superuser.is_staff
+    assert client.login(username="demo-superuser", password=password)
+    assert client.get("/admin/").status_code == 200
+    second = run("ibl_demo")
+    assert password not in second
+    assert "Admin: http://127.0.0.1:8000/admin/ as demo-superuser (password shown when" in second
+    superuser.refresh_from_db()
+    assert superuser.check_password(password)  # kept, not regenerated
+
+
+def test_ibl_user_prints_the_users_id():
+    output = run("ibl_user", "ann")
+    assert output == f"Created user ann (id {get_user_model().objects.get().pk}).\n"
 
 
 @pytest.mark.parametrize(

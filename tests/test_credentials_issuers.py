@@ -12,7 +12,8 @@ from ibl_credentials import services
 from ibl_credentials.models import Issuer
 from ibl_credentials.serializers import IssuerCreateSerializer
 from tests.conftest import ROLES
-from tests.credentials_factories import IssuerFactory, SignatoryFactory
+from tests.credentials_factories import IssuerFactory, SignatoryFactory, png_bytes, upload
+from tests.test_credentials_images import images_url
 
 pytestmark = pytest.mark.django_db
 
@@ -411,6 +412,83 @@ def test_nulls_for_optional_fields_mean_unset(world):
 def test_icon_image_accepts_urls_and_media_paths(world, icon):
     response = create(world, {"name": "Acme", "iconImage": icon})
     assert (response.status_code, response.json()["result"]["iconImage"]) == (201, icon)
+
+
+FOREIGN_ICON = (
+    "Use an http or https URL, or an image uploaded to this platform "
+    "(a path under uploaded_images/p1/)."
+)
+
+
+@pytest.mark.parametrize(
+    "icon",
+    [
+        "uploaded_images/p2/0a1b.png",  # another tenant's upload
+        "/media/uploaded_images/p2/0a1b.png",
+        "http://localhost/media/uploaded_images/p2/0a1b.png",  # its absolute URL
+        "HTTPS://LOCALHOST/media/uploaded_images/p2/0a1b.png",
+        "http://localhost/media/uploaded_images/p1/%2e%2e/p2/0a1b.png",
+        "http://localhost/media/uploaded_images/p1/",
+        "uploaded_images/0a1b.png",  # not in any platform's folder
+        "uploaded_images/p1",
+        "uploaded_images/p10/0a1b.png",  # a folder whose name only starts like p1
+        "logos/0a1b.png",  # elsewhere in the media storage
+    ],
+)
+def test_icon_image_of_another_tenant_or_outside_the_uploads_is_refused(world, icon):
+    # The test client's "testserver" is no valid URL host: the site is "localhost" here.
+    response = create(world, {"name": "Acme", "iconImage": icon}, HTTP_HOST="localhost")
+    assert response.status_code == 400
+    errors = {"iconImage": [FOREIGN_ICON]}
+    assert response.json() == failed(errors, first_error(errors))
+    assert not Issuer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "icon",
+    [
+        "http://localhost/media/uploaded_images/p1/0a1b.png",
+        "https://localhost:8000/media/uploaded_images/p1/sub/0a1b.png",
+        "http://cdn.example.org/media/uploaded_images/p2/0a1b.png",  # another site
+    ],
+)
+def test_icon_image_accepts_own_absolute_media_urls_and_other_sites(world, icon):
+    response = create(world, {"name": "Acme", "iconImage": icon}, HTTP_HOST="localhost:8000")
+    assert (response.status_code, response.json()["result"]["iconImage"]) == (201, icon)
+
+
+def test_an_uploaded_image_url_is_accepted_as_icon_on_its_platform_only(world):
+    client = world.client("platform_admin_p1")
+    host = {"HTTP_HOST": "localhost"}
+    image = {"image": upload(png_bytes(), "i.png")}
+    url = client.post(images_url("platform_admin_p1"), image, **host).json()["image"]
+    assert url.startswith("http://localhost/media/uploaded_images/p1/")
+    response = create(world, {"name": "Acme", "iconImage": url}, **host)
+    assert (response.status_code, response.json()["result"]["iconImage"]) == (201, url)
+    path = url.removeprefix("http://localhost/media/")
+    assert create(world, {"name": "B", "iconImage": path}).status_code == 201
+    # The same URL on p2's issuers: another tenant's media.
+    other = world.client("platform_admin_p2").post(
+        issuers_url("platform_admin_p2", org="p2"),
+        {"name": "C", "iconImage": url},
+        format="json",
+        **host,
+    )
+    assert other.status_code == 400
+    assert other.json()["result"] == {"iconImage": [FOREIGN_ICON.replace("/p1/", "/p2/")]}
+
+
+def test_icon_image_under_an_absolute_media_url_must_be_the_platforms(world, settings):
+    settings.MEDIA_URL = "https://cdn.example.org/media/"
+    theirs = create(
+        world, {"name": "A", "iconImage": settings.MEDIA_URL + "uploaded_images/p2/x.png"}
+    )
+    assert theirs.status_code == 400
+    assert theirs.json()["result"] == {"iconImage": [FOREIGN_ICON]}
+    ours = create(
+        world, {"name": "A", "iconImage": settings.MEDIA_URL + "uploaded_images/p1/x.png"}
+    )
+    assert ours.status_code == 201
 
 
 def test_dm_admin_creates_on_the_path_platform_for_a_member(world):

@@ -96,6 +96,7 @@ def test_debug_and_the_development_secret_key_are_reported(tmp_path):
     assert result.returncode != 0
     for warning in ("security.W018", "security.W009"):
         assert warning in result.stderr
+    assert "example_project.W001" not in result.stderr  # DEBUG on: a local run
 
 
 def test_a_cache_the_workers_do_not_share_is_reported(tmp_path):
@@ -105,3 +106,25 @@ def test_a_cache_the_workers_do_not_share_is_reported(tmp_path):
     assert result.returncode != 0
     assert "ibl_core.W001" in result.stderr
     assert "per process (LocMemCache)" in result.stderr
+
+
+def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_development_secret_key_is_one_warning_per_start(tmp_path):
+    (tmp_path / "static").mkdir()  # as after collectstatic
+    env = production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static"))
+    del env["DJANGO_SECRET_KEY"]
+    # `make run` and `make serve` start with migrate, which runs the system checks once.
+    migrate = run_python(env, "manage.py", "migrate", "--noinput", "-v0")
+    assert migrate.returncode == 0, migrate.stderr
+    assert migrate.stderr.count("DJANGO_SECRET_KEY is not set") == 1
+    assert "?: (example_project.W001) DJANGO_SECRET_KEY is not set" in migrate.stderr
+    # Every other process (each gunicorn worker loads the WSGI app) says nothing.
+    worker = run_python(env, "-W", "error", "-c", "import example_project.wsgi")
+    assert (worker.returncode, worker.stdout, worker.stderr) == (0, "", "")
+    demo = run_python(env, "manage.py", "ibl_demo", "--skip-checks")
+    assert (demo.returncode, demo.stderr) == (0, "")

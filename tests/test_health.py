@@ -100,6 +100,7 @@ def served(tmp_path):
         "DJANGO_SECURE_SSL_REDIRECT": "true",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
+        "GUNICORN_ACCESS_LOG": "-",  # off by default; on here, to check what it shows
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with open(tmp_path / "stdout", "wb") as stdout, open(tmp_path / "stderr", "wb") as stderr:

@@ -127,3 +127,43 @@ def test_the_level_is_configured_for_the_console():
 )  # fmt: skip
 def test_sensitive_query_values_are_redacted(query, logged):
     assert redacted_query(query) == logged
+
+
+def test_a_forged_path_stays_on_one_json_line(world, caplog):
+    caplog.set_level(logging.INFO, logger="ibl.request")
+    assert Client().get("/nope%0aFORGED%1b[31m%c2%85").status_code == 404
+    [record] = [r for r in caplog.records if r.name == "ibl.request"]
+    line = record.getMessage()
+    assert "\n" not in line and "\x1b" not in line and "\x85" not in line
+    assert json.loads(line)["path"] == "/nope\nFORGED\x1b[31m\x85"
+
+
+def test_console_messages_escape_control_characters(settings):
+    from ibl_core.log import SingleLineFormatter
+
+    handler = settings.LOGGING["handlers"]["console"]
+    assert settings.LOGGING["formatters"][handler["formatter"]]["()"] == (
+        "ibl_core.log.SingleLineFormatter"
+    )
+    formatter = SingleLineFormatter("%(levelname)s %(message)s")
+    record = logging.LogRecord(
+        "x", logging.WARNING, __file__, 1, "bad %s", ("a\nb\r\tc\x9bd\u2028e",), None
+    )
+    assert formatter.format(record) == "WARNING bad a\\x0ab\\x0d\\x09c\\x9bd\\u2028e"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    lines = formatter.format(record).splitlines()
+    assert lines[0] == "WARNING bad a\\x0ab\\x0d\\x09c\\x9bd\\u2028e"
+    assert lines[1] == "Traceback (most recent call last):"  # tracebacks keep their lines
+
+
+def test_django_does_not_add_a_second_line_for_a_4xx(world, caplog):
+    caplog.set_level(logging.DEBUG)  # the root: every logger that lets a record through
+    assert Client().get("/nope").status_code == 404
+    assert world.client("anonymous").get(MANAGE).status_code == 401
+    names = [r.name for r in caplog.records if r.levelno >= logging.INFO]
+    assert names == ["ibl.request", "ibl.request"]  # no "Not Found:" / "Unauthorized:"

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_slug
 
 from ibl_core.management.base import IblCommand, check_length
-from ibl_core.models import Platform
+from ibl_core.models import Platform, validate_platform_identifiers
 
 
 class Command(IblCommand):
@@ -34,6 +34,10 @@ class Command(IblCommand):
             check_length(name, 255, "--name")
         platform = Platform.objects.filter(key=key).first()
         org = org or (platform.org if platform else key)
+        try:
+            validate_platform_identifiers(key=key, org=org, pk=platform.pk if platform else None)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         clash = Platform.objects.filter(org=org).exclude(key=key).first()
         if clash is not None:
             raise CommandError(f"Org {org!r} already belongs to platform {clash.key!r}.")

@@ -83,4 +83,4 @@ class Command(IblCommand):
 
         verb = "Created" if created else "Updated"
         where = f" on {platform.key}" if platform else ""
-        self.stdout.write(f"{verb} user {user.username}{where}.")
+        self.stdout.write(f"{verb} user {user.username} (id {user.pk}){where}.")
