@@ -168,8 +168,8 @@ class IssuerCreateSerializer(serializers.Serializer):
     iconImage = StrictCharField(
         max_length=500, required=False, allow_blank=True, allow_null=True,
         validators=[validate_image_reference],
-        help_text="An http(s) URL, or an image uploaded to this platform: its path "
-        "(uploaded_images/<platform key>/<file>) or its URL as the images endpoint returns it.",
+        help_text="An http(s) URL, or an image uploaded to this platform: its URL as the "
+        "images endpoint returns it, or that URL's path in the media storage.",
     )  # fmt: skip
     allowed_template_tags = serializers.ListField(
         child=StrictCharField(max_length=TEMPLATE_TAG_MAX_LENGTH),
