@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "IMAGE_MAX_BYTES": 5 * 1024 * 1024,
     "IMAGE_MAX_WIDTH": 4096,
     "IMAGE_MAX_HEIGHT": 4096,
+    # CPU per upload: WEBP costs 10-40x the CPU of JPEG per pixel to decode and
+    # re-encode, and every scan of a progressive JPEG walks the whole image again.
+    "IMAGE_MAX_WEBP_PIXELS": 1024 * 1024,
+    "IMAGE_MAX_JPEG_SCANS": 100,
     "IMAGE_FORMATS": ["PNG", "JPEG", "GIF", "WEBP"],
     "IMAGE_SEARCH_LIMIT": 100,
     "IMAGE_UPLOAD_DIR": "uploaded_images",
@@ -69,6 +73,8 @@ _POSITIVE_INTS = (
     "IMAGE_MAX_BYTES",
     "IMAGE_MAX_WIDTH",
     "IMAGE_MAX_HEIGHT",
+    "IMAGE_MAX_WEBP_PIXELS",
+    "IMAGE_MAX_JPEG_SCANS",
     "IMAGE_SEARCH_LIMIT",
 )
 _KNOWN_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}

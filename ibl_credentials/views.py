@@ -211,9 +211,10 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
         summary="Upload an image",
         description=(
             "Members of {org} (and DM admins). The file is decoded and re-encoded without "
-            "metadata; SVG, HTML, truncated or corrupt files, files over 5 MiB "
-            "(configurable) and images over 4096x4096 pixels are 400. A body larger than any "
-            "valid upload is 413."
+            "metadata, a JPEG at its own quality. SVG, HTML, truncated or corrupt files, "
+            "files over 5 MiB (configurable) before or after re-encoding, images over "
+            "4096x4096 pixels (WEBP: over 1024x1024) and JPEGs of more than 100 scans are "
+            "400. A body larger than any valid upload is 413."
         ),
         parameters=PATH_PARAMETERS,
         request={"multipart/form-data": ImageUploadSerializer},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageDraw, PngImagePlugin
 
 from ibl_credentials.models import Issuer, Signatory, UploadedImage
 from tests.factories import PlatformFactory, UserFactory
@@ -58,9 +58,7 @@ class UploadedImageFactory(factory.django.DjangoModelFactory):
 def noise_image(size: tuple[int, int] = (64, 64), mode: str = "RGB", seed: int = 1) -> Image.Image:
     """An image of random pixels: it compresses badly, so cutting the file cuts pixel data."""
     rng = random.Random(seed)
-    channels = len(mode)
-    data = bytes(rng.getrandbits(8) for _ in range(size[0] * size[1] * channels))
-    return Image.frombytes(mode, size, data)
+    return Image.frombytes(mode, size, rng.randbytes(size[0] * size[1] * len(mode)))
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:
@@ -110,6 +108,47 @@ def gif_bytes() -> bytes:
 
 def webp_bytes() -> bytes:
     return encode(Image.new("RGB", (20, 10), (0, 200, 0)), "WEBP")
+
+
+def noisy_jpeg(size: tuple[int, int], quality: int, mode: str = "RGB", **params) -> bytes:
+    """Random pixels at a low quality: re-encoding at a fixed high quality inflates it."""
+    return encode(noise_image(size, mode), "JPEG", quality=quality, **params)
+
+
+def progressive_jpeg_with_scans(scans: int, size: tuple[int, int] = (64, 64)) -> bytes:
+    """A valid progressive JPEG whose last scan is repeated until it has ``scans`` scans.
+
+    Each scan is a pass over the whole image: thousands of them in a small file cost
+    minutes of CPU to decode a large image.
+    """
+    data = encode(Image.new("RGB", size, (10, 120, 200)), "JPEG", progressive=True)
+    last_scan, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    extra = scans - data.count(b"\xff\xda")
+    assert extra >= 0
+    return data[:end] + data[last_scan:end] * extra + data[end:]
+
+
+def png_of_shapes(size: int = 256, seed: int = 3) -> bytes:
+    """Drawn shapes at zlib's strongest level: Pillow's default level writes ~10% more."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(image)
+    for _ in range(size):
+        x, y = rng.randrange(size), rng.randrange(size)
+        color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x, y, x + rng.randrange(60), y + rng.randrange(60)), fill=color)
+    return encode(image, "PNG", compress_level=9)
+
+
+def animated(fmt: str, frames: int, size: tuple[int, int] = (64, 64), **params) -> bytes:
+    """A GIF or WEBP animation of ``frames`` frames, each of another color than the last."""
+    images = [Image.new("RGB", size, (n % 256, 100, 200)) for n in range(frames)]
+    return encode(images[0], fmt, save_all=True, append_images=images[1:], duration=40, **params)
+
+
+def webp_is_lossless(data: bytes) -> bool:
+    """Whether a simple-format WEBP holds a lossless (VP8L) bitstream."""
+    return data[:4] == b"RIFF" and data[8:16] == b"WEBPVP8L"
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

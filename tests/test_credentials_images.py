@@ -24,9 +24,12 @@ from tests.credentials_factories import (
     jpeg_bytes,
     jpeg_with_gps,
     noise_image,
+    noisy_jpeg,
     png_bytes,
     png_header_only,
+    png_of_shapes,
     png_of_size,
+    progressive_jpeg_with_scans,
     stored_files,
     truncated,
     upload,
@@ -242,6 +245,8 @@ REFUSED = [
     (truncated(encode(noise_image(), "JPEG")), "cut.jpg", "image/jpeg", "corrupt"),
     (png_header_only(60000, 60000), "bomb.png", "image/png", "bomb"),
     (png_header_only(5000, 10), "wide.png", "image/png", "wide"),
+    (encode(Image.new("RGB", (1025, 1024)), "WEBP", lossless=True), "x.webp", "image/webp", "webp"),
+    (progressive_jpeg_with_scans(101), "scans.jpg", "image/jpeg", "scans"),
     (b"", "empty.png", "image/png", "empty"),
 ]
 MESSAGES = {
@@ -251,6 +256,10 @@ MESSAGES = {
     "corrupt": "The image is truncated or corrupt; " + FORMATS,
     "bomb": "The image has too many pixels to be decoded safely: the limit is 4096x4096 pixels.",
     "wide": "The image is 5000x10 pixels: the limit is 4096x4096 pixels.",
+    "webp": "The image is 1025x1024 pixels: WEBP images are limited to 1048576 pixels "
+    "(1024x1024); send a smaller image, or use another format.",
+    "scans": "The JPEG has 101 scans: the limit is 100 (a progressive JPEG usually has about "
+    "10); save it again with ordinary settings.",
     "empty": "The file is empty; " + FORMATS,
 }
 
@@ -279,6 +288,35 @@ def test_file_one_byte_over_the_limit_is_refused(world, media_root, settings):
     }
     assert_nothing_stored(media_root)
     assert post_image(client, images_url(), png_of_size(2048)).status_code == 201
+
+
+def test_low_quality_jpeg_is_stored_no_larger_than_uploaded(world, media_root):
+    # Re-encoded at quality 90, a 4.7 MB quality-30 photo was stored as 11.5 MB.
+    content = noisy_jpeg((2000, 2000), quality=30)
+    response = post_image(world.client("learner_p1"), images_url(), content, "photo.jpg")
+    assert response.status_code == 201, response.content
+    image = UploadedImage.objects.get()
+    assert response.json() == as_json(image)
+    stored = (media_root / image.file.name).stat().st_size
+    assert image.size == stored
+    assert stored <= len(content) <= 5 * 1024 * 1024
+    assert (image.format, image.width, image.height) == ("JPEG", 2000, 2000)
+
+
+def test_upload_too_large_once_re_encoded_is_refused(world, media_root, settings):
+    content = png_of_shapes()  # zlib level 9: our level-6 encoding is ~10% larger
+    re_encoded = len(encode(Image.open(io.BytesIO(content)), "PNG"))
+    settings.IBL_DATA_MANAGER = {"IMAGE_MAX_BYTES": len(content)}
+    response = post_image(world.client("learner_p1"), images_url(), content, "shapes.png")
+    assert response.status_code == 400
+    limit = len(content)
+    assert response.json() == {
+        "image": [
+            f"The image is too large once re-encoded without metadata ({re_encoded} bytes): "
+            f"the limit is {limit} bytes ({limit / 1024:.1f} KiB)."
+        ]
+    }
+    assert_nothing_stored(media_root)
 
 
 def test_body_larger_than_any_upload_is_413_before_reading(world, media_root, settings):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
-from PIL import Image
+from PIL import GifImagePlugin, Image, JpegImagePlugin, WebPImagePlugin
 
 from ibl_core.parsers import RequestTooLarge
 from ibl_credentials import images
@@ -22,19 +22,24 @@ from tests.credentials_factories import (
     SVG,
     TEXT,
     UploadedImageFactory,
+    animated,
     encode,
     gif_bytes,
     jpeg_bytes,
     jpeg_with_gps,
     noise_image,
+    noisy_jpeg,
     png_bytes,
     png_header_only,
+    png_of_shapes,
     png_of_size,
     png_with_text,
+    progressive_jpeg_with_scans,
     stored_files,
     truncated,
     upload,
     webp_bytes,
+    webp_is_lossless,
 )
 
 FORMATS = "accepted formats: PNG, JPEG, GIF, WEBP."
@@ -287,6 +292,197 @@ def test_storage_name_is_server_generated_per_platform(settings):
     settings.IBL_DATA_MANAGER = {"IMAGE_UPLOAD_DIR": "/badges/"}
     assert re.fullmatch(r"badges/p1/[0-9a-f]{32}\.png", images.storage_name("p1", processed))
     assert images.storage_name("p1", processed) != images.storage_name("p1", processed)
+
+
+# Size and CPU: what re-encoding may cost -------------------------------------------
+
+
+def source_quantization(content: bytes) -> dict:
+    return Image.open(io.BytesIO(content)).quantization
+
+
+def test_low_quality_jpeg_keeps_its_quality_and_its_size():
+    # Re-encoded at quality 90, this 1.1 MB quality-30 photo became 2.8 MB.
+    content = noisy_jpeg((2000, 2000), quality=30)
+    processed = images.process_image(upload(content, "photo.jpg"))
+    assert processed.format == "JPEG"
+    assert processed.size <= len(content) <= 5 * 1024 * 1024
+    assert reopen(processed).quantization == source_quantization(content)
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt"),
+    [("RGB", "JPEG"), ("L", "JPEG"), ("CMYK", "JPEG"), ("RGB", "MPO")],
+    ids=["rgb", "grayscale", "cmyk", "mpo"],
+)
+def test_every_kind_of_jpeg_keeps_its_quantization_tables(mode, fmt):
+    if fmt == "MPO":
+        frames = [noise_image((256, 256), seed=seed) for seed in (1, 2)]
+        content = encode(frames[0], "MPO", quality=30, save_all=True, append_images=frames[1:])
+    else:
+        content = noisy_jpeg((256, 256), quality=30, mode=mode)
+    processed = images.process_image(upload(content, "photo.jpg"))
+    stored = reopen(processed)
+    assert (processed.format, stored.format, stored.mode) == ("JPEG", "JPEG", mode)
+    assert stored.quantization == source_quantization(content)
+    assert processed.size <= len(content) * images.GROWTH_ALLOWANCE
+
+
+def test_kept_quality_carries_no_metadata():
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 3.0)}
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    content = noisy_jpeg(
+        (300, 200),
+        quality=30,
+        exif=exif.tobytes(),
+        icc_profile=b"secret icc profile " * 10,
+        comment=b"secret comment",
+        xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+    )
+    assert b"secret icc" in content and b"secret xmp" in content  # the fixture is real
+    processed = images.process_image(upload(content, "photo.jpg"))
+    stored = reopen(processed)
+    assert stored.size == (200, 300)  # orientation applied, then dropped
+    assert stored.quantization == source_quantization(content)
+    assert not stored.getexif()
+    assert set(stored.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+    for secret in (b"Exif", b"SecretCam", b"secret icc", b"secret comment", b"secret xmp"):
+        assert secret not in processed.content
+    assert processed.size <= len(content)
+
+
+def test_lossy_webp_over_the_limit_once_re_encoded_is_re_encoded_smaller(settings):
+    content = encode(noise_image((256, 256)), "WEBP", quality=30)
+    limit = int(len(content) * 1.1)
+    settings.IBL_DATA_MANAGER = {"IMAGE_MAX_BYTES": limit}
+    at_first_quality = encode(Image.open(io.BytesIO(content)), "WEBP", quality=80)
+    assert len(at_first_quality) > limit  # the fixture needs the second try
+    processed = images.process_image(upload(content, "pic.webp"))
+    assert processed.format == "WEBP"
+    assert not webp_is_lossless(processed.content)
+    assert processed.size <= limit
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        png_of_shapes(),  # lossless: written once, at zlib's default level (~10% larger)
+        encode(noise_image((256, 256)), "WEBP", quality=30),  # ~4% larger even at quality 50
+    ],
+    ids=["png", "webp"],
+)
+def test_image_over_the_limit_once_re_encoded_is_refused(settings, content):
+    limit = len(content)
+    settings.IBL_DATA_MANAGER = {"IMAGE_MAX_BYTES": limit}
+    message = refusal(content)
+    found = re.fullmatch(
+        r"The image is too large once re-encoded without metadata \((\d+) bytes\): "
+        rf"the limit is {limit} bytes \({limit / 1024:.1f} KiB\)\.",
+        message,
+    )
+    assert found, message
+    assert int(found.group(1)) > limit
+
+
+def test_lossless_webp_stays_lossless():
+    content = encode(noise_image((64, 64)), "WEBP", lossless=True)
+    processed = images.process_image(upload(content, "logo.webp"))
+    assert webp_is_lossless(processed.content)
+    assert reopen(processed).tobytes() == noise_image((64, 64)).tobytes()
+    assert processed.size <= len(content) * images.GROWTH_ALLOWANCE
+
+
+def test_animated_lossless_webp_stays_lossless():
+    lossless = animated("WEBP", 3, lossless=True)
+    assert webp_is_lossless(images.process_image(upload(lossless, "anim.webp")).content)
+    lossy = animated("WEBP", 3, lossless=False)
+    assert not webp_is_lossless(images.process_image(upload(lossy, "anim.webp")).content)
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The formats whose ``load()`` was called: the spy of 'refused before decoding'."""
+    calls: list[str] = []
+    for plugin in (WebPImagePlugin.WebPImageFile, JpegImagePlugin.JpegImageFile):
+        original = plugin.load
+
+        def load(self, original=original):
+            calls.append(self.format)
+            return original(self)
+
+        monkeypatch.setattr(plugin, "load", load)
+    return calls
+
+
+def test_webp_over_its_pixel_budget_is_refused_before_decoding(decoded):
+    # 704 bytes, 4096x4096 pixels: 1 s of CPU to decode and re-encode.
+    content = encode(Image.new("RGB", (4096, 4096), (0, 200, 0)), "WEBP", lossless=True)
+    assert len(content) < 1000
+    assert refusal(content, "big.webp") == (
+        "The image is 4096x4096 pixels: WEBP images are limited to 1048576 pixels "
+        "(1024x1024); send a smaller image, or use another format."
+    )
+    assert decoded == []
+
+
+def test_webp_pixel_budget_boundary_and_setting(settings):
+    def webp(width, height):
+        return encode(Image.new("RGB", (width, height), (0, 200, 0)), "WEBP", lossless=True)
+
+    assert images.process_image(upload(webp(1024, 1024))).width == 1024
+    assert refusal(webp(1025, 1024)).startswith("The image is 1025x1024 pixels: WEBP images")
+    settings.IBL_DATA_MANAGER = {"IMAGE_MAX_WEBP_PIXELS": 150}
+    assert images.process_image(upload(webp(15, 10))).width == 15
+    assert refusal(webp(16, 10)) == (
+        "The image is 16x10 pixels: WEBP images are limited to 150 pixels; "
+        "send a smaller image, or use another format."
+    )
+    # Other formats keep the general limit.
+    assert images.process_image(upload(png_bytes((16, 10)))).width == 16
+
+
+def test_jpeg_with_too_many_scans_is_refused_before_decoding(decoded):
+    # At 4096x4096, such a file weighs 130 KB and takes about 18 s of CPU to decode.
+    content = progressive_jpeg_with_scans(1010)
+    assert refusal(content, "scans.jpg") == (
+        "The JPEG has 1010 scans: the limit is 100 (a progressive JPEG usually has about 10); "
+        "save it again with ordinary settings."
+    )
+    assert decoded == []
+
+
+def test_jpeg_scan_limit_boundary_and_setting(settings):
+    assert images.process_image(upload(progressive_jpeg_with_scans(100))).format == "JPEG"
+    assert refusal(progressive_jpeg_with_scans(101)).startswith("The JPEG has 101 scans")
+    settings.IBL_DATA_MANAGER = {"IMAGE_MAX_JPEG_SCANS": 10}
+    progressive = progressive_jpeg_with_scans(10)
+    assert images.process_image(upload(progressive)).format == "JPEG"
+    assert refusal(progressive_jpeg_with_scans(11)).startswith("The JPEG has 11 scans")
+    assert images.process_image(upload(jpeg_bytes())).format == "JPEG"  # baseline: 1 scan
+
+
+@pytest.mark.parametrize(
+    ("fmt", "plugin"),
+    [("GIF", GifImagePlugin.GifImageFile), ("WEBP", WebPImagePlugin.WebPImageFile)],
+)
+def test_only_the_first_frame_of_an_animation_is_decoded(monkeypatch, fmt, plugin):
+    content = animated(fmt, 300, **({"lossless": True} if fmt == "WEBP" else {}))
+    assert Image.open(io.BytesIO(content)).n_frames == 300  # the fixture is real
+    frames: list[int] = []
+    original = plugin.seek
+
+    def seek(self, frame):
+        frames.append(frame)
+        return original(self, frame)
+
+    monkeypatch.setattr(plugin, "seek", seek)
+    processed = images.process_image(upload(content, "anim." + fmt.lower()))
+    assert set(frames) <= {0}
+    stored = reopen(processed)
+    assert (stored.format, getattr(stored, "n_frames", 1)) == (fmt, 1)
+    assert stored.convert("RGB").getpixel((0, 0)) == (0, 100, 200)
 
 
 # The admin uses the same pipeline ---------------------------------------------------

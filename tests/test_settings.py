@@ -13,6 +13,8 @@ def test_defaults():
     assert ibl_settings.PAGE_SIZE == DEFAULTS["PAGE_SIZE"] == 20
     assert ibl_settings.BULK_MAX_ROWS == 10_000
     assert ibl_settings.IMAGE_FORMATS == ["PNG", "JPEG", "GIF", "WEBP"]
+    assert ibl_settings.IMAGE_MAX_WEBP_PIXELS == 1024 * 1024
+    assert ibl_settings.IMAGE_MAX_JPEG_SCANS == 100
 
 
 def test_override_settings_takes_effect():
@@ -34,6 +36,8 @@ def test_unknown_attribute_is_an_error():
         ({"BULK_MAX_ROWS": "many"}, "BULK_MAX_ROWS must be a positive integer"),
         ({"PAGE_SIZE": 500}, "PAGE_SIZE must not exceed MAX_PAGE_SIZE"),
         ({"IMAGE_FORMATS": ["SVG"]}, "IMAGE_FORMATS"),
+        ({"IMAGE_MAX_WEBP_PIXELS": 0}, "IMAGE_MAX_WEBP_PIXELS must be a positive integer"),
+        ({"IMAGE_MAX_JPEG_SCANS": 1.5}, "IMAGE_MAX_JPEG_SCANS must be a positive integer"),
         ({"API_KEY_KEYWORDS": []}, "API_KEY_KEYWORDS"),
         ({"API_PATH_PREFIXES": "/api/"}, "API_PATH_PREFIXES"),
         ({"API_PATH_PREFIXES": ["api/"]}, "API_PATH_PREFIXES"),
