@@ -74,7 +74,10 @@ def test_manage_get_shows_the_list_and_the_post_form(browser, world):
     body = assert_page(browser.get(f"{MANAGE}?platform_key=p1"), 200)
     assert "prog-1" in body
     # The POST form is the raw JSON form of the write serializer, prefilled with its fields.
-    assert set(raw_post_form(body)) == WRITE_FIELDS
+    form = raw_post_form(body)
+    assert set(form) == WRITE_FIELDS
+    # Prefilled with the API's defaults: posting it as it is makes a visible suggestion.
+    assert (form["accepted"], form["visible"], form["direct"]) == (False, True, True)
     assert 'data-method="DELETE"' in body
     assert 'id="filtersModal"' in body  # the filter form (query, sort...)
 

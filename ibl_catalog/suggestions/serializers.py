@@ -69,8 +69,8 @@ class SuggestionRowFields(serializers.Serializer):
     username = serializers.CharField(required=False, max_length=150)
     email = serializers.EmailField(required=False)
     accepted = serializers.BooleanField(required=False)
-    visible = serializers.BooleanField(required=False)
-    direct = serializers.BooleanField(required=False)
+    visible = serializers.BooleanField(required=False, initial=True)
+    direct = serializers.BooleanField(required=False, initial=True)
     metadata = MetadataField(required=False)
 
 
