@@ -40,10 +40,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # per request: the JSON line of ibl.request (gunicorn's access log stays off).
 run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, demo data and key, gunicorn
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py ibl_demo --skip-checks --replace-keys --base-url http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py ibl_demo --skip-checks --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers 2
+		--bind 127.0.0.1:$(PORT) --workers 2 --threads 4
 
 test: $(VENV)/.installed-dev ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

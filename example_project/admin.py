@@ -24,3 +24,6 @@ class UserAdminWithId(type(_registered)):  # type: ignore[misc]
 
 admin.site.unregister(_User)
 admin.site.register(_User, UserAdminWithId)
+
+admin.site.site_header = "ibl-data-manager administration"
+admin.site.site_title = "ibl-data-manager"

@@ -54,3 +54,31 @@ def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning
             id="ibl_core.W001",
         )
     ]
+
+
+#: RETURNING (3.35), UPDATE ... FROM (3.33) and MATERIALIZED common table expressions
+#: (3.35): the suggestion writer's statements.
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+@register(Tags.database)
+def check_sqlite_version(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """``ibl_core.E002``: a SQLite library too old for the writes' statements."""
+    from django.db import connections
+
+    errors = []
+    for alias in connections:
+        connection = connections[alias]
+        if connection.vendor != "sqlite":
+            continue
+        version = connection.Database.sqlite_version_info  # type: ignore[attr-defined]
+        if version < SQLITE_MINIMUM:
+            errors.append(
+                Error(
+                    f"Database {alias!r}: SQLite {'.'.join(map(str, version))} is too old; "
+                    f"ibl-data-manager needs {'.'.join(map(str, SQLITE_MINIMUM))} or newer.",
+                    hint="Use a Python built with a newer SQLite, or PostgreSQL.",
+                    id="ibl_core.E002",
+                )
+            )
+    return errors

@@ -50,6 +50,8 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, de
 
 def is_retryable(error: BaseException) -> bool:
     """Whether ``error`` is a deadlock, a serialization failure or a busy SQLite file."""
+    if getattr(error, "retryable", False):
+        return True
     cause = error.__cause__
     if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
@@ -61,15 +63,13 @@ def retrying_transaction(
 ) -> T:
     """Run ``work`` in a transaction; re-run it when the database aborts it as retryable.
 
-    A deadlock or serialization failure rolls the whole transaction back, so running it
-    again from the start is safe. The wait between attempts grows and is jittered, so
-    the transactions that collided do not collide again in step. Inside an outer
-    transaction nothing can be re-run (the outer one is aborted): one attempt, and the
-    error goes to the caller.
+    A deadlock or serialization failure rolls the transaction back (inside an outer
+    transaction, such as ``ATOMIC_REQUESTS``, back to a savepoint, which also releases
+    the locks taken since), so running it again from the start is safe. The wait
+    between attempts grows and is jittered, so the transactions that collided do not
+    collide again in step.
     """
     attempts = attempts or int(ibl_settings.WRITE_RETRY_ATTEMPTS)
-    if connections[using].in_atomic_block:
-        attempts = 1
     for attempt in range(1, attempts + 1):
         try:
             with transaction.atomic(using=using):
@@ -78,7 +78,9 @@ def retrying_transaction(
             if attempt == attempts or not is_retryable(error):
                 raise
             logger.warning(
-                "Retrying a write after %s (attempt %d)", type(error.__cause__).__name__, attempt
+                "Retrying a write after %s (attempt %d)",
+                type(error.__cause__ or error).__name__,
+                attempt,
             )
             time.sleep(random.uniform(0, 0.05 * 2**attempt))
     raise AssertionError("unreachable")

@@ -239,3 +239,8 @@ def test_user_list_shows_each_users_id(superuser_client, world):
     assert '<th scope="col" class="sortable column-id' in page
     row = re.search(rf'<td class="field-id">{learner.pk}</td>.*?</tr>', page, re.S)
     assert row is not None and "learner_p1" in row.group(0)
+
+
+def test_the_admin_names_the_project(superuser_client):
+    body = superuser_client.get("/admin/").content.decode()
+    assert "ibl-data-manager administration" in body and "Django administration" not in body

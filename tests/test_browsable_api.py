@@ -223,3 +223,20 @@ def test_a_form_that_cannot_be_built_never_fails_a_committed_write(world, monkey
     assert "prog-1" in body
     assert '<textarea name="_content"' not in body
     assert "could not be built" in caplog.text
+
+
+def test_the_filter_form_keeps_the_platform_and_names_its_fields(browser, world):
+    """Submitting the filter form must not drop platform_key (a 400 every time)."""
+    suggest(world, "learner_p1", ProgramFactory(platform=world.p1))
+    body = assert_page(
+        browser.get(f"{MANAGE}?platform_key=p1&department_mode=false&page=1&sort=username"),
+        200,
+    )
+    form = body[body.index("Field filters") :]
+    form = form[: form.index("</form>")]
+    assert '<input type="hidden" name="platform_key" value="p1">' in form
+    assert '<input type="hidden" name="department_mode" value="false">' in form
+    assert 'name="page"' not in form  # a new filter starts at page 1
+    assert "[invalid name]" not in form
+    assert "Search:" in form and "Sort:" in form
+    assert '<option value="username" selected>' in form

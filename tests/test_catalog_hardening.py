@@ -335,7 +335,8 @@ def test_every_suggestion_table_has_its_count_triggers():
                     [table],
                 )
             names = {row[0] for row in cursor.fetchall()}
-        assert names == {f"{table}_count_{what}" for what in ("add", "remove", "move")}
+        whats = ("add", "remove", "move") + (("truncate",) if connection.vendor != "sqlite" else ())
+        assert names == {f"{table}_count_{what}" for what in whats}
 
 
 def test_platforms_counts_are_their_own(world):
@@ -343,3 +344,56 @@ def test_platforms_counts_are_their_own(world):
     other = PlatformFactory(key="p3")
     make(world, 7, platform=other)
     assert listed(world).json()["count"] == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
+def test_truncate_empties_the_count(world):
+    make(world, 3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending
+        cursor.execute(f"TRUNCATE {ProgramSuggestion._meta.db_table}")
+    assert listed(world).json()["count"] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's conflict clauses")
+def test_insert_or_replace_keeps_the_count(world):
+    """The statement's OR REPLACE must not replace the count row of the trigger."""
+    made = make(world, 3)
+    table = ProgramSuggestion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT OR REPLACE INTO {table} (platform_id, user_id, program_id, accepted, "
+            "visible, direct, metadata, created, modified) "
+            "VALUES (%s, %s, %s, 0, 1, 1, '{}', '2026-01-01', '2026-01-01')",
+            [world.p1.pk, world.users["learner_p1"].pk, made[0].program_id],
+        )
+    assert listed(world).json()["count"] == 4
+
+
+def test_recount_repairs_counts_of_rows_that_came_without_triggers(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make(world, 4)
+    make(world, 2, platform=world.p2)
+    SuggestionCount.objects.all().delete()  # as after loaddata of a dump without them
+    SuggestionCount.objects.create(platform=world.p1, kind="program", delta=99)
+    out = StringIO()
+    call_command("ibl_recount", stdout=out)
+    assert out.getvalue() == "program suggestions: 6 on 2 platform(s).\n"
+    assert listed(world).json()["count"] == 4
+    response = world.client("platform_admin_p2").get(MANAGE, {"platform_key": "p2"})
+    assert response.json()["count"] == 2
+
+
+def test_an_old_sqlite_is_reported_at_start_up():
+    from ibl_core.checks import check_sqlite_version
+
+    if connection.vendor != "sqlite":
+        assert check_sqlite_version() == []
+        return
+    with mock.patch.object(connection.Database, "sqlite_version_info", (3, 31, 1)):
+        [error] = check_sqlite_version()
+    assert error.id == "ibl_core.E002"
+    assert "SQLite 3.31.1 is too old" in error.msg

@@ -102,7 +102,7 @@ def test_unknown_sort_is_400_naming_accepted_values(world):
     )
     assert response.status_code == 400
     message = response.json()["sort"][0]
-    assert message.startswith("Unknown sort value email; accepted values: id, created")
+    assert message.startswith("Unknown sort value email; accepted values: -id, id, created")
     assert "-program_name" in message
 
 

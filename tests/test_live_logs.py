@@ -26,9 +26,9 @@ ACCESS_LINE = re.compile(rf"127\.0\.0\.1 \[[^\]]+\] {QUOTED} \d{{3}} (\d+|-) \d+
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def send(port: int, request: bytes) -> int:
+def send(port: int, request: bytes, timeout: float = 30) -> int:
     """Send raw bytes as one request on a new connection; return the status code."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request)
         answer = b""
         while chunk := sock.recv(65536):
@@ -47,8 +47,13 @@ def lines_of(path: Path) -> list[str]:
     return text.split("\n")[:-1] if text else []
 
 
-def serve_and_log(tmp: Path, env: dict[str, str], args: list[str], requests: list[bytes]):
-    """Start gunicorn, send ``requests``, stop it; return (statuses, stdout, stderr lines)."""
+def serve_and_log(
+    tmp: Path, env: dict[str, str], args: list[str], requests: list[bytes], idle: int = 0
+):
+    """Start gunicorn, send ``requests``, stop it; return (statuses, stdout, stderr lines).
+
+    ``idle`` connections are opened first and send nothing, as a browser's preconnects:
+    the requests must still be answered at once (``send`` gives up after 10 s)."""
     port = free_port()
     args = [arg.replace("{port}", str(port)) for arg in args]
     subprocess.run(
@@ -61,7 +66,12 @@ def serve_and_log(tmp: Path, env: dict[str, str], args: list[str], requests: lis
         err.open("wb") as stderr,
         gunicorn(port, env, *args, stdout=stdout, stderr=stderr),
     ):
-        statuses = [send(port, request) for request in requests]
+        idle_sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle)]
+        try:
+            statuses = [send(port, request, timeout=10 if idle else 30) for request in requests]
+        finally:
+            for sock in idle_sockets:
+                sock.close()
     return statuses, lines_of(out), lines_of(err)
 
 
@@ -159,7 +169,9 @@ def make_run_logs(tmp_path_factory):
         get(b"/api/catalog/suggestions/program/manage/?platform_key=demo"),  # 401
         get(b"/"),
     ]
-    return args, serve_and_log(tmp, env, args, requests)
+    # A browser keeps idle connections open; with one sync worker per connection the
+    # demo stalled for gunicorn's 30 s timeout and logged worker tracebacks.
+    return args, serve_and_log(tmp, env, args, requests, idle=4)
 
 
 def test_make_run_has_no_access_log_flag(make_run_logs):

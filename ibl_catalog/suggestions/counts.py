@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db import connections, migrations
+from django.db import connections, migrations, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Count, Sum
 
@@ -66,7 +66,7 @@ def compact(kind: SuggestionKind, platform: Platform) -> None:
             f"  SELECT id FROM {COUNT_TABLE} WHERE platform_id = %s AND kind = %s"
             f"  FOR UPDATE SKIP LOCKED) RETURNING delta) "
             f"INSERT INTO {COUNT_TABLE} (platform_id, kind, delta) "
-            f"SELECT %s, %s, COALESCE(SUM(delta), 0) FROM gone",
+            f"SELECT %s, %s, SUM(delta) FROM gone HAVING COUNT(*) > 0",
             [platform.pk, kind.label, platform.pk, kind.label],
         )
 
@@ -83,6 +83,7 @@ def trigger_sql(vendor: str, table: str, label: str) -> tuple[list[str], list[st
             f"INSERT INTO {COUNT_TABLE} (platform_id, kind, delta) "
             f"SELECT platform_id, '{label}', -COUNT(*) FROM old_rows GROUP BY platform_id"
         )
+        truncate = f"DELETE FROM {COUNT_TABLE} WHERE kind = '{label}'"
         move = (
             f"INSERT INTO {COUNT_TABLE} (platform_id, kind, delta) VALUES "
             f"(OLD.platform_id, '{label}', -1), (NEW.platform_id, '{label}', 1)"
@@ -94,6 +95,8 @@ def trigger_sql(vendor: str, table: str, label: str) -> tuple[list[str], list[st
             f"$$ BEGIN {remove}; RETURN NULL; END $$",
             f"CREATE FUNCTION {name}_move() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN {move}; RETURN NULL; END $$",
+            f"CREATE FUNCTION {name}_truncate() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {truncate}; RETURN NULL; END $$",
             f"CREATE TRIGGER {name}_add AFTER INSERT ON {table} REFERENCING NEW TABLE AS "
             f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {name}_add()",
             f"CREATE TRIGGER {name}_remove AFTER DELETE ON {table} REFERENCING OLD TABLE AS "
@@ -101,17 +104,23 @@ def trigger_sql(vendor: str, table: str, label: str) -> tuple[list[str], list[st
             f"CREATE TRIGGER {name}_move AFTER UPDATE OF platform_id ON {table} FOR EACH ROW "
             f"WHEN (OLD.platform_id IS DISTINCT FROM NEW.platform_id) "
             f"EXECUTE FUNCTION {name}_move()",
+            f"CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON {table} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {name}_truncate()",
         ]
-        drop = [
-            f"DROP TRIGGER IF EXISTS {name}_{what} ON {table}" for what in ("add", "remove", "move")
-        ] + [f"DROP FUNCTION IF EXISTS {name}_{what}()" for what in ("add", "remove", "move")]
+        whats = ("add", "remove", "move", "truncate")
+        drop = [f"DROP TRIGGER IF EXISTS {name}_{what} ON {table}" for what in whats] + [
+            f"DROP FUNCTION IF EXISTS {name}_{what}()" for what in whats
+        ]
         return create, drop
     if vendor == "sqlite":
 
         def change(platform: str, delta: int) -> str:
+            # Not INSERT OR IGNORE: the conflict policy of the statement that fired the
+            # trigger (INSERT OR REPLACE...) would replace it.
             return (
-                f"INSERT OR IGNORE INTO {COUNT_TABLE} (platform_id, kind, delta) "
-                f"VALUES ({platform}, '{label}', 0); "
+                f"INSERT INTO {COUNT_TABLE} (platform_id, kind, delta) "
+                f"SELECT {platform}, '{label}', 0 WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{COUNT_TABLE} WHERE platform_id = {platform} AND kind = '{label}'); "
                 f"UPDATE {COUNT_TABLE} SET delta = delta + ({delta}) "
                 f"WHERE platform_id = {platform} AND kind = '{label}';"
             )
@@ -144,9 +153,10 @@ def install_count_triggers(model_label: str, kind_label: str) -> migrations.RunP
         create, _ = trigger_sql(schema_editor.connection.vendor, table, kind_label)
         for statement in create:
             schema_editor.execute(statement, params=None)
-        counter.objects.filter(kind=kind_label).delete()
-        existing = model.objects.values("platform_id").annotate(n=Count("id"))
-        counter.objects.bulk_create(
+        alias = schema_editor.connection.alias
+        counter.objects.using(alias).filter(kind=kind_label).delete()
+        existing = model.objects.using(alias).values("platform_id").annotate(n=Count("id"))
+        counter.objects.using(alias).bulk_create(
             counter(platform_id=row["platform_id"], kind=kind_label, delta=row["n"])
             for row in existing
         )
@@ -160,6 +170,39 @@ def install_count_triggers(model_label: str, kind_label: str) -> migrations.RunP
     return migrations.RunPython(forwards, backwards)
 
 
-def count_supported(alias: str = "default") -> bool:
+def count_supported() -> bool:
     """Whether the database keeps counts (the backends :func:`trigger_sql` knows)."""
-    return connections[alias].vendor in {"postgresql", "sqlite"}
+    from ibl_catalog.models import SuggestionCount
+
+    return connections[SuggestionCount.objects.db].vendor in {"postgresql", "sqlite"}
+
+
+def recount(kind: SuggestionKind) -> dict[int, int]:
+    """Count ``kind``'s suggestions again and keep those counts; ``{platform id: n}``.
+
+    For databases whose suggestions arrived without the triggers: ``loaddata`` of a
+    dump (exclude ``ibl_catalog.SuggestionCount`` from ``dumpdata``), a restore of
+    the suggestion table alone, logical replication. Writers wait while it counts.
+    """
+    from ibl_catalog.models import SuggestionCount
+
+    model = kind.model
+    alias = model._default_manager.db
+    with transaction.atomic(using=alias):
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        counted = dict(
+            model._default_manager.using(alias)
+            .values_list("platform_id")
+            .annotate(n=Count("id"))
+            .values_list("platform_id", "n")
+        )
+        SuggestionCount.objects.using(alias).filter(kind=kind.label).delete()
+        SuggestionCount.objects.using(alias).bulk_create(
+            SuggestionCount(platform_id=platform_id, kind=kind.label, delta=n)
+            for platform_id, n in counted.items()
+        )
+    return counted

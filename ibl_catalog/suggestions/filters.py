@@ -17,7 +17,10 @@ DEFAULT_SORT = "-id"
 def build_filterset(kind: SuggestionKind) -> type[django_filters.FilterSet]:
     """The filter set of ``kind``'s list: search and a whitelisted sort with id tie-break."""
     columns = sort_columns(kind)
-    choices = [(name, name) for name in columns] + [(f"-{name}", f"-{name}") for name in columns]
+    values = [name for name in columns] + [f"-{name}" for name in columns]
+    # The default first: the browsable API's form shows the order the list has.
+    values.sort(key=lambda value: value != DEFAULT_SORT)
+    choices = [(value, value) for value in values]
     accepted = ", ".join(value for value, _ in choices)
 
     def filter_query(queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -33,12 +36,14 @@ def build_filterset(kind: SuggestionKind) -> type[django_filters.FilterSet]:
     attrs: dict[str, Any] = {
         "query": django_filters.CharFilter(
             method=filter_query,
+            label="Search",
             max_length=255,
             help_text="Case-insensitive substring of username, full name, email, "
             f"{kind.key_name} or {kind.item_name}.",
         ),
         "sort": django_filters.ChoiceFilter(
             choices=choices,
+            label="Sort",
             method=filter_sort,
             empty_label=None,
             help_text=f"Sort order (default {DEFAULT_SORT}); ties are broken by id.",

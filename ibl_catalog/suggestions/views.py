@@ -6,13 +6,13 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.urls import URLPattern, path
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core.conf import ibl_settings
+from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.parsers import LimitedJSONParser
@@ -62,7 +62,7 @@ class SuggestionManageView(SuggestionBaseView):
     """GET (list), POST (create or update) and DELETE of one kind's suggestions."""
 
     pagination_class = CatalogPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [PlatformFilterBackend]
     filterset_class: Any  # set per kind by suggestion_urls
 
     def get_queryset(self) -> Any:

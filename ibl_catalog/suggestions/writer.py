@@ -1,9 +1,9 @@
 """The one writer of suggestions: create or update many rows, set-based, in one lock order.
 
 Every suggestion write (a single POST, a bulk request) ends here. Rows are sorted by
-(user, item) and written in batches, each batch in three set-based statements whose
-rows travel as one parameter per column (arrays on PostgreSQL, one JSON array on
-SQLite), so the number of statements does not grow with the rows in a batch:
+(user, item) and written in three phases, each a few set-based statements (one per
+batch of ``BULK_BATCH_SIZE`` rows) whose rows travel as one parameter per column
+(arrays on PostgreSQL, one JSON array on SQLite):
 
 1. ``INSERT ... SELECT <rows> ORDER BY ... ON CONFLICT DO NOTHING RETURNING``:
    creates the suggestions that do not exist yet, with the defaults for the fields a
@@ -13,13 +13,16 @@ SQLite), so the number of statements does not grow with the rows in a batch:
 3. ``UPDATE ... FROM <rows>``: changes, on those, exactly the fields each row carries
    (a per-row bit mask), and ``modified``.
 
-Why not one ``INSERT ... ON CONFLICT DO UPDATE``: its ``SET`` sees only the proposed
-row, which cannot say which fields the client sent. Writing rows grouped by field set
-instead took locks group by group, so two overlapping bulks with different field mixes
-locked rows in different orders and deadlocked. Here every transaction inserts in
-(user, item) order and then locks the existing rows in (user, item) order, so writers
-wait for each other instead of deadlocking; a deadlock or serialization failure that
-still happens (another kind of writer, a future change) is retried by
+Each phase runs over every batch before the next one starts. Why not one ``INSERT ...
+ON CONFLICT DO UPDATE``: its ``SET`` sees only the proposed row, which cannot say
+which fields the client sent, and writing rows grouped by field set took locks group
+by group, so two overlapping bulks with different field mixes deadlocked. Why phases
+and not batch after batch: two requests whose batches split at different rows would
+lock an existing row in one batch and wait to insert in the next, in different orders.
+Here a transaction inserts in (user, item) order, then locks in (user, item) order,
+and only then updates rows it holds, so writers wait for each other instead of
+deadlocking. A deadlock or serialization failure that still happens (another kind of
+writer, such as a cascade deleting a user's rows) is retried by
 :func:`ibl_core.sql.retrying_transaction`.
 
 Each statement returns what it wrote, so a caller answers with the row as written:
@@ -69,6 +72,16 @@ def created_keys(rows: Sequence[dict[str, Any]]) -> set[tuple[int, int]]:
     return {(row["user_id"], row["item_id"]) for row in rows}
 
 
+def key_of(write: PendingWrite) -> tuple[int, int]:
+    return (write.user_id, write.item_id)
+
+
+class WriteConflict(OperationalError):
+    """Rows kept changing under a write: the transaction is retried from the start."""
+
+    retryable = True
+
+
 @dataclass(frozen=True)
 class PendingWrite:
     """One suggestion to create or update, with only the fields the request sent."""
@@ -97,16 +110,53 @@ def write_suggestions(
     statements = _Statements(kind, platform)
     size = ibl_settings.BULK_BATCH_SIZE
 
+    def batches(rows: Sequence[PendingWrite]) -> list[Sequence[PendingWrite]]:
+        return [rows[start : start + size] for start in range(0, len(rows), size)]
+
     def write_all() -> list[dict[str, Any]]:
+        # Each phase runs over every batch before the next phase starts, so the whole
+        # transaction inserts in (user, item) order and then locks in (user, item)
+        # order, whatever the batch boundaries of another request.
         now = timezone.now()
-        written: list[dict[str, Any]] = []
+        inserted: list[dict[str, Any]] = []
+        current: dict[tuple[int, int], dict[str, Any]] = {}
+        pending: Sequence[PendingWrite] = ordered
         with connections[statements.alias].cursor() as cursor:
-            for start in range(0, len(ordered), size):
-                batch = ordered[start : start + size]
-                written += statements.write_batch(
-                    cursor, batch, now, suggested_by_id, returning=returning
-                )
-        return written
+            # A row that existed at the INSERT may be deleted by another transaction
+            # before it is locked: it is inserted again (rare; bounded, then retried).
+            for _ in range(_VANISHED_ATTEMPTS):
+                new_rows = [
+                    row
+                    for batch in batches(pending)
+                    for row in statements.insert_new(cursor, batch, now, suggested_by_id)
+                ]
+                inserted += new_rows
+                created = created_keys(new_rows)
+                existing = [write for write in pending if key_of(write) not in created]
+                found = statements.lock_all(cursor, batches(existing), read=returning)
+                if found is None:  # SQLite: nobody else writes inside this transaction
+                    break
+                current.update(found)
+                pending = [write for write in existing if key_of(write) not in found]
+                if not pending:
+                    break
+            else:
+                raise WriteConflict("Suggestions kept vanishing while being written.")
+            inserted_keys = created_keys(inserted)
+            updates = [
+                write for write in ordered if write.fields and key_of(write) not in inserted_keys
+            ]
+            # Taken after the locks: a write that waited is stamped when it writes.
+            changed_at = timezone.now()
+            changed = [
+                row
+                for batch in batches(updates)
+                for row in statements.update_existing(cursor, batch, changed_at)
+            ]
+        if not returning:
+            return []
+        by_key = {**current, **{(row["user_id"], row["item_id"]): row for row in changed}}
+        return inserted + [by_key[key] for key in sorted(by_key)]
 
     return retrying_transaction(write_all, using=statements.alias)
 
@@ -143,46 +193,6 @@ class _Statements:
 
     # -- one batch ----------------------------------------------------------------
 
-    def write_batch(
-        self,
-        cursor: Any,
-        batch: Sequence[PendingWrite],
-        now: Any,
-        suggested_by_id: int | None,
-        *,
-        returning: bool,
-    ) -> list[dict[str, Any]]:
-        inserted: list[dict[str, Any]] = []
-        current: dict[tuple[int, int], dict[str, Any]] = {}
-        pending = list(batch)
-        # A row that existed at the INSERT may be deleted by another transaction before
-        # it is locked: it is inserted again (rare; bounded, then a retryable error).
-        for _ in range(_VANISHED_ATTEMPTS):
-            new_rows = self.insert_new(cursor, pending, now, suggested_by_id)
-            inserted += new_rows
-            created = created_keys(new_rows)
-            existing = [write for write in pending if (write.user_id, write.item_id) not in created]
-            found = self.lock_existing(cursor, existing, read=returning)
-            if found is None:  # SQLite: nobody else writes inside this transaction
-                break
-            current.update(found)
-            pending = [write for write in existing if (write.user_id, write.item_id) not in found]
-            if not pending:
-                break
-        else:
-            raise OperationalError("Suggestions kept vanishing while being written.")
-        inserted_keys = created_keys(inserted)
-        updates = [
-            write
-            for write in batch
-            if write.fields and (write.user_id, write.item_id) not in inserted_keys
-        ]
-        changed = self.update_existing(cursor, updates, now)
-        if not returning:
-            return []
-        by_key = {**current, **{(row["user_id"], row["item_id"]): row for row in changed}}
-        return inserted + [by_key[key] for key in sorted(by_key)]
-
     def insert_new(
         self, cursor: Any, batch: Sequence[PendingWrite], now: Any, suggested_by_id: int | None
     ) -> list[dict[str, Any]]:
@@ -216,6 +226,18 @@ class _Statements:
         )
         cursor.execute(sql, [*params, self.platform.pk, stamp, stamp])
         return [self.decode(row) for row in cursor.fetchall()]
+
+    def lock_all(
+        self, cursor: Any, batches: Sequence[Sequence[PendingWrite]], *, read: bool
+    ) -> dict[tuple[int, int], dict[str, Any]] | None:
+        """:meth:`lock_existing` over ``batches``, in order."""
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        for batch in batches:
+            part = self.lock_existing(cursor, batch, read=read)
+            if part is None:
+                return None
+            found.update(part)
+        return found
 
     def lock_existing(
         self, cursor: Any, existing: Sequence[PendingWrite], *, read: bool
