@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "CREDENTIALS_MAX_PAGE_SIZE": 1000,
     # Bulk suggestions: rows per request, rows per INSERT, largest JSON body accepted.
     "BULK_MAX_ROWS": 10_000,
-    "BULK_BATCH_SIZE": 500,
+    "BULK_BATCH_SIZE": 2000,
     "BULK_MAX_BODY_BYTES": 16 * 1024 * 1024,
     # A write the database aborted as a deadlock or serialization failure is run again,
     # up to this many attempts in all.

@@ -128,7 +128,9 @@ def write_suggestions(
                 new_rows = [
                     row
                     for batch in batches(pending)
-                    for row in statements.insert_new(cursor, batch, now, suggested_by_id)
+                    for row in statements.insert_new(
+                        cursor, batch, now, suggested_by_id, read=returning
+                    )
                 ]
                 inserted += new_rows
                 created = created_keys(new_rows)
@@ -151,7 +153,7 @@ def write_suggestions(
             changed = [
                 row
                 for batch in batches(updates)
-                for row in statements.update_existing(cursor, batch, changed_at)
+                for row in statements.update_existing(cursor, batch, changed_at, read=returning)
             ]
         if not returning:
             return []
@@ -183,6 +185,14 @@ class _Statements:
             name: self.field(name).get_default()
             for name in ("accepted", "visible", "direct", "metadata")
         }
+        self.key_columns = f"{self.column['user_id']}, {self.column['item_id']}"
+        self.converters = {}
+        for name, field in self.fields.items():
+            col = field.get_col(kind.model._meta.db_table)
+            self.converters[name] = (
+                col,
+                connection.ops.get_db_converters(col) + field.get_db_converters(connection),
+            )
         self.returned_columns = ", ".join(self.column[name] for name in RETURNED)
 
     def field(self, name: str) -> Field:
@@ -194,8 +204,16 @@ class _Statements:
     # -- one batch ----------------------------------------------------------------
 
     def insert_new(
-        self, cursor: Any, batch: Sequence[PendingWrite], now: Any, suggested_by_id: int | None
+        self,
+        cursor: Any,
+        batch: Sequence[PendingWrite],
+        now: Any,
+        suggested_by_id: int | None,
+        *,
+        read: bool = True,
     ) -> list[dict[str, Any]]:
+        """Insert the rows of ``batch`` that do not exist yet; return them (only their
+        ``user_id`` and ``item_id`` unless ``read``)."""
         rows = []
         for write in batch:
             values = {**self.defaults, "suggested_by_id": suggested_by_id, **write.fields}
@@ -222,9 +240,11 @@ class _Statements:
             f"SELECT %s, s.c0, s.c1, s.c2, s.c3, s.c4, {self.json_value('s.c5')}, s.c6, %s, %s "
             f"FROM s WHERE true ORDER BY s.n "
             f"ON CONFLICT ({self.conflict_columns}) DO NOTHING "
-            f"RETURNING {self.returned_columns}"
+            f"RETURNING {self.returned_columns if read else self.key_columns}"
         )
         cursor.execute(sql, [*params, self.platform.pk, stamp, stamp])
+        if not read:
+            return [{"user_id": user, "item_id": item} for user, item in cursor.fetchall()]
         return [self.decode(row) for row in cursor.fetchall()]
 
     def lock_all(
@@ -269,9 +289,10 @@ class _Statements:
         return {(row["user_id"], row["item_id"]): row for row in rows}
 
     def update_existing(
-        self, cursor: Any, writes: Sequence[PendingWrite], now: Any
+        self, cursor: Any, writes: Sequence[PendingWrite], now: Any, *, read: bool = True
     ) -> list[dict[str, Any]]:
-        """Set, on existing rows, exactly the fields each write carries."""
+        """Set, on existing rows, exactly the fields each write carries; the rows as
+        written when ``read``."""
         if not writes:
             return []
         rows = []
@@ -311,10 +332,14 @@ class _Statements:
             f"WHERE {target}.{self.platform_column} = %s "
             f"AND {target}.{self.column['user_id']} = s.c0 "
             f"AND {target}.{self.column['item_id']} = s.c1 "
-            f"RETURNING {', '.join(f'{target}.{self.column[name]}' for name in RETURNED)}"
+            + (
+                f"RETURNING {', '.join(f'{target}.{self.column[n]}' for n in RETURNED)}"
+                if read
+                else ""
+            )
         )
         cursor.execute(sql, [*params, self.timestamp(now), self.platform.pk])
-        return [self.decode(row) for row in cursor.fetchall()]
+        return [self.decode(row) for row in cursor.fetchall()] if read else []
 
     # -- backend details ----------------------------------------------------------
 
@@ -353,11 +378,7 @@ class _Statements:
         """A returned row as Python values, converted as the ORM would convert them."""
         decoded = {}
         for name, value in zip(names, row, strict=True):
-            field = self.fields[name]
-            col = field.get_col(self.kind.model._meta.db_table)
-            converters = self.connection.ops.get_db_converters(col) + field.get_db_converters(
-                self.connection
-            )
+            col, converters = self.converters[name]
             for converter in converters:
                 value = converter(value, col, self.connection)
             decoded[name] = value
