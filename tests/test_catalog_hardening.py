@@ -118,6 +118,23 @@ def test_metadata_at_the_limits_is_accepted(world, program):
         assert ProgramSuggestion.objects.get().metadata == metadata
 
 
+def test_a_json_string_is_stored_as_a_string(world, program):
+    """A string is a JSON value like any other, not JSON text to decode."""
+    from ibl_core.fields import BoundedJSONField
+
+    assert BoundedJSONField().run_validation('{"a": 1}') == '{"a": 1}'
+    assert BoundedJSONField().run_validation(["x", {"y": None}]) == ["x", {"y": None}]
+
+
+def test_full_name_of_a_post_answer_is_the_name_of_the_list(world, program):
+    learner = world.users["learner_p1"]
+    learner.first_name, learner.last_name = "Ann\t", ""
+    learner.save()
+    response = post(world, program_key=program.program_key, user_id=learner.pk)
+    listed_names = [r["name"] for r in listed(world).json()["results"]]
+    assert [response.json()["name"]] == listed_names == ["Ann\t"]
+
+
 def test_metadata_size_counts_encoded_utf8_bytes(world, program):
     with override_settings(IBL_DATA_MANAGER={"JSON_MAX_BYTES": 20}):
         response = post(world, program_key=program.program_key,
@@ -232,9 +249,14 @@ def test_deactivated_user_is_not_a_path_user_of_credentials(world):
     learner = world.users["learner_p1"]
     learner.is_active = False
     learner.save()
-    url = f"/api/credentials/orgs/p1/users/{learner.pk}/issuers/"
-    response = world.client("platform_admin_p1").get(url)
-    assert response.status_code == 404
+    unknown = 10**9
+    answers = []
+    for user_id in (learner.pk, unknown):  # deactivated and unknown: one answer
+        url = f"/api/credentials/orgs/p1/users/{user_id}/issuers/"
+        response = world.client("platform_admin_p1").get(url)
+        message = f"User '{user_id}' not found on this platform."
+        answers.append((response.status_code, response.json()["status"]["description"]))
+        assert answers[-1] == (404, message)
 
 
 # -- 6. count is exact at every request -------------------------------------------------------

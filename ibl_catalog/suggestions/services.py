@@ -38,7 +38,10 @@ NOT_IN_DEPARTMENT_MESSAGE = "This user is not in a department you administer."
 
 
 class Member(NamedTuple):
-    """What a write needs to know of a member: identity checks and the answer's names."""
+    """What a write needs to know of a member: identity checks and the answer's names.
+
+    ``name`` is built as ``selectors.full_name`` builds it in SQL (spaces trimmed), so a
+    POST answers the same ``name`` as the list."""
 
     username: str
     email: str
@@ -61,7 +64,7 @@ def members_by_id(platform: Platform, user_ids: Iterable[int]) -> dict[int, Memb
     """The given users who are members of ``platform`` (active users), in one query."""
     users = platform_members(platform).filter(in_list("pk", set(user_ids)))
     return {
-        pk: Member(username, email or "", f"{first or ''} {last or ''}".strip())
+        pk: Member(username, email or "", f"{first or ''} {last or ''}".strip(" "))
         for pk, username, email, first, last in users.values_list(
             "pk", "username", "email", "first_name", "last_name"
         )
