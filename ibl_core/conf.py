@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 #: Every supported key, its default, and what it means.
 DEFAULTS: dict[str, Any] = {
@@ -89,16 +91,34 @@ _RATE = re.compile(r"\s*(\d+)\s*/\s*([a-z]+)\s*")
 
 
 class IblSettings:
-    """Attribute access to ``settings.IBL_DATA_MANAGER`` merged over :data:`DEFAULTS`."""
+    """Attribute access to ``settings.IBL_DATA_MANAGER`` merged over :data:`DEFAULTS`.
+
+    A value read once is kept as an attribute (a bulk row reads a few settings, so
+    10,000 rows read them tens of thousands of times) until the setting changes
+    (``override_settings`` in tests sends ``setting_changed``), as DRF's
+    ``api_settings`` does.
+    """
 
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown IBL_DATA_MANAGER setting: {name!r}")
         configured = getattr(settings, "IBL_DATA_MANAGER", None) or {}
-        return configured.get(name, DEFAULTS[name])
+        value = configured.get(name, DEFAULTS[name])
+        setattr(self, name, value)
+        return value
+
+    def reload(self) -> None:
+        """Forget every value read (the next access reads the settings again)."""
+        self.__dict__.clear()
 
 
 ibl_settings = IblSettings()
+
+
+@receiver(setting_changed)
+def reload_ibl_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "IBL_DATA_MANAGER":
+        ibl_settings.reload()
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
+from .memory import paused_cycle_collection
 from .text import find_unstorable_text, json_may_hold_unstorable_text
 
 
@@ -71,7 +72,9 @@ class LimitedJSONParser(BaseParser):
             ) from None
         parse_constant = json.strict_constant if api_settings.STRICT_JSON else None
         try:
-            data = json.loads(text, parse_constant=parse_constant)
+            # A bulk body is tens of thousands of objects: see memory.py.
+            with paused_cycle_collection():
+                data = json.loads(text, parse_constant=parse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:

@@ -24,6 +24,13 @@ def test_override_settings_takes_effect():
     assert ibl_settings.PAGE_SIZE == 20
 
 
+def test_a_value_read_before_an_override_is_read_again():
+    assert ibl_settings.BULK_BATCH_SIZE == 2000  # the default, now kept
+    with override_settings(IBL_DATA_MANAGER={"BULK_BATCH_SIZE": 7}):
+        assert ibl_settings.BULK_BATCH_SIZE == 7
+    assert ibl_settings.BULK_BATCH_SIZE == 2000
+
+
 def test_unknown_attribute_is_an_error():
     with pytest.raises(AttributeError):
         ibl_settings.NOPE  # noqa: B018

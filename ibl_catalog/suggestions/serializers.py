@@ -16,45 +16,51 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
-from ibl_core.fields import BoundedJSONField
 
 from .base import SuggestionKind
+from .rules import (
+    RowRules,
+    Rule,
+    boolean_rule,
+    clean_email,
+    clean_metadata,
+    clean_user_id,
+    rule_field,
+    text_rule,
+)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\d+$"}]})
 class UserIdField(serializers.Field):
-    """A user id given as an integer or a string of digits; always an int afterwards."""
-
-    default_error_messages = {
-        "invalid": "A user id (an integer or a string of digits) is required."
-    }
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, int):
-            value = data
-        elif isinstance(data, str) and data.strip().isascii() and data.strip().isdigit():
-            value = int(data.strip())
-        else:
-            self.fail("invalid")
-        if not 0 < value < 2**63:
-            self.fail("invalid")
-        return value
+    """A user id given as an integer or a string of digits (checked by its rule)."""
 
     def to_representation(self, value: Any) -> int:
         return int(value)
 
 
-class MetadataField(BoundedJSONField):
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class MetadataField(serializers.JSONField):
     """A JSON object (``{}`` to clear), bounded in size and depth like all stored JSON."""
 
-    default_error_messages = {"not_an_object": "Must be a JSON object."}
 
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, dict):
-            self.fail("not_an_object")
-        return super().to_internal_value(data)
+def row_rules(kind: SuggestionKind) -> RowRules:
+    """The fields of one suggestion to write, single or in a bulk row, and their rules."""
+    return RowRules(
+        {
+            "user_id": Rule(clean_user_id, UserIdField, required=True),
+            "username": text_rule(150),
+            "email": Rule(clean_email, serializers.EmailField),
+            "accepted": boolean_rule(),
+            "visible": boolean_rule(initial=True),
+            "direct": boolean_rule(initial=True),
+            "metadata": Rule(clean_metadata, MetadataField),
+            kind.key_name: text_rule(255, required=True),
+        }
+    )
+
+
+#: The single POST's extra field: who suggests, when not the caller.
+SUGGESTED_BY_RULE = text_rule(150)
 
 
 class SuggestionRowFields(serializers.Serializer):
@@ -62,16 +68,8 @@ class SuggestionRowFields(serializers.Serializer):
     fields to set. A bulk row accepts exactly the same fields and values as a single
     POST."""
 
-    # Bulk rows are validated with these same fields (clean_row); build_serializers
-    # adds the item key field (program_key...) per kind.
-
-    user_id = UserIdField()
-    username = serializers.CharField(required=False, max_length=150)
-    email = serializers.EmailField(required=False)
-    accepted = serializers.BooleanField(required=False)
-    visible = serializers.BooleanField(required=False, initial=True)
-    direct = serializers.BooleanField(required=False, initial=True)
-    metadata = MetadataField(required=False)
+    # build_serializers adds the fields of row_rules: a bulk row is checked by the
+    # same rules without the serializer (rules.clean_row).
 
 
 class PlatformFields(serializers.Serializer):
@@ -133,23 +131,6 @@ class DeleteResultSerializer(serializers.Serializer):
     suggestion_id = serializers.IntegerField()
 
 
-def clean_row(fields: Mapping[str, serializers.Field], row: Any) -> dict[str, Any] | None:
-    """Validate one bulk row with the row serializer's fields; ``None`` when invalid."""
-    if not isinstance(row, dict):
-        return None
-    cleaned: dict[str, Any] = {}
-    for name, field in fields.items():
-        if name not in row:
-            if field.required:
-                return None
-            continue
-        try:
-            cleaned[name] = field.run_validation(row[name])
-        except serializers.ValidationError:
-            return None
-    return cleaned
-
-
 class SuggestionOutputFields(serializers.Serializer):
     """A suggestion: its user, platform, flags, timestamps and metadata, and the
     suggested item's key and name."""
@@ -197,6 +178,8 @@ class SuggestionSerializers:
     row: type[serializers.Serializer]
     write: type[serializers.Serializer]
     bulk: type[serializers.Serializer]
+    #: The rules of a row's fields (a bulk row is checked with them directly).
+    rules: RowRules
 
 
 def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
@@ -211,12 +194,23 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
             "__module__": __name__,
         },
     )
-    item_key = {kind.key_name: serializers.CharField(max_length=255), "__module__": __name__}
-    row = type(f"{title}SuggestionRow", (SuggestionRowFields,), dict(item_key))
+    rules = row_rules(kind)
+    row = type(
+        f"{title}SuggestionRow",
+        (SuggestionRowFields,),
+        {
+            **{name: rule_field(rule) for name, rule in rules.items()},
+            "__module__": __name__,
+        },
+    )
     write = type(
         f"{title}SuggestionWrite",
-        (SuggestionRowFields, PlatformFields),
-        {**item_key, "suggested_by": serializers.CharField(required=False, max_length=150)},
+        (row, PlatformFields),
+        {
+            "suggested_by": rule_field(SUGGESTED_BY_RULE),
+            "__doc__": SuggestionRowFields.__doc__,
+            "__module__": __name__,
+        },
     )
     bulk = type(
         f"{title}SuggestionBulk",
@@ -228,4 +222,4 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
             "__module__": __name__,
         },
     )
-    return SuggestionSerializers(output=output, row=row, write=write, bulk=bulk)
+    return SuggestionSerializers(output=output, row=row, write=write, bulk=bulk, rules=rules)

@@ -21,7 +21,7 @@ from ibl_core.models import Platform
 from ibl_core.sql import in_list
 
 from .base import WRITABLE_FIELDS, SuggestionKind
-from .serializers import clean_row
+from .rules import RowRules, clean_row
 from .writer import PendingWrite, write_suggestions
 
 __all__ = ["PendingWrite", "write_suggestions"]
@@ -181,7 +181,7 @@ def bulk_upsert_suggestions(
     *,
     platform: Platform,
     rows: Sequence[Any],
-    row_fields: Mapping[str, Any],
+    rules: RowRules,
     actor_id: int | None,
     user_scope: QuerySet | None,
 ) -> BulkResult:
@@ -194,7 +194,7 @@ def bulk_upsert_suggestions(
     result = BulkResult()
     cleaned: list[tuple[int, dict[str, Any]]] = []
     for index, row in enumerate(rows):
-        values = clean_row(row_fields, row)
+        values = clean_row(rules, row)
         if values is None:
             result.error_codes.append(f"{index}:{INVALID_ROW}")
         else:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from ibl_core.conf import ibl_settings
 from ibl_core.filter_backends import PlatformFilterBackend
+from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.parsers import LimitedJSONParser
@@ -155,17 +156,18 @@ class SuggestionBulkView(SuggestionBaseView):
         return self.serializers.bulk  # the browsable API's POST form
 
     def post(self, request: Request) -> Response:
-        body = self.serializers.bulk(data=request.data)
-        body.is_valid(raise_exception=True)
-        platform = self.get_platform()
-        result = services.bulk_upsert_suggestions(
-            self.kind,
-            platform=platform,
-            rows=body.validated_data["suggestion_data"],
-            row_fields=self.serializers.row().fields,
-            actor_id=request.user.pk,
-            user_scope=managed_user_ids(request, platform),
-        )
+        with paused_cycle_collection():  # thousands of rows: see ibl_core/memory.py
+            body = self.serializers.bulk(data=request.data)
+            body.is_valid(raise_exception=True)
+            platform = self.get_platform()
+            result = services.bulk_upsert_suggestions(
+                self.kind,
+                platform=platform,
+                rows=body.validated_data["suggestion_data"],
+                rules=self.serializers.rules,
+                actor_id=request.user.pk,
+                user_scope=managed_user_ids(request, platform),
+            )
         return Response(BulkResultSerializer(result).data)
 
 
