@@ -3,8 +3,9 @@
 Rules (``shared/contract/README.md``):
 
 * Catalog endpoints name the platform with ``platform_key`` and/or ``platform_org``:
-  in the query string for GET/DELETE, in the JSON body for POST. When both are given
-  they must name the same platform (400 otherwise).
+  in the query string for GET/DELETE, in the JSON body for POST (or its query string,
+  which must then agree with the body). When both are given they must name the same
+  platform (400 otherwise).
 * Credentials endpoints name it with the ``{org}`` path segment, matched against
   ``Platform.key`` first and then ``Platform.org``.
 * An unknown or inactive platform is 404.
@@ -80,6 +81,24 @@ def request_parameters(request: Request) -> Mapping[str, Any]:
     return request.query_params
 
 
+def platform_identifier(request: Request, name: str) -> str | None:
+    """``platform_key`` or ``platform_org`` of a request, or ``None``.
+
+    A write names it in its body; a client generated from the OpenAPI schema also
+    sends the list's query parameters on a write, so the query string's value is
+    taken when the body has none, and is a 400 when it names something else.
+    """
+    value = _identifier(request_parameters(request), name)
+    if request.method not in _BODY_METHODS:
+        return value
+    from_query = _identifier(request.query_params, name)
+    if value is not None and from_query is not None and from_query != value:
+        raise exceptions.ValidationError(
+            {name: ["The query string and the body name different platforms."]}
+        )
+    return value if value is not None else from_query
+
+
 def _identifier(params: Mapping[str, Any], name: str) -> str | None:
     value = params.get(name)
     if value is None or value == "":
@@ -105,9 +124,8 @@ def platform_for_request(request: Request, view: Any) -> Platform:
     if "org" in kwargs:
         platform = resolve_platform_segment(kwargs["org"])
     else:
-        params = request_parameters(request)
-        key = _identifier(params, "platform_key")
-        org = _identifier(params, "platform_org")
+        key = platform_identifier(request, "platform_key")
+        org = platform_identifier(request, "platform_org")
         from_object = getattr(view, "platform_from_object", None)
         derived = from_object(request) if key is None and org is None and from_object else None
         platform = derived if derived is not None else resolve_platform(key=key, org=org)

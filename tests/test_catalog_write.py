@@ -262,3 +262,35 @@ def test_department_admin_deletes_only_their_departments_suggestions(world):
     assert delete(world, "department_admin", suggestion_id=mine.pk,
                   department_mode="true").status_code == 200  # fmt: skip
     assert list(ProgramSuggestion.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+def test_platform_key_in_the_query_string_of_a_post_is_taken(world, program):
+    body = body_for(world, program)
+    del body["platform_key"]
+    response = world.client("platform_admin_p1").post(
+        f"{MANAGE}?platform_key=p1", body, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["platform_key"] == "p1"
+    assert ProgramSuggestion.objects.get().platform == world.p1
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("platform_key=p2", "platform_key"), ("platform_org=nope", "platform_org")],
+)
+def test_query_string_and_body_naming_different_platforms_is_400(world, program, query, field):
+    body = body_for(world, program) | {"platform_org": world.p1.org}
+    response = world.client("platform_admin_p1").post(f"{MANAGE}?{query}", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {field: ["The query string and the body name different platforms."]}
+    assert not ProgramSuggestion.objects.exists()
+
+
+def test_same_platform_in_query_string_and_body_is_fine(world, program):
+    response = world.client("platform_admin_p1").post(
+        f"{MANAGE}?platform_key=p1&platform_org={world.p1.org}",
+        body_for(world, program),
+        format="json",
+    )
+    assert response.status_code == 200
