@@ -1,10 +1,13 @@
 """The suggestion kinds this app serves. Courses and pathways will be declared here too."""
 
 from .models import ProgramSuggestion
-from .suggestions.base import SuggestionKind
+from .suggestions.base import Identifier, SuggestionKind
 
 PROGRAM_SUGGESTIONS = SuggestionKind(
-    label="program", model=ProgramSuggestion, item_field="program", key_field="program_key"
+    label="program",
+    model=ProgramSuggestion,
+    item_field="program",
+    identifiers=(Identifier("program_key", "program_key"),),
 )
 
 SUGGESTION_KINDS = [PROGRAM_SUGGESTIONS]

@@ -30,14 +30,23 @@ logger = logging.getLogger("ibl.db")
 
 
 def in_list(
-    field: str, values: Collection[Any], *, text: bool = False, using: str = "default"
+    field: str,
+    values: Collection[Any],
+    *,
+    text: bool = False,
+    db_type: str | None = None,
+    using: str = "default",
 ) -> Q:
-    """``Q(<field>__in=values)`` as one query parameter on SQLite and PostgreSQL."""
+    """``Q(<field>__in=values)`` as one query parameter on SQLite and PostgreSQL.
+
+    ``values`` are integers, or text with ``text=True``; ``db_type`` names another
+    PostgreSQL element type (``"uuid"``: values as the field prepares them).
+    """
     vendor = connections[using].vendor
     if vendor == "sqlite":
         subquery = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(values)),))
     elif vendor == "postgresql":
-        cast = "text[]" if text else "bigint[]"
+        cast = f"{db_type or ('text' if text else 'bigint')}[]"
         subquery = RawSQL(f"SELECT unnest(%s::{cast})", (list(values),))
     else:  # other backends: the plain lookup (Django splits nothing; fine for modest lists)
         return Q(**{f"{field}__in": list(values)})

@@ -54,21 +54,36 @@ WRITABLE_FIELDS = ("accepted", "visible", "direct", "metadata")
 
 
 @dataclass(frozen=True)
+class Identifier:
+    """One way requests name an item of a kind, e.g. ``pathway_uuid``.
+
+    ``name`` is the request (and response) field, ``field`` the item model's field.
+    """
+
+    name: str
+    field: str
+    is_uuid: bool = False
+
+
+@dataclass(frozen=True)
 class SuggestionKind:
     """Declares one kind of suggestion.
 
-    ``label`` names it in URLs, operation ids and response fields
-    (``<label>_key``, ``<label>_name``); ``item_field`` is the foreign key of
-    ``model`` to the catalog item, whose ``key_field`` identifies it in requests.
+    ``label`` names it in URLs, operation ids and response fields (``<label>_name``);
+    ``item_field`` is the foreign key of ``model`` to the catalog item. Requests name
+    the item by one of ``identifiers`` (several: any of them, and those given must
+    name the same item); responses carry every identifier, the item's name and, with
+    ``item_platform_key``, ``<label>_platform_key``.
     """
 
     label: str
     model: type[SuggestionBase]
     item_field: str
-    key_field: str
+    identifiers: tuple[Identifier, ...]
     name_field: str = "name"
     #: Items with this flag off cannot be suggested (None: every item can).
     enabled_field: str | None = "enabled"
+    item_platform_key: bool = False
 
     @cached_property
     def item_model(self) -> type[models.Model]:
@@ -77,13 +92,27 @@ class SuggestionKind:
 
     @property
     def key_name(self) -> str:
-        """Name of the item key in requests and responses, e.g. ``program_key``."""
-        return f"{self.label}_key"
+        """The first identifier's name in requests and responses, e.g. ``program_key``."""
+        return self.identifiers[0].name
+
+    @property
+    def key_field(self) -> str:
+        """The item model's field of the first identifier."""
+        return self.identifiers[0].field
+
+    @property
+    def identifier_names(self) -> tuple[str, ...]:
+        return tuple(identifier.name for identifier in self.identifiers)
 
     @property
     def item_name(self) -> str:
         """Name of the item's name in responses, e.g. ``program_name``."""
         return f"{self.label}_name"
+
+    @property
+    def platform_key_name(self) -> str | None:
+        """``<label>_platform_key`` when responses carry it, else ``None``."""
+        return f"{self.label}_platform_key" if self.item_platform_key else None
 
     @property
     def not_found_code(self) -> str:

@@ -11,6 +11,7 @@ messages are DRF's own, so a single POST answers as it did with DRF's fields.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -119,6 +120,21 @@ def clean_user_id(value: Any) -> int:
     return number
 
 
+def clean_uuid(value: Any) -> str:
+    """A UUID as DRF's ``UUIDField`` takes it (any form ``uuid.UUID`` reads, or an
+    integer); the canonical lower-case hyphenated text afterwards."""
+    if value is None:
+        raise RuleError(NULL)
+    try:
+        if isinstance(value, int):
+            return str(uuid.UUID(int=value))
+        if isinstance(value, str):
+            return str(uuid.UUID(hex=value))
+    except ValueError:
+        pass
+    raise RuleError("Must be a valid UUID.")
+
+
 def clean_metadata(value: Any) -> Metadata:
     """A JSON object within the JSON bounds (``{}`` clears the metadata)."""
     if value is None:
@@ -153,6 +169,10 @@ def text_rule(max_length: int, *, required: bool = False) -> Rule:
     )
 
 
+def uuid_rule() -> Rule:
+    return Rule(clean_uuid, serializers.UUIDField)
+
+
 def boolean_rule(**options: Any) -> Rule:
     return Rule(clean_boolean, serializers.BooleanField, options=options)
 
@@ -176,11 +196,19 @@ def clean_row(rules: RowRules, row: Any) -> dict[str, Any] | None:
     for name in rules.required:
         if name not in cleaned:
             return None
+    if rules.one_of and not any(name in cleaned for name in rules.one_of):
+        return None
     return cleaned
 
 
 class RowRules(dict[str, Rule]):
-    """The rules of a row's fields by name, and which fields are required."""
+    """The rules of a row's fields by name, which fields are required, and a group of
+    fields of which at least one is required (``one_of``: an item named by any of its
+    identifiers)."""
+
+    def __init__(self, rules: Mapping[str, Rule], *, one_of: tuple[str, ...] = ()) -> None:
+        super().__init__(rules)
+        self.one_of = one_of
 
     @cached_property
     def required(self) -> tuple[str, ...]:

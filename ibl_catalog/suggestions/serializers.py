@@ -27,6 +27,7 @@ from .rules import (
     clean_user_id,
     rule_field,
     text_rule,
+    uuid_rule,
 )
 
 
@@ -44,19 +45,39 @@ class MetadataField(serializers.JSONField):
 
 
 def row_rules(kind: SuggestionKind) -> RowRules:
-    """The fields of one suggestion to write, single or in a bulk row, and their rules."""
-    return RowRules(
-        {
-            "user_id": Rule(clean_user_id, UserIdField, required=True),
-            "username": text_rule(150),
-            "email": Rule(clean_email, serializers.EmailField),
-            "accepted": boolean_rule(),
-            "visible": boolean_rule(initial=True),
-            "direct": boolean_rule(initial=True),
-            "metadata": Rule(clean_metadata, MetadataField),
-            kind.key_name: text_rule(255, required=True),
-        }
-    )
+    """The fields of one suggestion to write, single or in a bulk row, and their rules.
+
+    The item is named by its identifier; a kind with several identifiers takes any
+    of them (at least one).
+    """
+    several = len(kind.identifiers) > 1
+    identifiers = {
+        identifier.name: uuid_rule() if identifier.is_uuid else text_rule(255, required=not several)
+        for identifier in kind.identifiers
+    }
+    rules = {
+        "user_id": Rule(clean_user_id, UserIdField, required=True),
+        "username": text_rule(150),
+        "email": Rule(clean_email, serializers.EmailField),
+        "accepted": boolean_rule(),
+        "visible": boolean_rule(initial=True),
+        "direct": boolean_rule(initial=True),
+        "metadata": Rule(clean_metadata, MetadataField),
+        **identifiers,
+    }
+    return RowRules(rules, one_of=kind.identifier_names if several else ())
+
+
+def require_one_of(names: tuple[str, ...]) -> Any:
+    """A serializer ``validate`` that needs at least one of ``names``."""
+
+    def validate(self: serializers.Serializer, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(name in attrs for name in names):
+            others = " or ".join(names[1:])
+            raise serializers.ValidationError({names[0]: [f"This field or {others} is required."]})
+        return attrs
+
+    return validate
 
 
 #: The single POST's extra field: who suggests, when not the caller.
@@ -170,6 +191,18 @@ class SuggestionOutputFields(serializers.Serializer):
         ]
 
 
+def item_output_fields(kind: SuggestionKind) -> dict[str, serializers.Field]:
+    """The item's fields of a suggestion object: identifiers, name, platform key."""
+    fields: dict[str, serializers.Field] = {
+        identifier.name: serializers.UUIDField() if identifier.is_uuid else serializers.CharField()
+        for identifier in kind.identifiers
+    }
+    fields[kind.item_name] = serializers.CharField()
+    if kind.platform_key_name:
+        fields[kind.platform_key_name] = serializers.CharField()
+    return fields
+
+
 @dataclass(frozen=True)
 class SuggestionSerializers:
     """The serializer classes of one suggestion kind."""
@@ -188,11 +221,7 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
     output = type(
         f"{title}Suggestion",
         (SuggestionOutputFields,),
-        {
-            kind.key_name: serializers.CharField(),
-            kind.item_name: serializers.CharField(),
-            "__module__": __name__,
-        },
+        {**item_output_fields(kind), "__module__": __name__},
     )
     rules = row_rules(kind)
     row = type(
@@ -200,6 +229,7 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
         (SuggestionRowFields,),
         {
             **{name: rule_field(rule) for name, rule in rules.items()},
+            **({"validate": require_one_of(rules.one_of)} if rules.one_of else {}),
             "__module__": __name__,
         },
     )

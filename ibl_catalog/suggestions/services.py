@@ -9,18 +9,20 @@ gets one answer whether the user exists, is a member, or matches the username se
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from django.db.models import F, QuerySet
+from django.db import connections
+from django.db.models import Field, Q, QuerySet
 from rest_framework import exceptions
 
 from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.sql import in_list
 
-from .base import WRITABLE_FIELDS, SuggestionKind
+from .base import WRITABLE_FIELDS, Identifier, SuggestionKind
 from .rules import RowRules, clean_row
 from .writer import PendingWrite, write_suggestions
 
@@ -49,9 +51,11 @@ class Member(NamedTuple):
 
 
 class Item(NamedTuple):
+    """A suggestable item: its id, name and identifiers (``{"program_key": ...}``)."""
+
     id: int
-    key: str
     name: str
+    keys: dict[str, str]
 
 
 @dataclass
@@ -71,17 +75,75 @@ def members_by_id(platform: Platform, user_ids: Iterable[int]) -> dict[int, Memb
     }
 
 
+class ItemIndex:
+    """The suggestable items a request names, found by each of the kind's identifiers."""
+
+    def __init__(self, kind: SuggestionKind, items: Iterable[Item]) -> None:
+        self.kind = kind
+        self.by_identifier: dict[str, dict[str, Item]] = {
+            name: {} for name in kind.identifier_names
+        }
+        for item in items:
+            for name, value in item.keys.items():
+                self.by_identifier[name][value] = item
+
+    def find(self, values: Mapping[str, Any]) -> tuple[Item | None, str | None]:
+        """The item that ``values`` name, or ``None`` and the name of the identifier
+        that fails: unknown, or naming another item than the identifier before it."""
+        found: Item | None = None
+        for name in self.kind.identifier_names:
+            if name not in values:
+                continue
+            item = self.by_identifier[name].get(values[name])
+            if item is None or (found is not None and item.id != found.id):
+                return None, name
+            found = item
+        return found, None
+
+
 def suggestable_items(
-    kind: SuggestionKind, platform: Platform, keys: Iterable[str]
-) -> dict[str, Item]:
-    """``{item key: item}`` of the platform's suggestable items, in one query."""
-    items = kind.item_model._default_manager.filter(
-        in_list(kind.key_field, set(keys), text=True), platform=platform
-    )
+    kind: SuggestionKind, platform: Platform, rows: Iterable[Mapping[str, Any]]
+) -> ItemIndex:
+    """The platform's suggestable items named by ``rows`` (by any identifier), in one query."""
+    wanted: dict[str, set[str]] = {name: set() for name in kind.identifier_names}
+    for row in rows:
+        for name, values in wanted.items():
+            if name in row:
+                values.add(row[name])
+    condition = Q()
+    for identifier in kind.identifiers:
+        if wanted[identifier.name]:
+            condition |= in_list(
+                identifier.field,
+                {prepared(kind, identifier, value) for value in wanted[identifier.name]},
+                db_type="uuid" if identifier.is_uuid else "text",
+            )
+    if not condition:
+        return ItemIndex(kind, [])
+    items = kind.item_model._default_manager.filter(condition, platform=platform)
     if kind.enabled_field:
         items = items.filter(**{kind.enabled_field: True})
-    rows = items.values_list("pk", F(kind.key_field), F(kind.name_field))
-    return {key: Item(pk, key, name) for pk, key, name in rows}
+    fields = [identifier.field for identifier in kind.identifiers]
+    return ItemIndex(
+        kind,
+        (
+            Item(
+                pk,
+                name,
+                {i.name: str(value) for i, value in zip(kind.identifiers, keys, strict=True)},
+            )
+            for pk, name, *keys in items.values_list("pk", kind.name_field, *fields)
+        ),
+    )
+
+
+def prepared(kind: SuggestionKind, identifier: Identifier, value: str) -> Any:
+    """``value`` as the database compares it (a UUID is 32 hex digits on SQLite)."""
+    if not identifier.is_uuid:
+        return value
+    field = cast(Field, kind.item_model._meta.get_field(identifier.field))
+    connection = connections[kind.item_model._default_manager.db]
+    return field.get_db_prep_value(uuid.UUID(value), connection)
 
 
 def users_in_scope(user_scope: QuerySet | None, user_ids: Iterable[int]) -> set[int] | None:
@@ -104,7 +166,7 @@ def suggestion_object(
     kind: SuggestionKind, platform: Platform, row: Mapping[str, Any], member: Member, item: Item
 ) -> dict[str, Any]:
     """The suggestion object of the API, built from a row as the writer returned it."""
-    return {
+    suggestion = {
         "id": row["id"],
         "user_id": row["user_id"],
         "username": member.username,
@@ -115,9 +177,12 @@ def suggestion_object(
         "created": row["created"],
         "modified": row["modified"],
         "metadata": row["metadata"],
-        kind.key_name: item.key,
+        **item.keys,
         kind.item_name: item.name,
     }
+    if kind.platform_key_name:
+        suggestion[kind.platform_key_name] = platform.key
+    return suggestion
 
 
 def upsert_suggestion(
@@ -149,11 +214,16 @@ def upsert_suggestion(
             raise exceptions.ValidationError(
                 {name: [f"Does not match the user of user_id {user_id}."]}
             )
-    item = suggestable_items(kind, platform, [data[kind.key_name]]).get(data[kind.key_name])
+    item, failing = suggestable_items(kind, platform, [data]).find(data)
     if item is None:
-        raise exceptions.ValidationError(
-            {kind.key_name: [f"No such {kind.label} on this platform."]}
+        assert failing is not None
+        first = next(name for name in kind.identifier_names if name in data)
+        message = (
+            f"No such {kind.label} on this platform."
+            if failing == first
+            else f"Names another {kind.label} than {first}."
         )
+        raise exceptions.ValidationError({failing: [message]})
     fields = {name: data[name] for name in WRITABLE_FIELDS if name in data}
     if "suggested_by" in data:
         fields["suggested_by_id"] = suggester_id(platform, data["suggested_by"])
@@ -203,14 +273,14 @@ def bulk_upsert_suggestions(
     user_ids = {values["user_id"] for _, values in cleaned}
     scope = users_in_scope(user_scope, user_ids)
     members = members_by_id(platform, user_ids)
-    items = suggestable_items(kind, platform, {values[kind.key_name] for _, values in cleaned})
+    items = suggestable_items(kind, platform, (values for _, values in cleaned))
 
     writes: list[PendingWrite] = []
     seen: set[tuple[int, int]] = set()
     for index, values in cleaned:
         user_id = values["user_id"]
         member = members.get(user_id)
-        item = items.get(values[kind.key_name])
+        item, _ = items.find(values)
         # Department scope first: out of scope, unknown and non-member are one code.
         if scope is not None and (user_id not in scope or member is None):
             code = USER_NOT_IN_DEPARTMENT
