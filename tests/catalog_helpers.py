@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
+
 from ibl_catalog.models import ProgramSuggestion
 from tests.factories import ProgramFactory
 
@@ -44,3 +47,42 @@ def suggest(world, user_name: str, program=None, platform=None, **fields) -> Pro
     return ProgramSuggestion.objects.create(
         platform=platform, user=world.users[user_name], program=program, **fields
     )
+
+
+_ITEM_NUMBERS = itertools.count(1)
+
+
+def make_item(kind, platform, **fields):
+    """A suggestable item of ``kind`` on ``platform`` (identifiers generated)."""
+    number = next(_ITEM_NUMBERS)
+    values = {kind.name_field: f"{kind.label.title()} {number}"}
+    for identifier in kind.identifiers:
+        if identifier.is_uuid:
+            values[identifier.field] = uuid.uuid4()
+        else:
+            values[identifier.field] = f"{kind.label}-v1:org+item{number}+run"
+    return kind.item_model._default_manager.create(platform=platform, **values | fields)
+
+
+def suggestion_json(kind, suggestion) -> dict:
+    """The exact JSON object of a suggestion of any kind, built from the database."""
+    suggestion.refresh_from_db()
+    user, item = suggestion.user, getattr(suggestion, kind.item_field)
+    body = {
+        "id": suggestion.pk,
+        "user_id": user.pk,
+        "username": user.username,
+        "name": f"{user.first_name} {user.last_name}".strip(),
+        "platform_key": suggestion.platform.key,
+        "accepted": suggestion.accepted,
+        "visible": suggestion.visible,
+        "created": iso(suggestion.created),
+        "modified": iso(suggestion.modified),
+        "metadata": suggestion.metadata,
+    }
+    for identifier in kind.identifiers:
+        body[identifier.name] = str(getattr(item, identifier.field))
+    body[kind.item_name] = getattr(item, kind.name_field)
+    if kind.platform_key_name:
+        body[kind.platform_key_name] = item.platform.key
+    return body

@@ -41,12 +41,25 @@ def suggestions_of_platform(
     return suggestions
 
 
-def suggestion_rows(kind: SuggestionKind, suggestions: QuerySet, platform: Platform) -> QuerySet:
+def suggestion_rows(
+    kind: SuggestionKind, suggestions: QuerySet, platform: Platform | None
+) -> QuerySet:
     """``values()`` rows with exactly the fields of the suggestion object, in one query.
 
     ``platform_key`` is the known platform's, not a join: with that join SQLite sorts
     the whole platform for every page instead of reading the (platform, id) index.
+    Rows of several platforms (``platform`` is ``None``) join it.
     """
+    platform_key: Any = (
+        F("platform__key") if platform is None else Value(platform.key, output_field=CharField())
+    )
+    item = {
+        identifier.name: F(f"{kind.item_field}__{identifier.field}")
+        for identifier in kind.identifiers
+    }
+    item[kind.item_name] = F(f"{kind.item_field}__{kind.name_field}")
+    if kind.platform_key_name:  # an item is on the platform of its suggestions
+        item[kind.platform_key_name] = platform_key
     return suggestions.values(
         "id",
         "user_id",
@@ -57,22 +70,22 @@ def suggestion_rows(kind: SuggestionKind, suggestions: QuerySet, platform: Platf
         "metadata",
         username=F("user__username"),
         name=full_name(),
-        platform_key=Value(platform.key, output_field=CharField()),
-        **{
-            kind.key_name: F(f"{kind.item_field}__{kind.key_field}"),
-            kind.item_name: F(f"{kind.item_field}__{kind.name_field}"),
-        },
+        platform_key=platform_key,
+        **item,
     )
 
 
 def rows_in_order(
-    kind: SuggestionKind, ids: Sequence[int], platform: Platform
+    kind: SuggestionKind, ids: Sequence[int], platform: Platform | None
 ) -> list[dict[str, Any]]:
-    """The suggestion objects of ``ids``, in that order, in one query.
+    """The suggestion objects of ``ids``, in that order, in one query (``platform``:
+    the platform of them all, when they share one).
 
     A suggestion deleted since its id was read is left out.
     """
-    suggestions = kind.model._default_manager.filter(platform=platform, pk__in=list(ids))
+    suggestions = kind.model._default_manager.filter(pk__in=list(ids))
+    if platform is not None:
+        suggestions = suggestions.filter(platform=platform)
     by_id = {row["id"]: row for row in suggestion_rows(kind, suggestions, platform)}
     return [by_id[pk] for pk in ids if pk in by_id]
 

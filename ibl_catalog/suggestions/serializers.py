@@ -147,6 +147,20 @@ class BulkResultSerializer(serializers.Serializer):
     )
 
 
+class LearnerAnswerSerializer(serializers.Serializer):
+    """The learner's answer to a suggestion: accepted=true accepts it, visible=false
+    dismisses it (at least one of the two)."""
+
+    suggestion_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    accepted = serializers.BooleanField(required=False)
+    visible = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "accepted" not in attrs and "visible" not in attrs:
+            raise serializers.ValidationError({"accepted": ["Send accepted, visible or both."]})
+        return attrs
+
+
 class DeleteResultSerializer(serializers.Serializer):
     detail = serializers.CharField()
     suggestion_id = serializers.IntegerField()

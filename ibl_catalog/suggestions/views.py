@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.db import transaction
 from django.urls import URLPattern, path
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,18 +20,20 @@ from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.parsers import LimitedJSONParser
-from ibl_core.permissions import CanManagePlatform
+from ibl_core.permissions import CanManagePlatform, IsDMAdmin
 from ibl_core.platforms import department_mode_requested, platform_for_request
 from ibl_core.roles import manageable_platforms, managed_user_ids
 from ibl_core.schema import error_responses, platform_parameters
 from ibl_core.views import PlatformScopedView
 
-from . import counts, selectors, services
+from . import counts, learners, selectors, services
 from .base import SuggestionKind
 from .filters import DEFAULT_SORT, build_filterset
+from .permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
 from .serializers import (
     BulkResultSerializer,
     DeleteResultSerializer,
+    LearnerAnswerSerializer,
     SuggestionSerializers,
     build_serializers,
 )
@@ -171,6 +176,56 @@ class SuggestionBulkView(SuggestionBaseView):
         return Response(BulkResultSerializer(result).data)
 
 
+class SuggestionLearnerView(SuggestionBaseView):
+    """A learner's suggestions (GET) and the learner's answer to one (POST)."""
+
+    pagination_class = CatalogPagination
+    filter_backends = [PlatformFilterBackend]
+    filterset_class: Any  # set per kind by suggestion_urls
+
+    def get_permissions(self) -> list[Any]:
+        if self.request is not None and self.request.method == "POST":
+            # Who may answer is which suggestions they find: learners.answerable_suggestions.
+            return [IsAuthenticated()]
+        return [(IsDMAdmin | IsNamedLearner | IsPlatformAdminOfNamedLearner)()]
+
+    def get_serializer_class(self) -> Any:
+        if self.request is not None and self.request.method == "POST":
+            return LearnerAnswerSerializer
+        return self.serializers.output
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return self.kind.model._default_manager.none()
+        scope = learners.learner_scope(self.request)
+        return learners.learner_suggestions(self.kind, scope).order_by(DEFAULT_SORT)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get(self, request: Request) -> Response:
+        suggestions = self.filter_queryset(self.get_queryset())
+        page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True)) or []
+        rows = selectors.rows_in_order(self.kind, page_ids, None)
+        return self.get_paginated_response(self.serializers.output(rows, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        body = LearnerAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answer = body.validated_data
+        suggestion_id = answer.pop("suggestion_id")
+        answerable = learners.answerable_suggestions(self.kind, request)
+        with transaction.atomic(using=self.kind.model._default_manager.db):
+            # The UPDATE holds the row until commit: the row read below is the one written.
+            updated = answerable.filter(pk=suggestion_id).update(**answer, modified=timezone.now())
+            rows = selectors.rows_in_order(self.kind, [suggestion_id], None) if updated else []
+        if not rows:
+            raise NotFound("Suggestion not found.")
+        return Response(self.serializers.output(rows[0]).data)
+
+
 def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
     """The ``suggestions/<label>/manage/`` and ``.../bulk/`` paths of ``kind``."""
     title = kind.label.title()
@@ -190,10 +245,21 @@ def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
         type[SuggestionBulkView],
         document_bulk_view(kind, type(f"{title}SuggestionBulkView", (SuggestionBulkView,), attrs)),
     )
+    learner = cast(
+        type[SuggestionLearnerView],
+        document_learner_view(
+            kind, type(f"{title}SuggestionLearnerView", (SuggestionLearnerView,), attrs)
+        ),
+    )
     prefix = f"suggestions/{kind.label}/manage/"
     return [
         path(prefix, manage.as_view(), name=f"{kind.label}-suggestions-manage"),
         path(f"{prefix}bulk/", bulk.as_view(), name=f"{kind.label}-suggestions-bulk"),
+        path(
+            f"suggestions/{kind.label}/user/",
+            learner.as_view(),
+            name=f"{kind.label}-suggestions-user",
+        ),
     ]
 
 
@@ -285,4 +351,59 @@ def document_bulk_view(kind: SuggestionKind, view: type) -> type:
                 ),
             },
         )
+    )(view)  # fmt: skip
+
+
+def document_learner_view(kind: SuggestionKind, view: type) -> type:
+    """The OpenAPI description of ``kind``'s learner endpoint (GET, POST)."""
+    classes: SuggestionSerializers = view.serializers  # type: ignore[attr-defined]
+    learner = [
+        OpenApiParameter("user", str, description="The learner: a username or a user id."),
+        OpenApiParameter("username", str, description="The learner's username."),
+        OpenApiParameter("user_id", int, description="The learner's user id."),
+        OpenApiParameter("email", str, description="The learner's email."),
+        OpenApiParameter("platform_key", str, description="Only this platform's suggestions."),
+        OpenApiParameter("platform_org", str, description="Only this platform's (by its org)."),
+    ]
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"catalog_suggestions_{kind.label}_user_retrieve",
+            summary=f"A learner's {kind.label} suggestions",
+            description=(
+                "Name the learner with user, username, user_id or email (at least one; "
+                "several must name the same user). Learners read their own visible "
+                "suggestions; a platform admin reads all of a member's suggestions on "
+                "their platform; a DM admin reads all. Anyone else gets 403, whether "
+                "the named user exists or not."
+            ),
+            parameters=learner,
+            responses={
+                200: classes.output(many=True),
+                **error_responses(
+                    e400="Invalid parameter, or parameters naming different users.",
+                    e401="Missing, malformed, unknown, expired or revoked API key.",
+                    e403="Not this learner, nor an admin of a platform they belong to.",
+                    e404="Unknown platform or page (a DM admin: unknown user).",
+                ),
+            },
+        ),
+        post=extend_schema(
+            operation_id=f"catalog_suggestions_{kind.label}_user_respond",
+            summary=f"Answer a {kind.label} suggestion (accept or dismiss)",
+            description=(
+                "accepted=true accepts the suggestion, visible=false dismisses it. The "
+                "learner the suggestion is for may answer, and so may an admin who could "
+                "manage it; any other suggestion is not found."
+            ),
+            request=LearnerAnswerSerializer,
+            responses={
+                200: classes.output,
+                **error_responses(
+                    e400="Invalid body.",
+                    e401="Missing, malformed, unknown, expired or revoked API key.",
+                    e404="No such suggestion you may answer.",
+                    e415="Not a JSON body.",
+                ),
+            },
+        ),
     )(view)  # fmt: skip
