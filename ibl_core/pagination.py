@@ -51,7 +51,12 @@ def non_negative_int_param(request: Request, name: str, default: int) -> int:
 
 
 class CatalogPagination(PageNumberPagination):
-    """``page`` / ``page_size``: bad values are 400, page_size is clamped, past the end 404."""
+    """``page`` / ``page_size``: bad values are 400, page_size is clamped, past the end 404.
+
+    The envelope carries the neighbouring pages twice: ``next``/``previous`` (as the
+    upstream documentation shows) and ``next_page``/``previous_page`` (what the
+    published client's models and the upstream web client read).
+    """
 
     page_query_param = "page"
     page_size_query_param = "page_size"
@@ -79,6 +84,32 @@ class CatalogPagination(PageNumberPagination):
             raise exceptions.NotFound("Invalid page.") from None
         self.request = request
         return list(self.page)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        next_link, previous_link = self.get_next_link(), self.get_previous_link()
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": next_link,
+                "previous": previous_link,
+                "next_page": next_link,
+                "previous_page": previous_link,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        properties = described["properties"]
+        for name, same_as in (("next_page", "next"), ("previous_page", "previous")):
+            properties[name] = {**properties[same_as], "description": f"The same URL as {same_as}."}
+        ordered = {
+            name: properties[name]
+            for name in ("count", "next", "previous", "next_page", "previous_page", "results")
+        }
+        described["properties"] = ordered
+        described["required"] = list(ordered)
+        return described
 
 
 class CredentialsPagination(LimitOffsetPagination):

@@ -53,6 +53,8 @@ def test_a_learner_reads_their_own_visible_suggestions(kind, world, learner_rows
         "count": 1,
         "next": None,
         "previous": None,
+        "next_page": None,
+        "previous_page": None,
         "results": [suggestion_json(kind, visible)],
     }
 
@@ -168,7 +170,8 @@ def test_sort_and_pagination(kind, world, learner_rows):
     assert body["next"] == (
         f"http://testserver{url(kind)}?page=2&page_size=1&sort=id&username=learner_p1"
     )
-    assert body["previous"] is None
+    assert body["next_page"] == body["next"]
+    assert body["previous"] is None and body["previous_page"] is None
     assert client.get(url(kind), {"username": "learner_p1", "sort": "nope"}).status_code == 400
 
 

@@ -30,7 +30,8 @@ def test_list_answers_the_exact_shape(world):
     response = world.client("platform_admin_p1").get(MANAGE, {"platform_key": "p1"})
     assert response.status_code == 200
     body = response.json()
-    assert body == {"count": 1, "next": None, "previous": None, "results": [expected(suggestion)]}
+    assert body == {"count": 1, "next": None, "previous": None, "next_page": None,
+                    "previous_page": None, "results": [expected(suggestion)]}  # fmt: skip
     row = body["results"][0]
     assert set(row) == FIELDS
     assert isinstance(row["id"], int) and isinstance(row["user_id"], int)
@@ -147,6 +148,8 @@ def test_pagination_links_are_absolute_and_keep_parameters(world):
         assert query["platform_key"] == ["p1"] and query["sort"] == ["username"]
         assert query["page_size"] == ["2"]
         assert query.get("page", [None]) == [page]
+    # The published client reads the same links under other names.
+    assert (body["next_page"], body["previous_page"]) == (body["next"], body["previous"])
 
 
 def test_last_page_has_no_next(world):
@@ -192,7 +195,8 @@ def test_page_past_the_end_is_404(world):
 
 def test_empty_list_page_one_is_200(world):
     body = world.client("platform_admin_p1").get(MANAGE, {"platform_key": "p1"}).json()
-    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+    assert body == {"count": 0, "next": None, "previous": None, "next_page": None,
+                    "previous_page": None, "results": []}  # fmt: skip
 
 
 def test_missing_platform_is_400(world):
