@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -104,7 +105,7 @@ class UserGroupMemberFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.instance.pk is None
             and form.cleaned_data.get("user") is not None
-            and not self._should_delete_form(form)
+            and not form.cleaned_data.get(DELETION_FIELD_NAME)
         }
         if not joining:
             return

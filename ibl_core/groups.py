@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -209,13 +209,13 @@ def _values(user_ids: list[int]) -> tuple[str, tuple[Any, ...]]:
 
 
 def _columns() -> tuple[str, str, str, str]:
+    """The quoted names of the member table and of its group, user and created columns."""
     quote = connection.ops.quote_name
-    opts = UserGroupMember._meta
     return (
-        quote(opts.db_table),
-        quote(opts.get_field("group").column),
-        quote(opts.get_field("user").column),
-        quote(opts.get_field("created").column),
+        quote(UserGroupMember._meta.db_table),
+        quote(UserGroupMember.group.field.column),
+        quote(UserGroupMember.user.field.column),
+        quote(cast(str, UserGroupMember.created.field.column)),  # set once the model is ready
     )
 
 

@@ -181,11 +181,8 @@ class UserGroup(TimeStampedModel):
         return self.name
 
     def clean(self) -> None:
-        if (
-            self.department_id is not None
-            and self.platform_id is not None
-            and self.department.platform_id != self.platform_id
-        ):
+        department = self.department if self.department_id is not None else None
+        if department is not None and department.platform_id != self.platform_id:
             raise ValidationError(
                 {"department": "Choose a department of the group's platform."},
                 code="department_of_another_platform",

@@ -297,7 +297,7 @@ def test_ibl_group_errors_write_nothing(args, message, heard):
 def test_ibl_group_refuses_bad_names():
     run("ibl_platform", "acme")
     for name in ("", " ", "x" * 256):
-        with pytest.raises(CommandError, match="A group name must be 1 to 255 characters."):
+        with pytest.raises(CommandError, match="A group name must be 1 to 255 characters"):
             run("ibl_group", name, "--platform", "acme")
     assert not UserGroup.objects.exists()
 

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from ibl_catalog.models import Pathway
 from ibl_core.management.base import IblCommand, check_length, get_platform
+from ibl_core.models import Platform
 
 
 class Command(IblCommand):
@@ -24,7 +25,6 @@ class Command(IblCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--uuid", dest="pathway_uuid", metavar="UUID")
 
-    @transaction.atomic
     def handle(
         self,
         *args: Any,
@@ -49,11 +49,16 @@ class Command(IblCommand):
                 defaults["pathway_uuid"] = uuid.UUID(pathway_uuid)
             except ValueError:
                 raise CommandError(f"--uuid {pathway_uuid!r} is not a UUID.") from None
-        tenant = get_platform(platform)
-        if pathway_uuid is not None:
+        with transaction.atomic():  # after the checks: bad arguments never touch the database
+            pathway = self._save(get_platform(platform), pathway_id, defaults)
+        self.stdout.write(str(pathway.pathway_uuid))
+
+    def _save(self, platform: Platform, pathway_id: str, defaults: dict[str, Any]) -> Pathway:
+        """Create or update the pathway; refuse a UUID another pathway has."""
+        if "pathway_uuid" in defaults:
             owner = (
                 Pathway.objects.filter(pathway_uuid=defaults["pathway_uuid"])
-                .exclude(platform=tenant, pathway_id=pathway_id)
+                .exclude(platform=platform, pathway_id=pathway_id)
                 .select_related("platform")
                 .first()
             )
@@ -63,6 +68,6 @@ class Command(IblCommand):
                     f"{owner.pathway_id!r} of platform {owner.platform.key!r}."
                 )
         pathway, _ = Pathway.objects.update_or_create(
-            platform=tenant, pathway_id=pathway_id, defaults=defaults
+            platform=platform, pathway_id=pathway_id, defaults=defaults
         )
-        self.stdout.write(str(pathway.pathway_uuid))
+        return pathway
