@@ -331,6 +331,19 @@ def test_ibl_demo_is_idempotent_and_prints_a_working_key(client):
     second = run("ibl_demo")
     assert Platform.objects.count() == 1
     assert Program.objects.count() == 3
+    assert list(Course.objects.values_list("course_id", flat=True)) == [
+        "course-v1:demo+python-101+2026"
+    ]
+    pathway = Pathway.objects.get()
+    assert str(pathway.pathway_uuid) == "c7d0869a-738f-5a2d-ba31-a5c66f10d5f4"
+    assert f"Demo: pathway data-analyst (uuid {pathway.pathway_uuid})\n" in second
+    group = UserGroup.objects.get()
+    assert (group.name, group.department.name) == ("Engineering cohort", "Engineering")
+    assert members_of("Engineering cohort") == ["learner1", "learner2"]
+    assert (
+        f"Demo: user group 'Engineering cohort' (group_id {group.pk}): learner1, learner2\n"
+        in second
+    )
     key = demo_key(second)
     assert key != demo_key(first)
     assert "curl -H 'Authorization: Api-Token " + key in second
