@@ -2,7 +2,25 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import Program, ProgramSuggestion, SuggestionCount
+from .models import Course, Pathway, Program, ProgramSuggestion, SuggestionCount
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("course_id", "name", "platform", "enabled", "modified")
+    list_filter = ("enabled", "platform")
+    search_fields = ("course_id", "name", "platform__key")
+    list_select_related = ("platform",)
+    autocomplete_fields = ("platform",)
+
+
+@admin.register(Pathway)
+class PathwayAdmin(admin.ModelAdmin):
+    list_display = ("pathway_id", "name", "pathway_uuid", "platform", "enabled", "modified")
+    list_filter = ("enabled", "platform")
+    search_fields = ("pathway_id", "pathway_uuid", "name", "platform__key")
+    list_select_related = ("platform",)
+    autocomplete_fields = ("platform",)
 
 
 @admin.register(Program)

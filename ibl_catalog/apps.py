@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.apps import AppConfig
@@ -11,8 +12,8 @@ class IblCatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
-        """Called by ``ibl_demo``: a few programs on the demo platform."""
-        from .models import Program
+        """Called by ``ibl_demo``: a few programs, a course and a pathway on the demo platform."""
+        from .models import Course, Pathway, Program
 
         programs = [
             ("program-v1:demo+data-science+2026", "Data Science Program"),
@@ -23,4 +24,25 @@ class IblCatalogConfig(AppConfig):
             Program.objects.update_or_create(
                 platform=platform, program_key=key, defaults={"name": name, "enabled": True}
             )
-        return [f"programs {', '.join(key for key, _ in programs)}"]
+        course, _ = Course.objects.update_or_create(
+            platform=platform,
+            course_id="course-v1:demo+python-101+2026",
+            defaults={"name": "Python 101", "enabled": True},
+        )
+        pathway, _ = Pathway.objects.update_or_create(
+            platform=platform,
+            pathway_id="data-analyst",
+            defaults={"name": "Data Analyst Pathway", "enabled": True},
+            # The same UUID on every machine, so examples can name it.
+            create_defaults={
+                "name": "Data Analyst Pathway",
+                "pathway_uuid": uuid.uuid5(
+                    uuid.NAMESPACE_URL, "ibl-data-manager:demo:data-analyst"
+                ),
+            },
+        )
+        return [
+            f"programs {', '.join(key for key, _ in programs)}",
+            f"course {course.course_id}",
+            f"pathway {pathway.pathway_id} (uuid {pathway.pathway_uuid})",
+        ]

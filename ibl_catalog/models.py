@@ -1,7 +1,11 @@
-"""Programs, and the suggestions of them made to learners."""
+"""The catalog (courses, pathways, programs), and the suggestions of them made to learners."""
 
 from __future__ import annotations
 
+import re
+import uuid
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from ibl_core.models import Platform, TimeStampedModel
@@ -25,6 +29,71 @@ class Program(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.program_key
+
+
+#: ``course-v1:ORG+COURSE+RUN``: Open edX course keys; each part as Open edX allows
+#: (letters, digits, ``_ - . ~ :``).
+COURSE_KEY_RE = re.compile(r"course-v1:[\w.~:-]+\+[\w.~:-]+\+[\w.~:-]+")
+#: ``ORG/COURSE/RUN``: the older Open edX form, still the id of courses created before it
+#: (letters, digits, ``_ - . %`` in each part).
+DEPRECATED_COURSE_KEY_RE = re.compile(r"[\w.%-]+/[\w.%-]+/[\w.%-]+")
+
+
+def validate_course_id(value: str) -> None:
+    """Accept an Open edX course key, ``course-v1:ORG+COURSE+RUN`` or ``ORG/COURSE/RUN``.
+
+    Courses are named by the ids the learning platform gives them; anything else is a
+    typo that would make a course nobody can suggest by its real id.
+    """
+    if not (COURSE_KEY_RE.fullmatch(value) or DEPRECATED_COURSE_KEY_RE.fullmatch(value)):
+        raise ValidationError(
+            "Enter a course id such as course-v1:org+course+run (or org/course/run).",
+            code="invalid_course_id",
+        )
+
+
+class Course(TimeStampedModel):
+    """A course of the platform's catalog, named by its ``course_id``."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="courses")
+    course_id = models.CharField(
+        max_length=255,
+        validators=[validate_course_id],
+        help_text="e.g. course-v1:org+course+run",
+    )
+    name = models.CharField(max_length=255)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["platform", "course_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "course_id"], name="ibl_course_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.course_id
+
+
+class Pathway(TimeStampedModel):
+    """A pathway of the platform's catalog: a slug on its platform, a UUID everywhere."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="pathways")
+    # The unique constraint below indexes (platform, pathway_id): no index of its own.
+    pathway_id = models.SlugField(
+        max_length=255, db_index=False, help_text="Letters, digits, - and _."
+    )
+    pathway_uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    name = models.CharField(max_length=255)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["platform", "pathway_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "pathway_id"], name="ibl_pathway_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.pathway_id
 
 
 class ProgramSuggestion(SuggestionBase):

@@ -1,13 +1,18 @@
-"""Admin pages for tenancy and API keys."""
+"""Admin pages for tenancy, user groups and API keys."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from . import groups
+from .members import platform_members
 from .models import (
     APIKey,
     Department,
@@ -15,7 +20,10 @@ from .models import (
     DepartmentMember,
     Platform,
     PlatformMembership,
+    UserGroup,
+    UserGroupMember,
 )
+from .sql import in_list
 
 
 @admin.register(Platform)
@@ -73,6 +81,131 @@ class DepartmentMemberAdmin(admin.ModelAdmin):
 @admin.register(DepartmentAdmin)
 class DepartmentAdminAdmin(DepartmentMemberAdmin):
     pass
+
+
+class UserGroupMemberForm(forms.ModelForm):
+    """A row names its user for good: to replace a member, delete the row and add one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["user"].disabled = True
+
+
+class UserGroupMemberFormSet(BaseInlineFormSet):
+    """Refuses, on the row, a user who is not an active member of the group's platform."""
+
+    def clean(self) -> None:
+        super().clean()
+        group = self.instance
+        if any(self.errors) or group.platform_id is None:
+            return
+        joining = {
+            form.cleaned_data["user"].pk: form
+            for form in self.forms
+            if form.instance.pk is None
+            and form.cleaned_data.get("user") is not None
+            and not form.cleaned_data.get(DELETION_FIELD_NAME)
+        }
+        if not joining:
+            return
+        members = set(
+            platform_members(group.platform)
+            .filter(in_list("pk", joining))
+            .values_list("pk", flat=True)
+        )
+        for pk, form in joining.items():
+            if pk not in members:
+                form.add_error(
+                    "user",
+                    f"{form.cleaned_data['user']} is not an active member of platform "
+                    f"{group.platform.key}.",
+                )
+
+
+class UserGroupMemberInline(admin.TabularInline):
+    model = UserGroupMember
+    form = UserGroupMemberForm
+    formset = UserGroupMemberFormSet
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created",)
+    extra = 1
+
+
+@admin.register(UserGroup)
+class UserGroupAdmin(admin.ModelAdmin):
+    """Members are edited inline; every change goes through ``ibl_core.groups``, so what
+    listens to membership changes hears the admin's too."""
+
+    list_display = ("name", "platform", "department", "user_count", "modified")
+    list_filter = ("platform",)
+    search_fields = ("name", "platform__key", "department__name")
+    list_select_related = ("platform", "department")
+    autocomplete_fields = ("platform", "department")
+    readonly_fields = ("created", "modified")
+    inlines = (UserGroupMemberInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UserGroup]:
+        return groups.with_user_count(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: UserGroup | None = None) -> Any:
+        if obj is not None:  # its members belong to that platform
+            return (*self.readonly_fields, "platform")
+        return self.readonly_fields
+
+    @admin.display(description="Members", ordering="user_count")
+    def user_count(self, group: UserGroup) -> int:
+        """Members of the group who are active members of its platform."""
+        return group.user_count  # type: ignore[attr-defined]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not UserGroupMember:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # lists new and deleted rows; writes nothing
+        groups.change_members(
+            form.instance,
+            add=[member.user_id for member in formset.new_objects],
+            remove=[member.user_id for member in formset.deleted_objects],
+        )
+
+    def delete_model(self, request: HttpRequest, obj: UserGroup) -> None:
+        groups.delete_group(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserGroup]) -> None:
+        for group in queryset:
+            groups.delete_group(group)
+
+
+@admin.register(UserGroupMember)
+class UserGroupMemberAdmin(admin.ModelAdmin):
+    """Who is in which group. Members are added on the group's page; removing them here
+    goes through ``ibl_core.groups`` like everywhere else."""
+
+    list_display = ("user", "group", "platform", "created")
+    list_filter = ("group__platform",)
+    search_fields = ("user__username", "user__email", "group__name")
+    list_select_related = ("user", "group__platform")
+
+    @admin.display(ordering="group__platform__key")
+    def platform(self, obj: UserGroupMember) -> Platform:
+        return obj.group.platform
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: UserGroupMember) -> None:
+        groups.remove_members(obj.group, [obj.user_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserGroupMember]) -> None:
+        by_group: dict[int, list[int]] = {}
+        for group_id, user_id in queryset.values_list("group_id", "user_id"):
+            by_group.setdefault(group_id, []).append(user_id)
+        for group in UserGroup.objects.filter(pk__in=by_group).select_related("platform"):
+            groups.remove_members(group, by_group[group.pk])
 
 
 @admin.register(APIKey)

@@ -1,4 +1,4 @@
-"""Tenancy tables: platforms, who belongs to them, departments, and API keys."""
+"""Tenancy tables: platforms, who belongs to them, departments, user groups, API keys."""
 
 from __future__ import annotations
 
@@ -144,6 +144,67 @@ class DepartmentAdmin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} admin of {self.department_id}"
+
+
+class UserGroup(TimeStampedModel):
+    """Learners of a platform grouped by hand, to suggest things to all of them at once.
+
+    Change who belongs only through ``ibl_core.groups``: it checks that each user is a
+    member of the platform and tells listeners (``group_members_changed``) in the same
+    transaction.
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="user_groups")
+    name = models.CharField(max_length=255)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="user_groups",
+        help_text="Its department admins may manage the group's suggestions.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="UserGroupMember",
+        related_name="ibl_user_groups",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["platform", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "name"], name="ibl_usergroup_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        department = self.department if self.department_id is not None else None
+        if department is not None and department.platform_id != self.platform_id:
+            raise ValidationError(
+                {"department": "Choose a department of the group's platform."},
+                code="department_of_another_platform",
+            )
+
+
+class UserGroupMember(models.Model):
+    """A user in a user group. Written only by ``ibl_core.groups``."""
+
+    group = models.ForeignKey(UserGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ibl_group_memberships"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="ibl_usergroup_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}"
 
 
 def hash_api_key(raw_key: str) -> str:

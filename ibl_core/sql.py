@@ -29,6 +29,25 @@ T = TypeVar("T")
 logger = logging.getLogger("ibl.db")
 
 
+def values_select(
+    values: Collection[Any],
+    *,
+    text: bool = False,
+    db_type: str | None = None,
+    using: str = "default",
+) -> tuple[str, tuple[Any, ...]] | None:
+    """``SELECT`` of one column, ``value``, with one row per value; ``None`` when the
+    backend is neither SQLite nor PostgreSQL. For raw statements; ORM code uses
+    :func:`in_list`."""
+    vendor = connections[using].vendor
+    if vendor == "sqlite":
+        return "SELECT value FROM json_each(%s)", (json.dumps(list(values)),)
+    if vendor == "postgresql":
+        cast = f"{db_type or ('text' if text else 'bigint')}[]"
+        return f"SELECT unnest(%s::{cast}) AS value", (list(values),)
+    return None
+
+
 def in_list(
     field: str,
     values: Collection[Any],
@@ -42,15 +61,10 @@ def in_list(
     ``values`` are integers, or text with ``text=True``; ``db_type`` names another
     PostgreSQL element type (``"uuid"``: values as the field prepares them).
     """
-    vendor = connections[using].vendor
-    if vendor == "sqlite":
-        subquery = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(values)),))
-    elif vendor == "postgresql":
-        cast = f"{db_type or ('text' if text else 'bigint')}[]"
-        subquery = RawSQL(f"SELECT unnest(%s::{cast})", (list(values),))
-    else:  # other backends: the plain lookup (Django splits nothing; fine for modest lists)
+    select = values_select(values, text=text, db_type=db_type, using=using)
+    if select is None:  # other backends: the plain lookup (fine for modest lists)
         return Q(**{f"{field}__in": list(values)})
-    return Q(**{f"{field}__in": subquery})
+    return Q(**{f"{field}__in": RawSQL(*select)})
 
 
 #: SQLSTATEs of a transaction the database gave up on and that succeeds when re-run.

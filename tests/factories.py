@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from ibl_catalog.models import Program
+from ibl_catalog.models import Course, Pathway, Program
 from ibl_core.models import (
     APIKey,
     Department,
@@ -13,6 +13,7 @@ from ibl_core.models import (
     DepartmentMember,
     Platform,
     PlatformMembership,
+    UserGroup,
 )
 
 
@@ -75,6 +76,34 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     platform = factory.SubFactory(PlatformFactory)
     program_key = factory.Sequence(lambda n: f"program-v1:org+program{n}+run")
     name = factory.Sequence(lambda n: f"Program {n}")
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    platform = factory.SubFactory(PlatformFactory)
+    course_id = factory.Sequence(lambda n: f"course-v1:org+course{n}+run")
+    name = factory.Sequence(lambda n: f"Course {n}")
+
+
+class PathwayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pathway
+
+    platform = factory.SubFactory(PlatformFactory)
+    pathway_id = factory.Sequence(lambda n: f"pathway-{n}")
+    name = factory.Sequence(lambda n: f"Pathway {n}")
+
+
+class UserGroupFactory(factory.django.DjangoModelFactory):
+    """A group without members: add them with ``ibl_core.groups``."""
+
+    class Meta:
+        model = UserGroup
+
+    platform = factory.SubFactory(PlatformFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
 
 
 def issue_key(user, platform, **kwargs) -> str:

@@ -13,9 +13,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from ibl_catalog.models import Program
-from ibl_core.models import APIKey, Department, DepartmentAdmin, DepartmentMember, Platform
+from ibl_catalog.models import Course, Pathway, Program
+from ibl_core.models import (
+    APIKey,
+    Department,
+    DepartmentAdmin,
+    DepartmentMember,
+    Platform,
+    UserGroup,
+    UserGroupMember,
+)
 from ibl_core.models import PlatformMembership as Membership
+from ibl_core.signals import group_members_changed
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +127,181 @@ def test_ibl_program_is_idempotent():
         run("ibl_program", "x", "--platform", "missing", "--name", "X")
 
 
+def test_ibl_course_is_idempotent():
+    run("ibl_platform", "acme")
+    run("ibl_platform", "beta")
+    first = run("ibl_course", "course-v1:Org.X+CS-101+2026_T1", "--platform", "acme", "--name", "A")
+    assert first == "Created course course-v1:Org.X+CS-101+2026_T1 on acme.\n"
+    second = run(
+        "ibl_course", "course-v1:Org.X+CS-101+2026_T1", "--platform", "acme", "--name", "B"
+    )
+    assert second == "Updated course course-v1:Org.X+CS-101+2026_T1 on acme.\n"
+    run("ibl_course", "course-v1:Org.X+CS-101+2026_T1", "--platform", "beta", "--name", "C")
+    run("ibl_course", "MITx/6.002x/2012_Fall", "--platform", "acme", "--name", "Old style")
+    assert sorted(Course.objects.values_list("platform__key", "course_id", "name")) == [
+        ("acme", "MITx/6.002x/2012_Fall", "Old style"),
+        ("acme", "course-v1:Org.X+CS-101+2026_T1", "B"),
+        ("beta", "course-v1:Org.X+CS-101+2026_T1", "C"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["not-a-course", "--name", "X"], "Invalid course id 'not-a-course'"),
+        (["course-v1:a+b", "--name", "X"], "Invalid course id"),
+        (["course-v1:a+b+c d", "--name", "X"], "Invalid course id"),
+        (["course-v1:" + "x+" * 130 + "r", "--name", "X"], "at most 255 characters"),
+        (["course-v1:a+b+c", "--name", " "], "--name must be 1 to 255 characters"),
+        (["course-v1:a+b+c", "--name", "X", "--platform", "missing"], "does not exist"),
+    ],
+)
+def test_ibl_course_errors(args, message):
+    run("ibl_platform", "acme")
+    with pytest.raises(CommandError, match=message):
+        run("ibl_course", "--platform", "acme", *args)
+    assert not Course.objects.exists()
+
+
+def test_ibl_pathway_prints_its_uuid_and_is_idempotent():
+    run("ibl_platform", "acme")
+    first = run("ibl_pathway", "data-science", "--platform", "acme", "--name", "One")
+    pathway = Pathway.objects.get()
+    assert first == f"{pathway.pathway_uuid}\n"
+    second = run("ibl_pathway", "data-science", "--platform", "acme", "--name", "Two")
+    assert second == first  # the uuid stays
+    chosen = "12345678-1234-5678-1234-567812345678"
+    third = run(
+        "ibl_pathway", "data-science", "--platform", "acme", "--name", "Two", "--uuid", chosen
+    )
+    assert third == f"{chosen}\n"
+    assert third == run(
+        "ibl_pathway",
+        "data-science",
+        "--platform",
+        "acme",
+        "--name",
+        "Two",
+        "--uuid",
+        chosen.upper(),
+    )
+    assert list(Pathway.objects.values_list("pathway_id", "name")) == [("data-science", "Two")]
+    assert str(Pathway.objects.get().pathway_uuid) == chosen
+
+
+def test_ibl_pathway_refuses_a_uuid_of_another_pathway():
+    run("ibl_platform", "acme")
+    run("ibl_platform", "beta")
+    chosen = "12345678-1234-5678-1234-567812345678"
+    run("ibl_pathway", "one", "--platform", "acme", "--name", "One", "--uuid", chosen)
+    for pathway_id, platform in (("two", "acme"), ("one", "beta")):
+        with pytest.raises(
+            CommandError, match=f"UUID {chosen} already belongs to pathway 'one' of platform 'acme'"
+        ):
+            run("ibl_pathway", pathway_id, "--platform", platform, "--name", "X", "--uuid", chosen)
+    assert Pathway.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["has space", "--name", "X"], "Invalid pathway id 'has space'"),
+        (["a/b", "--name", "X"], "Invalid pathway id"),
+        (["x" * 256, "--name", "X"], "at most 255 characters"),
+        (["p", "--name", "X", "--uuid", "nope"], "--uuid 'nope' is not a UUID"),
+        (["p", "--name", ""], "--name must be 1 to 255 characters"),
+        (["p", "--name", "X", "--platform", "missing"], "does not exist"),
+    ],
+)
+def test_ibl_pathway_errors(args, message):
+    run("ibl_platform", "acme")
+    with pytest.raises(CommandError, match=message):
+        run("ibl_pathway", "--platform", "acme", *args)
+    assert not Pathway.objects.exists()
+
+
+@pytest.fixture
+def heard():
+    calls: list[tuple[list[int], list[int]]] = []
+
+    def receiver(sender, group, added, removed, **kwargs):
+        calls.append((added, removed))
+
+    group_members_changed.connect(receiver)
+    yield calls
+    group_members_changed.disconnect(receiver)
+
+
+def group_world() -> dict[str, int]:
+    run("ibl_platform", "acme")
+    run("ibl_platform", "beta")
+    for username in ("ann", "bob"):
+        run("ibl_user", username, "--platform", "acme", "--department", "Eng")
+    run("ibl_user", "cy", "--platform", "beta", "--department", "Ops")
+    return dict(get_user_model().objects.values_list("username", "pk"))
+
+
+def members_of(name: str) -> list[str]:
+    return sorted(
+        UserGroupMember.objects.filter(group__name=name).values_list("user__username", flat=True)
+    )
+
+
+def test_ibl_group_prints_its_id_and_is_idempotent(heard):
+    ids = group_world()
+    output = run("ibl_group", "Team", "--platform", "acme", "--add", "ann", "--add", "bob")
+    group = UserGroup.objects.get()
+    assert output == f"{group.pk}\n"
+    assert run("ibl_group", "Team", "--platform", "acme", "--add", "ann") == output
+    assert run("ibl_group", "Team", "--platform", "acme", "--remove", "bob") == output
+    assert run("ibl_group", "Team", "--platform", "acme", "--remove", "bob") == output
+    assert members_of("Team") == ["ann"] and group.department is None
+    assert run("ibl_group", "Team", "--platform", "acme", "--department", "Eng") == output
+    group.refresh_from_db()
+    assert group.department.name == "Eng"
+    run("ibl_group", "Team", "--platform", "acme")  # without --department: unchanged
+    group.refresh_from_db()
+    assert group.department.name == "Eng"
+    # Another platform's group of that name is another group.
+    other = run("ibl_group", "Team", "--platform", "beta", "--add", "cy")
+    assert other != output and UserGroup.objects.count() == 2
+    assert heard == [
+        (sorted([ids["ann"], ids["bob"]]), []),
+        ([], [ids["bob"]]),
+        ([ids["cy"]], []),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--platform", "missing"],
+            "Platform 'missing' does not exist (create it with ibl_platform).",
+        ),
+        (["--add", "zed"], "User 'zed' does not exist (create it with ibl_user)."),
+        (["--remove", "zed"], "User 'zed' does not exist (create it with ibl_user)."),
+        (["--add", "ann", "--add", "cy"], "Not active members of platform 'acme': cy."),
+        (["--department", "Ops"], "Department 'Ops' does not exist on platform 'acme'."),
+        (["--add", "ann", "--remove", "ann"], "User 'ann' is named by both --add and --remove."),
+    ],
+)
+def test_ibl_group_errors_write_nothing(args, message, heard):
+    group_world()
+    with pytest.raises(CommandError) as error:
+        run("ibl_group", "Team", "--platform", "acme", *args)
+    assert str(error.value) == message
+    assert not UserGroup.objects.exists() and heard == []
+
+
+def test_ibl_group_refuses_bad_names():
+    run("ibl_platform", "acme")
+    for name in ("", " ", "x" * 256):
+        with pytest.raises(CommandError, match="A group name must be 1 to 255 characters"):
+            run("ibl_group", name, "--platform", "acme")
+    assert not UserGroup.objects.exists()
+
+
 def test_ibl_api_key_prints_only_the_key():
     run("ibl_platform", "acme")
     run("ibl_user", "ann", "--platform", "acme")
@@ -147,6 +331,19 @@ def test_ibl_demo_is_idempotent_and_prints_a_working_key(client):
     second = run("ibl_demo")
     assert Platform.objects.count() == 1
     assert Program.objects.count() == 3
+    assert list(Course.objects.values_list("course_id", flat=True)) == [
+        "course-v1:demo+python-101+2026"
+    ]
+    pathway = Pathway.objects.get()
+    assert str(pathway.pathway_uuid) == "c7d0869a-738f-5a2d-ba31-a5c66f10d5f4"
+    assert f"Demo: pathway data-analyst (uuid {pathway.pathway_uuid})\n" in second
+    group = UserGroup.objects.get()
+    assert (group.name, group.department.name) == ("Engineering cohort", "Engineering")
+    assert members_of("Engineering cohort") == ["learner1", "learner2"]
+    assert (
+        f"Demo: user group 'Engineering cohort' (group_id {group.pk}): learner1, learner2\n"
+        in second
+    )
     key = demo_key(second)
     assert key != demo_key(first)
     assert "curl -H 'Authorization: Api-Token " + key in second
@@ -201,6 +398,13 @@ def test_ibl_user_prints_the_users_id():
         ["ibl_api_key", "ann"],
         ["ibl_api_key", "ann", "--platform", "x", "--expires-in-days", "soon"],
         ["ibl_program", "k", "--platform", "x"],
+        ["ibl_course", "course-v1:a+b+c", "--platform", "x"],
+        ["ibl_course", "not-a-course", "--platform", "x", "--name", "X"],
+        ["ibl_pathway", "p", "--name", "X"],
+        ["ibl_pathway", "not a slug", "--platform", "x", "--name", "X"],
+        ["ibl_pathway", "p", "--platform", "x", "--name", "X", "--uuid", "nope"],
+        ["ibl_group", "--platform", "x"],
+        ["ibl_group", "g", "--platform", "x", "--add", "a", "--remove", "a"],
     ],
 )
 def test_bad_arguments_give_one_line_and_nonzero_exit(args):

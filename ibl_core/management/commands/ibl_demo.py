@@ -10,13 +10,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandParser
 from django.db import transaction
 
+from ibl_core import groups
 from ibl_core.management.base import IblCommand, get_platform, get_user
-from ibl_core.models import APIKey
+from ibl_core.models import APIKey, Department, Platform
 
 DEMO_PLATFORM = "demo"
 DEMO_ADMIN = "demo-admin"
 DEMO_SUPERUSER = "demo-superuser"
 DEMO_KEY_NAME = "ibl_demo"
+DEMO_GROUP = "Engineering cohort"
+DEMO_GROUP_MEMBERS = ["learner1", "learner2"]
 DEMO_USERS: list[tuple[str, str, list[str]]] = [
     (DEMO_ADMIN, "platform admin", ["--admin", "--first-name", "Ada", "--last-name", "Admin"]),
     (
@@ -81,6 +84,7 @@ class Command(IblCommand):
             load = getattr(config, "load_demo_data", None)
             if callable(load):
                 made.extend(load(platform=platform, admin=admin))
+        made.append(self._create_group(platform))
         password = self._create_superuser()
 
         if replace_keys:
@@ -97,6 +101,16 @@ class Command(IblCommand):
             f"  curl -H 'Authorization: Api-Token {raw_key}' "
             f"'{base_url}/api/catalog/suggestions/program/manage/?platform_key={DEMO_PLATFORM}'"
         )
+
+    def _create_group(self, platform: Platform) -> str:
+        """A user group of two learners, attached to their department."""
+        group, _ = groups.create_or_update_group(
+            platform,
+            DEMO_GROUP,
+            department=Department.objects.get(platform=platform, name="Engineering"),
+            add=[get_user(username) for username in DEMO_GROUP_MEMBERS],
+        )
+        return f"user group {group.name!r} (group_id {group.pk}): {', '.join(DEMO_GROUP_MEMBERS)}"
 
     def _create_superuser(self) -> str | None:
         """Create the admin login once; return its password then, ``None`` on later runs.
