@@ -1,6 +1,6 @@
-"""The suggestion kinds this app serves. Courses and pathways will be declared here too."""
+"""The suggestion kinds this app serves: each is one declaration of the generic engine."""
 
-from .models import ProgramSuggestion
+from .models import CourseSuggestion, PathwaySuggestion, ProgramSuggestion
 from .suggestions.base import Identifier, SuggestionKind
 
 PROGRAM_SUGGESTIONS = SuggestionKind(
@@ -10,4 +10,22 @@ PROGRAM_SUGGESTIONS = SuggestionKind(
     identifiers=(Identifier("program_key", "program_key"),),
 )
 
-SUGGESTION_KINDS = [PROGRAM_SUGGESTIONS]
+COURSE_SUGGESTIONS = SuggestionKind(
+    label="course",
+    model=CourseSuggestion,
+    item_field="item",
+    identifiers=(Identifier("course_id", "course_id"),),
+)
+
+PATHWAY_SUGGESTIONS = SuggestionKind(
+    label="pathway",
+    model=PathwaySuggestion,
+    item_field="item",
+    identifiers=(
+        Identifier("pathway_id", "pathway_id"),
+        Identifier("pathway_uuid", "pathway_uuid", is_uuid=True),
+    ),
+    item_platform_key=True,
+)
+
+SUGGESTION_KINDS = [COURSE_SUGGESTIONS, PATHWAY_SUGGESTIONS, PROGRAM_SUGGESTIONS]

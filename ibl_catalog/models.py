@@ -112,10 +112,59 @@ class ProgramSuggestion(SuggestionBase):
             models.Index(fields=["platform", "id"], name="ibl_progsugg_platform_id"),
             models.Index(fields=["platform", "created"], name="ibl_progsugg_platform_created"),
             models.Index(fields=["platform", "modified"], name="ibl_progsugg_platform_modified"),
+            # The learner view lists one user's suggestions, newest first.
+            models.Index(fields=["user", "id"], name="ibl_progsugg_user_id"),
         ]
 
     def __str__(self) -> str:
         return f"{self.program_id} for {self.user_id}"
+
+
+class CourseSuggestion(SuggestionBase):
+    """A course suggested to a learner of the platform."""
+
+    # Not ``course``: its column would be ``course_id``, the name the API gives the
+    # course's own identifier in every suggestion object.
+    item = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="suggestions")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "user", "item"], name="ibl_course_suggestion_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["platform", "id"], name="ibl_coursesugg_platform_id"),
+            models.Index(fields=["platform", "created"], name="ibl_coursesugg_platform_crt"),
+            models.Index(fields=["platform", "modified"], name="ibl_coursesugg_platform_mod"),
+            models.Index(fields=["user", "id"], name="ibl_coursesugg_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"course {self.item_id} for {self.user_id}"
+
+
+class PathwaySuggestion(SuggestionBase):
+    """A pathway suggested to a learner of the platform."""
+
+    # Not ``pathway``: see CourseSuggestion.item.
+    item = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="suggestions")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "user", "item"], name="ibl_pathway_suggestion_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["platform", "id"], name="ibl_pathsugg_platform_id"),
+            models.Index(fields=["platform", "created"], name="ibl_pathsugg_platform_crt"),
+            models.Index(fields=["platform", "modified"], name="ibl_pathsugg_platform_mod"),
+            models.Index(fields=["user", "id"], name="ibl_pathsugg_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pathway {self.item_id} for {self.user_id}"
 
 
 class SuggestionCount(models.Model):
