@@ -86,6 +86,7 @@ class CatalogPagination(PageNumberPagination):
         return list(self.page)
 
     def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None  # paginate_queryset ran
         next_link, previous_link = self.get_next_link(), self.get_previous_link()
         return Response(
             {
