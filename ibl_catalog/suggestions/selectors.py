@@ -15,12 +15,15 @@ from .base import SuggestionKind
 
 def sort_columns(kind: SuggestionKind) -> dict[str, str]:
     """The list's ``sort`` values (without ``-``) and the column each orders by."""
+    identifiers = {
+        identifier.name: f"{kind.item_field}__{identifier.field}" for identifier in kind.identifiers
+    }
     return {
         "id": "id",
         "created": "created",
         "modified": "modified",
         "username": "user__username",
-        kind.key_name: f"{kind.item_field}__{kind.key_field}",
+        **identifiers,
         kind.item_name: f"{kind.item_field}__{kind.name_field}",
         "accepted": "accepted",
         "visible": "visible",
