@@ -47,7 +47,9 @@ SORT_COLUMNS = selectors.sort_columns(KIND)
 #: The API's output fields in its order, and which of them are timestamps.
 _OUTPUT = build_serializers(KIND).output()
 FIELDS = list(_OUTPUT.fields)
-TIMESTAMPS = {name for name, field in _OUTPUT.fields.items() if type(field).__name__ == "DateTimeField"}
+TIMESTAMPS = {
+    name for name, field in _OUTPUT.fields.items() if type(field).__name__ == "DateTimeField"
+}
 
 
 def error(status: int, detail: str) -> JsonResponse:
@@ -95,7 +97,9 @@ def reference_suggestions(request: HttpRequest) -> HttpResponse:
     suggestions = suggestions.order_by(f"{prefix}{SORT_COLUMNS[sort.lstrip('-')]}", f"{prefix}id")
     # The kept count for an unfiltered list, the paginator's exact count otherwise.
     total = None if text else (lambda: counts.platform_count(KIND, platform))
-    paginator = ExactCountPaginator(suggestions.values_list("id", flat=True), page_size, total=total)
+    paginator = ExactCountPaginator(
+        suggestions.values_list("id", flat=True), page_size, total=total
+    )
     try:
         page = paginator.page(page_number)
     except InvalidPage:
@@ -118,10 +122,7 @@ def reference_suggestions(request: HttpRequest) -> HttpResponse:
         else None,
         "previous": previous,
         "results": [
-            {
-                name: timestamp(row[name]) if name in TIMESTAMPS else row[name]
-                for name in FIELDS
-            }
+            {name: timestamp(row[name]) if name in TIMESTAMPS else row[name] for name in FIELDS}
             for row in rows
         ],
     }

@@ -33,12 +33,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.client import Client, Response, Run, latency_run, only_status
+from bench.client import Client, Response, Run, only_status
 from bench.server import ROOT, Server, bench_database, gunicorn, vendor_of
 
 PARTS = ("bulk", "list", "scale", "memory", "uploads")
@@ -81,6 +82,8 @@ class Plan:
     latency_requests: int = 40
     #: Write statements (half deletes, half inserts) before each request "after writes".
     churn_statements: int = 8
+    #: Requests per side for query= at the largest size (a search scans the platform).
+    query_requests: int = 10
     uploads: int = 10
 
     @property
@@ -96,6 +99,7 @@ QUICK = Plan(
     sizes=(1_000, 20_000, 100_000),
     scale_users=1_000,
     latency_requests=15,
+    query_requests=5,
     uploads=3,
 )
 
@@ -152,6 +156,10 @@ class Report:
             from bench.profile import format_profile
 
             lines.append("\n" + format_profile(self.meta["profile"]))
+        if "profile_bulk" in self.meta:
+            from bench.profile import format_bulk_profile
+
+            lines.append("\n" + format_bulk_profile(self.meta["profile_bulk"]))
         if self.notes:
             lines.append("\nNotes")
             lines.extend(f"  - {note}" for note in self.notes)
@@ -525,8 +533,7 @@ def bench_list(report: Report, client: Client, bench: Any, plan: Plan) -> None:
         ratio = statistics.median(ratios)
         counted = queries[label]
         report.add(
-            f"{label}: reference req/s ({sizes[label]:,} bytes, "
-            f"{counted['reference']} queries)",
+            f"{label}: reference req/s ({sizes[label]:,} bytes, {counted['reference']} queries)",
             statistics.median(reference),
             "req/s",
             key=f"list.reference.{label}",
@@ -581,6 +588,18 @@ def profile_list(bench: Any) -> dict[str, Any]:
     return results
 
 
+def profile_bulk(bench: Any, plan: Plan) -> dict[str, Any]:
+    """One bulk request of part 1, profiled in this process (``bench.profile``)."""
+    from bench import data
+    from bench.profile import format_bulk_profile
+    from bench.profile import profile_bulk as profile
+
+    result = profile(bulk_body(bench, plan), bench.api_key, lambda: data.reset_suggestions(bench))
+    print("\n" + format_bulk_profile(result), flush=True)
+    close_connections()
+    return result
+
+
 # --- 3. scale ---------------------------------------------------------------------
 
 
@@ -617,41 +636,65 @@ class Churn:
             )
 
 
-def measure_page(
-    client: Client, path: str, count: int, requests: int, before: Any = None
-) -> tuple[Run, float]:
-    """``requests`` sequential GETs (each after ``before()``), every answer checked to
-    carry ``count``; the run and the first request's seconds."""
-    first = client.request("GET", path)
-    if first.status != 200 or first.json()["count"] != count:
-        raise RuntimeError(f"{path}: {first.status} {first.body[:200]!r}, expected {count}")
-    if before is None:
-        run = latency_run(client, path, requests)
-        only_status(run, [200])
-        return run, first.seconds
-    run = Run(seconds=0.0)
-    for _ in range(requests):
-        before()
-        response = client.request("GET", path)
-        if response.status != 200 or response.json()["count"] != count:
-            raise RuntimeError(f"{path} after writes: {response.status} {response.body[:200]!r}")
-        run.latencies.append(response.seconds)
-        run.seconds += response.seconds
-    return run, first.seconds
+@dataclass
+class Side:
+    """One side of an interleaved latency measurement: a GET and what it must answer."""
+
+    client: Client
+    path: str
+    count: int
+    before: Callable[[], None] | None = None
+    run: Run = field(default_factory=lambda: Run(seconds=0.0))
+    first: float = 0.0
+
+    def request(self) -> Response:
+        if self.before is not None:
+            self.before()
+        response = self.client.request("GET", self.path)
+        if response.status != 200 or response.json()["count"] != self.count:
+            raise RuntimeError(
+                f"{self.path}: {response.status} {response.body[:200]!r}, expected {self.count}"
+            )
+        return response
+
+    @property
+    def p50(self) -> float:
+        return ms(self.run.percentile(0.5))
 
 
-def bench_scale(report: Report, client: Client, bench: Any, plan: Plan) -> None:
+def interleave(sides: list[Side], requests: int) -> None:
+    """``requests`` sequential GETs per side, alternating between the sides (so a change
+    in background load hits each alike); every answer's ``count`` is checked."""
+    for side in sides:
+        side.first = side.request().seconds  # not timed: connection, caches, plans
+    for i in range(requests):
+        for side in sides if i % 2 == 0 else sides[::-1]:
+            response = side.request()
+            side.run.latencies.append(response.seconds)
+            side.run.seconds += response.seconds
+    close_connections()
+
+
+def bench_scale(report: Report, client: Client, bench: Any, small: Any, plan: Plan) -> None:
     from bench import data
 
     database = report.meta["database"]
+    reference_size = plan.sizes[0]
     report.start(
-        f"3. Scale: latency, page_size={PAGE_SIZE}, one client, "
-        f"{plan.latency_requests} sequential requests each, every count checked exact"
+        f"3. Scale: latency, page_size={PAGE_SIZE}, one client, {plan.latency_requests} "
+        f"sequential requests per side, each size interleaved with a platform of "
+        f"{reference_size:,}; every count checked exact"
     )
-    loaded = 0
+    small_client = Client(client.port, small.api_key)
+    data.load_suggestions(small, 0, reference_size)
     base = f"?platform_key={bench.key}&page_size={PAGE_SIZE}"
-    p50: dict[str, dict[int, float]] = {"plain": {}, "after writes": {}, "counted": {}}
-    churn = None
+    small_base = f"?platform_key={small.key}&page_size={PAGE_SIZE}"
+    churn, small_churn = Churn(bench), Churn(small)
+    statements = plan.churn_statements
+    largest = plan.sizes[-1]
+    ratios: dict[str, float] = {}
+    p50s: dict[str, tuple[float, float]] = {}
+    loaded = 0
     for size in plan.sizes:
         started = time.perf_counter()
         data.load_suggestions(bench, loaded, size)
@@ -663,94 +706,119 @@ def bench_scale(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             "s",
         )
         loaded = size
-        last_page = math.ceil(size / PAGE_SIZE)
-        deep = min(DEEP_PAGE, last_page)
-        cases: list[tuple[str, str, int, Any]] = [
-            ("page 1", MANAGE + base, size, None),
-            (f"page {deep}" + (" (last)" if deep == last_page else ""),
-             f"{MANAGE}{base}&page={deep}", size, None),
-            ("page 1, COUNT on every request", COUNTED + base, size, None),
-        ]  # fmt: skip
-        churn = churn or Churn(bench)
-        statements = plan.churn_statements
-        cases.append(
-            (f"page 1, after {statements} writes", MANAGE + base, size,
-             lambda: churn.write(statements))
-        )  # fmt: skip
-        if size == plan.sizes[-1]:
-            search = f"{base}&query={SCALE_QUERY}"
-            cases.append((f"page 1, query={SCALE_QUERY}", MANAGE + search,
-                          expected_count(bench, search), None))  # fmt: skip
-            close_connections()
-        for label, path, count, before in cases:
-            run, first = measure_page(client, path, count, plan.latency_requests, before)
-            close_connections()
-            median, p95 = ms(run.percentile(0.5)), ms(run.percentile(0.95))
+        cases = {
+            "page 1": (MANAGE + base, MANAGE + small_base, None, None),
+            "page 1, COUNT on every request": (COUNTED + base, COUNTED + small_base, None, None),
+            f"page 1, after {statements} writes": (
+                MANAGE + base,
+                MANAGE + small_base,
+                lambda: churn.write(statements),
+                lambda: small_churn.write(statements),
+            ),
+        }
+        for label, (path, small_path, before, small_before) in cases.items():
+            big = Side(client, path, size, before)
+            reference = Side(small_client, small_path, reference_size, small_before)
+            interleave([big, reference], plan.latency_requests)
+            ratio = big.p50 / reference.p50
+            name = label.split(", ")[-1] if ", " in label else "as configured"
             report.add(
-                f"  {label:<32} p50 (p95 {p95:.1f}, first {ms(first):.1f})",
-                median,
+                f"  {label:<32} p50 (p95 {ms(big.run.percentile(0.95)):.1f}; "
+                f"{reference_size:,}: {reference.p50:.1f})",
+                big.p50,
                 "ms",
-                key=f"scale.{label}.{size}",
+                key=f"scale.{name}.{size}",
                 size=size,
-                count=count,
-                p95_ms=p95,
-                max_ms=ms(max(run.latencies)),
-                first_ms=ms(first),
+                p95_ms=ms(big.run.percentile(0.95)),
+                max_ms=ms(max(big.run.latencies)),
+                first_ms=ms(big.first),
+                reference_p50_ms=reference.p50,
+                ratio=ratio,
                 **(
-                    {"table": f"page 1 p50 at {size:,} suggestions", "level": 2,
-                     "cell": f"{median:.1f} ms"}
-                    if label == "page 1" else {}
+                    {"table": f"page 1 p50 at {size:,} suggestions (interleaved: "
+                     f"{reference_size:,})", "level": 2,
+                     "cell": f"{big.p50:.1f} ms ({reference.p50:.1f} ms)"}
+                    if label == "page 1" and size != reference_size else {}
                 ),
             )  # fmt: skip
-            if label == "page 1":
-                p50["plain"][size] = median
-            elif label.startswith("page 1, after"):
-                p50["after writes"][size] = median
-            elif label.startswith("page 1, COUNT"):
-                p50["counted"][size] = median
-            elif label.startswith("page 1, query"):
-                p50["query"] = {size: median}
+            if size == largest:
+                ratios[name] = ratio
+                p50s[name] = (reference.p50, big.p50)
+        last_page = math.ceil(size / PAGE_SIZE)
+        deep = min(DEEP_PAGE, last_page)
+        side = Side(client, f"{MANAGE}{base}&page={deep}", size)
+        interleave([side], plan.latency_requests)
+        label = f"page {deep}" + (" (last)" if deep == last_page else "")
+        report.add(
+            f"  {label:<32} p50 (p95 {ms(side.run.percentile(0.95)):.1f})",
+            side.p50,
+            "ms",
+            key=f"scale.deep.{size}",
+        )
         past = client.request("GET", f"{MANAGE}{base}&page={last_page + 1}")
         if past.status != 404:
             raise RuntimeError(f"page {last_page + 1} of {size:,} answered {past.status}")
-    small, large = plan.sizes[0], plan.sizes[-1]
-    for name, table, level in (
-        ("plain", f"page 1 p50 at {large:,} / at {small:,} suggestions", 1),
-        ("after writes", f"the same, {plan.churn_statements} writes before each request", 1),
-        ("counted", "the same with a `COUNT` on every request (for comparison)", 2),
-    ):
-        ratio = p50[name][large] / p50[name][small]
-        targeted = name != "counted"
+
+    search = f"{base}&query={SCALE_QUERY}"
+    found = expected_count(bench, search)
+    close_connections()
+    query = Side(client, MANAGE + search, found)
+    plain = Side(client, MANAGE + base, largest)
+    interleave([query, plain], plan.query_requests)
+    report.add(
+        f"  page 1, query={SCALE_QUERY} ({found:,} found)   p50 "
+        f"(p95 {ms(query.run.percentile(0.95)):.1f}; unfiltered {plain.p50:.1f})",
+        query.p50,
+        "ms",
+        key=f"scale.query.{largest}",
+        count=found,
+        unfiltered_p50_ms=plain.p50,
+    )
+    tabled = [
+        ("configured", "as configured",
+         f"page 1 p50 at {largest:,} / at {reference_size:,} suggestions", 1),
+        ("after_writes", f"after {statements} writes",
+         f"the same, {statements} single-row writes before each request", 1),
+        ("counted", "COUNT on every request",
+         "the same with a `COUNT` on every request (for comparison)", 2),
+    ]  # fmt: skip
+    for key, name, table, level in tabled:
+        targeted = level == 1
+        ratio = ratios[name]
+        low, high = p50s[name]
         report.add(
-            f"ratio: page 1 p50 at {large:,} / at {small:,}, {name}",
+            f"ratio: page 1 p50 at {largest:,} / at {reference_size:,}, {name}",
             ratio,
             "x",
-            key=f"scale.ratio.{name}",
+            key=f"scale.ratio.{key}",
             table=table,
             level=level,
-            cell=f"{ratio:.2f}x ({p50[name][small]:.1f} -> {p50[name][large]:.1f} ms)",
+            cell=f"{ratio:.2f}x ({low:.1f} -> {high:.1f} ms)",
             **({"target": f"<= {SCALE_TARGET:g}x", "ok": ratio <= SCALE_TARGET}
                if targeted else {}),
         )  # fmt: skip
     limit = QUERY_TARGET.get(database, QUERY_TARGET["postgresql"])
-    ratio = p50["query"][large] / p50["plain"][large]
+    ratio = query.p50 / plain.p50
     report.add(
-        f"ratio: query={SCALE_QUERY} / unfiltered, page 1 p50 at {large:,}",
+        f"ratio: query={SCALE_QUERY} / unfiltered, page 1 p50 at {largest:,}",
         ratio,
         "x",
         target=f"<= {limit:g}x",
         ok=ratio <= limit,
         key="scale.ratio.query",
-        table=f"`query=` page 1 / unfiltered page 1, at {large:,} suggestions",
+        table=f"`query=` page 1 / unfiltered page 1, at {largest:,} suggestions",
         level=1,
-        cell=f"{ratio:.1f}x ({p50['query'][large]:.0f} ms)",
+        cell=f"{ratio:.1f}x ({plain.p50:.1f} -> {query.p50:.0f} ms)",
     )
     report.note(
         "scale: no application-level cache is involved: the unfiltered count is kept by "
-        "database triggers (ibl_catalog/suggestions/counts.py); 'after writes' runs "
-        f"{plan.churn_statements} single-row statements (deletes and inserts) from the "
-        "bench process before each measured request, so on PostgreSQL each request "
-        "sums the new delta rows and folds them past 64; query= counts exactly; "
+        "database triggers (ibl_catalog/suggestions/counts.py). Each size's requests "
+        f"alternate with the same requests to a second platform of {reference_size:,} "
+        f"suggestions, and the ratios compare those neighbours; 'after writes' runs "
+        f"{statements} single-row statements (deletes and inserts, each its own "
+        "transaction) from the bench process before each measured request, so on "
+        "PostgreSQL each list sums new delta rows and folds them past 64; query= counts "
+        f"exactly ({plan.query_requests} requests, alternating with unfiltered page 1); "
         "the page after the last one answered 404"
     )
 
@@ -768,22 +836,43 @@ def proc_status_kb(pid: int, field_name: str) -> int:
 def bench_memory(report: Report, client: Client, server: Server, bench: Any, plan: Plan) -> None:
     from bench import data
 
-    report.start(f"4. Memory: peak RSS growth of a gunicorn worker during a {plan.bulk_rows:,}-row bulk")
-    pids = server.worker_pids()
-    if not pids or not Path(f"/proc/{pids[0]}/clear_refs").exists():
+    report.start(
+        f"4. Memory: peak RSS growth of a fresh gunicorn worker during a "
+        f"{plan.bulk_rows:,}-row bulk"
+    )
+    if not Path(f"/proc/{server.pid}/clear_refs").exists():
         report.add("not available (needs Linux /proc)", "n/a")
         return
+    # Fresh workers: one that has served bulks already keeps their heap, and a bulk
+    # would only reuse it. Warm them with lists and one-row bulks (imports, caches).
+    pids = server.restart_workers()
+    one_row = json.dumps(
+        {"platform_key": bench.key, "suggestion_data": bulk_rows(bench, plan)[:1]}
+    ).encode()
+    warm = client.run(
+        lambda i: (
+            client.request("GET", f"{MANAGE}?platform_key={bench.key}")
+            if i % 2
+            else client.request(
+                "POST", BULK, body=one_row, headers={"Content-Type": "application/json"}
+            )
+        ),
+        count=20,
+        concurrency=CONCURRENCY,
+    )
+    only_status(warm, [200])
     body = bulk_body(bench, plan)
     data.reset_suggestions(bench)
     close_connections()
     for label in ("creates", "updates"):
-        start = {}
+        before = {}
         for pid in pids:
-            # 5 resets the peak (VmHWM) to the current resident size.
+            # 5 resets the peak (VmHWM) to the current resident size (VmRSS).
             Path(f"/proc/{pid}/clear_refs").write_text("5")
-            start[pid] = proc_status_kb(pid, "VmHWM")
+            before[pid] = proc_status_kb(pid, "VmHWM")
         bulk_request(client, body, plan.bulk_rows)
-        deltas = {pid: (proc_status_kb(pid, "VmHWM") - start[pid]) / 1024 for pid in pids}
+        deltas = {pid: (proc_status_kb(pid, "VmHWM") - before[pid]) / 1024 for pid in pids}
+        kept = {pid: (proc_status_kb(pid, "VmRSS") - before[pid]) / 1024 for pid in pids}
         worst = max(deltas.values())
         report.add(
             f"bulk {label}: max over {len(pids)} workers of peak RSS - RSS before",
@@ -793,11 +882,18 @@ def bench_memory(report: Report, client: Client, server: Server, bench: Any, pla
             ok=worst <= MEMORY_TARGET_MB,
             key=f"memory.bulk.{label}",
             deltas_mb=list(deltas.values()),
-            rss_before_mb=[kb / 1024 for kb in start.values()],
-            table=f"peak RSS growth of a worker during a {plan.bulk_rows:,}-row bulk, {label}",
+            kept_mb=list(kept.values()),
+            rss_before_mb=[kb / 1024 for kb in before.values()],
+            table=f"peak RSS growth of a fresh worker, {plan.bulk_rows:,}-row bulk, {label}",
             level=1 if label == "creates" else 2,
             cell=f"+{worst:.1f} MB",
         )
+    report.note(
+        "memory: workers replaced (SIGHUP) and warmed with lists and one-row bulks first; "
+        "peak reset with echo 5 > /proc/<pid>/clear_refs, growth = VmHWM after - VmHWM "
+        "(= VmRSS) before, the largest over the workers; the updates ran in workers "
+        "that had served the creates"
+    )
 
 
 # --- 5. uploads -------------------------------------------------------------------
@@ -966,6 +1062,9 @@ def run_bench(
     print(f"configured paginator: {report.meta['configured_paginator']}")
     bulk = data.create_platform("bench", users=plan.bulk_users, programs=plan.bulk_programs)
     scale = data.create_platform("scale", users=plan.scale_users, programs=plan.scale_programs)
+    small = data.create_platform(
+        "small", users=plan.sizes[0] // plan.bulk_programs, programs=plan.bulk_programs
+    )
     close_connections()
     with gunicorn(env, workers=CONCURRENCY, log=workdir / "gunicorn.log") as server:
         port = server.port
@@ -984,8 +1083,9 @@ def run_bench(
             bench_list(report, client, bulk, plan)
         if profile:
             report.meta["profile"] = profile_list(bulk)
+            report.meta["profile_bulk"] = profile_bulk(bulk, plan)
         if "scale" in parts:
-            bench_scale(report, Client(port, scale.api_key), scale, plan)
+            bench_scale(report, Client(port, scale.api_key), scale, small, plan)
         if "memory" in parts:
             bench_memory(report, client, server, bulk, plan)
         if "uploads" in parts:

@@ -4,6 +4,7 @@ gunicorn process that serves ``bench.settings`` from it."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,7 @@ class Server:
 
     port: int
     pid: int
+    workers: int
 
     def worker_pids(self) -> list[int]:
         """The master's children (the workers), from ``/proc/*/stat`` (Linux only)."""
@@ -83,6 +85,19 @@ class Server:
             if int(fields[1]) == self.pid:
                 children.append(int(stat.parent.name))
         return sorted(children)
+
+    def restart_workers(self, timeout: float = 60) -> list[int]:
+        """Replace every worker by a fresh one (``SIGHUP``: gunicorn starts new workers,
+        then stops the old ones); the new workers' ids once they all run."""
+        old = set(self.worker_pids())
+        os.kill(self.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == self.workers and not old & set(pids):
+                return pids
+            time.sleep(0.1)
+        raise RuntimeError("gunicorn did not replace its workers; see its log")
 
 
 @contextmanager
@@ -104,7 +119,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log: Path) -> Iterator[Server
         )
         try:
             wait_for_port(port, process)
-            yield Server(port, process.pid)
+            yield Server(port, process.pid, workers)
         finally:
             process.terminate()
             try:
