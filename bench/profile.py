@@ -13,6 +13,7 @@ import cProfile
 import logging
 import pstats
 import time
+from pathlib import Path
 from typing import Any
 
 #: stage -> (end of the file name, function name); the first match wins.
@@ -134,8 +135,8 @@ def profile_bulk(body: bytes, api_key: str, reset: Any, top: int = 14) -> dict[s
     )  # fmt: skip
     functions = sorted(
         (
-            (cum, f"{f.split('/site-packages/')[-1].split('/wt-bench/')[-1]}:{n}")
-            for (f, _, n), (_, _, _, cum, _) in table.items()
+            (cum, f"{short(f)}:{line}:{n}")
+            for (f, line, n), (_, _, _, cum, _) in table.items()
             if ("/ibl_" in f and "/site-packages/" not in f)
             or (n in {"is_valid", "_parse", "run_validation"} and "rest_framework" in f)
         ),
@@ -147,6 +148,12 @@ def profile_bulk(body: bytes, api_key: str, reset: Any, top: int = 14) -> dict[s
         "sql_ms": sql * 1000,
         "top": [(name, cum * 1000) for cum, name in functions[:top]],
     }
+
+
+def short(filename: str) -> str:
+    """A file name relative to site-packages or to the repository."""
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    return filename.split("/site-packages/")[-1].removeprefix(root)
 
 
 def format_bulk_profile(result: dict[str, Any]) -> str:
