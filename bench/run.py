@@ -73,7 +73,7 @@ class Plan:
     bulk_users: int = 1_000
     bulk_programs: int = 10
     bulk_samples: int = 5
-    single_sample: int = 500
+    single_sample: int = 300
     list_seconds: float = 0.6
     list_rounds: int = 7
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
@@ -83,7 +83,7 @@ class Plan:
     #: Write statements (half deletes, half inserts) before each request "after writes".
     churn_statements: int = 8
     #: Requests per side for query= at the largest size (a search scans the platform).
-    query_requests: int = 10
+    query_requests: int = 6
     uploads: int = 10
 
     @property
