@@ -191,11 +191,10 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def spread(values: list[float], digits: int = 2, scale: float = 1.0) -> str:
-    """``median (min-max)`` of ``values`` times ``scale``."""
-    median = statistics.median(values) * scale
-    low, high = min(values) * scale, max(values) * scale
-    return f"{median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+def spread(values: list[float], digits: int = 2, unit: str = "") -> str:
+    """``median<unit> (min-max)`` of ``values``."""
+    median, low, high = statistics.median(values), min(values), max(values)
+    return f"{median:.{digits}f}{unit} ({low:.{digits}f}-{high:.{digits}f})"
 
 
 # --- setup ------------------------------------------------------------------------
@@ -358,9 +357,9 @@ def bench_bulk(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             key=f"bulk.api.{label}",
             samples=api,
             rows_per_s=n / statistics.median(api),
-            table=f"bulk request, {n:,} {label}: s, {samples}",
+            table=f"bulk request, {n:,} {label} (median, min-max of {plan.bulk_samples})",
             level=2,
-            cell=spread(api) + " s",
+            cell=spread(api, unit=" s"),
             **({"target": "< 2 s", "ok": statistics.median(api) < 2} if label == "creates" else {}),
         )
         report.add(
@@ -371,7 +370,7 @@ def bench_bulk(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             samples=raw,
             table=f"one raw `INSERT ... ON CONFLICT DO UPDATE` of the same rows, {label}",
             level=2,
-            cell=spread(raw, 3) + " s",
+            cell=spread(raw, 3, " s"),
         )
         ratios = [a / r for a, r in zip(api, raw, strict=True)]
         ratio = statistics.median(ratios)
@@ -385,7 +384,7 @@ def bench_bulk(report: Report, client: Client, bench: Any, plan: Plan) -> None:
             ratios=ratios,
             table=f"bulk / raw upsert, {label} (same rows, same database)",
             level=1,
-            cell=spread(ratios, 1) + "x",
+            cell=spread(ratios, 1, "x"),
         )
     creates = statistics.median(times["api", "creates"])
     for concurrency, run in singles.items():
@@ -891,8 +890,8 @@ def bench_memory(report: Report, client: Client, server: Server, bench: Any, pla
     report.note(
         "memory: workers replaced (SIGHUP) and warmed with lists and one-row bulks first; "
         "peak reset with echo 5 > /proc/<pid>/clear_refs, growth = VmHWM after - VmHWM "
-        "(= VmRSS) before, the largest over the workers; the updates ran in workers "
-        "that had served the creates"
+        "(= VmRSS) before, the largest over the workers; the updates may run in the "
+        "worker that served the creates (its heap already grown) or in the other one"
     )
 
 
