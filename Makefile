@@ -6,7 +6,7 @@ PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/ibl_data_manager
 PYTEST_ARGS ?=
 
-.PHONY: help run serve test test-postgres lint format schema bench clean
+.PHONY: help run serve test test-postgres lint format schema bench bench-table clean
 .DEFAULT_GOAL := help
 
 # `make run` on a busy port stops here, in one line, before the venv, the database or
@@ -79,10 +79,16 @@ serve: $(VENV)/.installed-serve ## Production-style: migrate, collectstatic, gun
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
 
-# Benchmarks (not part of `make test`): gunicorn on 127.0.0.1, each number a ratio to a
+# Benchmarks (not part of `make test`): gunicorn on 127.0.0.1, each target a ratio to a
 # reference measured in the same run; the table is also written to
-# bench/results/<database>.json (docs/performance.md). SQLite by default; with
-# DATABASE_URL=postgres://... a database `ibl_bench` on that server (dropped after).
+# bench/results/<database>.json (docs/performance.md), then the README's and
+# docs/performance.md's tables are regenerated from both results files. SQLite by
+# default; with DATABASE_URL=postgres://... a scratch database on that server
+# (`ibl_bench`, or BENCH_DB_NAME; dropped and created).
 BENCH_ARGS ?=
-bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test), about a minute
+bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test), 2-3 minutes
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.table
+
+bench-table: $(VENV)/.installed-dev ## Rewrite the README's and docs/performance.md's bench tables from bench/results
+	$(BIN)/python -m bench.table

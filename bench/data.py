@@ -9,6 +9,8 @@ once, ids ascending with ``n``.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -150,3 +152,64 @@ def analyze() -> None:
             cursor.execute("VACUUM ANALYZE")
         else:
             cursor.execute("ANALYZE")
+
+
+def raw_upsert(
+    bench: BenchPlatform, pairs: list[tuple[int, int]], metadata: dict
+) -> tuple[str, list]:
+    """The physical limit of a bulk write: one ``INSERT ... ON CONFLICT DO UPDATE`` of
+    ``pairs`` (user id, program id), as SQL and parameters for Django's cursor.
+
+    Rows travel as one parameter (a JSON array read by ``json_each`` on SQLite, one
+    array per column for ``unnest`` on PostgreSQL). New rows get the model's defaults,
+    ``metadata`` and the admin as suggester; existing ones get ``metadata`` and
+    ``modified``, as a bulk request carrying ``metadata`` changes them. The count
+    triggers fire as for any insert.
+    """
+    table = ProgramSuggestion._meta.db_table
+    platform_id = Platform.objects.values_list("pk", flat=True).get(key=bench.key)
+    now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
+    columns = (
+        "platform_id, user_id, program_id, accepted, visible, direct, metadata, "
+        "suggested_by_id, created, modified"
+    )
+    conflict = (
+        "ON CONFLICT (platform_id, user_id, program_id) DO UPDATE SET "
+        "metadata = excluded.metadata, modified = excluded.modified"
+    )
+    encoded = json.dumps(metadata)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT %s, u, p, FALSE, TRUE, TRUE, m::jsonb, "
+            "%s, %s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS r(u, p, m) "
+            f"ORDER BY u, p {conflict}"
+        )
+        users, programs = [u for u, _ in pairs], [p for _, p in pairs]
+        params = [platform_id, bench.admin_id, now, now, users, programs, [encoded] * len(pairs)]
+        return sql, params
+    # WHERE true: without it SQLite would read ON CONFLICT as part of the SELECT's join.
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT %s, json_extract(value, '$[0]'), "
+        "json_extract(value, '$[1]'), FALSE, TRUE, "
+        "TRUE, json(json_extract(value, '$[2]')), %s, %s, %s FROM json_each(%s) WHERE true "
+        "ORDER BY 2, 3 " + conflict
+    )
+    rows = json.dumps([[u, p, encoded] for u, p in pairs])
+    return sql, [platform_id, bench.admin_id, now, now, rows]
+
+
+def run_raw(sql: str, params: list) -> float:
+    """Execute one statement in its own transaction; seconds, commit included."""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return time.perf_counter() - started
+
+
+def reset_suggestions(bench: BenchPlatform) -> None:
+    """Delete the platform's suggestions (the count triggers follow); on PostgreSQL also
+    VACUUM the table, so every sample writes into the same kind of table."""
+    ProgramSuggestion.objects.filter(platform__key=bench.key).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {ProgramSuggestion._meta.db_table}")

@@ -1,39 +1,71 @@
-"""The reference for the list: the same page written as a plain Django view.
+"""The reference for the list: the same page and the same bytes, from a bare Django view.
 
-No DRF request, filter set, paginator or serializer: the API key is checked with
-the same ``APIKeyAuthentication.authenticate_key`` (one query, and the same
-once-a-minute ``last_used`` write), the caller must be an active admin member of
-the platform (one query), then one COUNT and one ``values()`` page query, the same
-columns as ``ibl_catalog.suggestions.selectors.suggestion_rows``, out through
-``JsonResponse``.
+No DRF request, filter set, pagination class, serializer or renderer. What the API
+does in SQL, this view does with the project's own functions, so the comparison
+measures the framework around the queries, not different queries:
+
+* authentication: the same ``APIKeyAuthentication.authenticate_key`` (one query, and
+  the same once-a-minute ``last_used`` write), the active platform (one query) and the
+  caller's membership (one query), as the API's permission class reads them;
+* the page: the ids first through ``ExactCountPaginator`` (``ibl_core/paginator.py``),
+  with the same count strategy as the API: the count the database keeps
+  (``counts.platform_count``) for an unfiltered list, the paginator's join-free exact
+  count for a ``query=`` list; then ``selectors.rows_in_order`` for the rows;
+* ``query=`` through ``selectors.search``, ``sort=`` through ``selectors.sort_columns``
+  with the API's id tie-break;
+* the body: the API's envelope (``count``, ``next``, ``previous``, ``results``), its
+  field order, timestamps and links (pointing at the API's path), encoded as DRF's
+  ``JSONRenderer`` encodes (compact, UTF-8). The bench checks that both answers are
+  byte-identical before it times anything.
+
+Parameters are trusted beyond what is needed to answer a well-formed request: the
+API's validation of ``sort``/``query`` (django-filter) is part of what is measured.
 """
 
 from __future__ import annotations
 
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Concat, Trim
-from django.http import HttpRequest, JsonResponse
+import json
+from typing import Any
+
+from django.core.paginator import InvalidPage
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ibl_catalog.models import ProgramSuggestion
+from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
+from ibl_catalog.suggestions import counts, selectors
+from ibl_catalog.suggestions.serializers import build_serializers
 from ibl_core.authentication import APIKeyAuthentication
+from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform, PlatformMembership
+from ibl_core.paginator import ExactCountPaginator
 
-PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+DEFAULT_SORT = "-id"
+SORT_COLUMNS = selectors.sort_columns(KIND)
+#: The API's output fields in its order, and which of them are timestamps.
+_OUTPUT = build_serializers(KIND).output()
+FIELDS = list(_OUTPUT.fields)
+TIMESTAMPS = {
+    name for name, field in _OUTPUT.fields.items() if type(field).__name__ == "DateTimeField"
+}
 
 
 def error(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def page_url(request: HttpRequest, page: int) -> str:
-    query = request.GET.copy()
-    query["page"] = str(page)
-    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+def timestamp(value: Any) -> str | None:
+    """DRF's ``DateTimeField`` output: ISO 8601 in the current time zone, ``Z`` for UTC."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def reference_suggestions(request: HttpRequest) -> JsonResponse:
-    """``GET ?platform_key=&page=&page_size=``: the platform's suggestions, newest first."""
+def reference_suggestions(request: HttpRequest) -> HttpResponse:
+    """``GET ?platform_key=&page=&page_size=&sort=&query=``: the API's page, bare."""
     parts = request.headers.get("Authorization", "").split()
     if len(parts) != 2 or parts[0] not in APIKeyAuthentication.keywords():
         return error(401, "Authentication credentials were not provided.")
@@ -46,43 +78,54 @@ def reference_suggestions(request: HttpRequest) -> JsonResponse:
         return error(404, "Platform not found.")
     if api_key.platform_id != platform.pk and not user.is_superuser:
         return error(403, "Not your platform.")
-    is_admin = PlatformMembership.objects.filter(
-        user=user, platform=platform, active=True, is_admin=True
-    ).exists()
-    if not (is_admin or user.is_superuser):
+    membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
+    if not user.is_superuser and not (membership and membership.active and membership.is_admin):
         return error(403, "Not an admin of this platform.")
     try:
-        page = int(request.GET.get("page", 1))
-        page_size = min(int(request.GET.get("page_size", PAGE_SIZE)), MAX_PAGE_SIZE)
+        page_number = int(request.GET.get("page", 1))
+        page_size = min(int(request.GET.get("page_size", ibl_settings.PAGE_SIZE)),
+                        ibl_settings.MAX_PAGE_SIZE)  # fmt: skip
     except ValueError:
         return error(400, "page and page_size must be integers.")
-    if page < 1 or page_size < 1:
-        return error(400, "page and page_size must be positive.")
 
-    suggestions = ProgramSuggestion.objects.filter(platform=platform)
-    count = suggestions.count()
-    bottom = (page - 1) * page_size
-    if page > 1 and bottom >= count:
-        return error(404, "Invalid page.")
-    rows = suggestions.order_by("-id").values(
-        "id",
-        "user_id",
-        "accepted",
-        "visible",
-        "created",
-        "modified",
-        "metadata",
-        username=F("user__username"),
-        name=Trim(Concat(F("user__first_name"), Value(" "), F("user__last_name"))),
-        platform_key=Value(platform.key, output_field=CharField()),
-        program_key=F("program__program_key"),
-        program_name=F("program__name"),
-    )[bottom : bottom + page_size]
-    return JsonResponse(
-        {
-            "count": count,
-            "next": page_url(request, page + 1) if bottom + page_size < count else None,
-            "previous": page_url(request, page - 1) if page > 1 else None,
-            "results": list(rows),
-        }
+    suggestions = selectors.suggestions_of_platform(KIND, platform)
+    text = request.GET.get("query")
+    if text:
+        suggestions = selectors.search(KIND, suggestions, text)
+    sort = request.GET.get("sort") or DEFAULT_SORT
+    prefix = "-" if sort.startswith("-") else ""
+    suggestions = suggestions.order_by(f"{prefix}{SORT_COLUMNS[sort.lstrip('-')]}", f"{prefix}id")
+    # The kept count for an unfiltered list, the paginator's exact count otherwise.
+    total = None if text else (lambda: counts.platform_count(KIND, platform))
+    paginator = ExactCountPaginator(
+        suggestions.values_list("id", flat=True), page_size, total=total
     )
+    try:
+        page = paginator.page(page_number)
+    except InvalidPage:
+        return error(404, "Invalid page.")
+    rows = selectors.rows_in_order(KIND, list(page), platform)
+
+    url = request.build_absolute_uri(reverse("program-suggestions-manage"))
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    previous = None
+    if page.has_previous():
+        number = page.previous_page_number()
+        previous = remove_query_param(url, "page") if number == 1 else (
+            replace_query_param(url, "page", number)
+        )  # fmt: skip
+    body = {
+        "count": paginator.count,
+        "next": replace_query_param(url, "page", page.next_page_number())
+        if page.has_next()
+        else None,
+        "previous": previous,
+        "results": [
+            {name: timestamp(row[name]) if name in TIMESTAMPS else row[name] for name in FIELDS}
+            for row in rows
+        ],
+    }
+    text_body = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text_body = text_body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return HttpResponse(text_body.encode(), content_type="application/json")
