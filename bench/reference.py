@@ -115,12 +115,15 @@ def reference_suggestions(request: HttpRequest) -> HttpResponse:
         previous = remove_query_param(url, "page") if number == 1 else (
             replace_query_param(url, "page", number)
         )  # fmt: skip
+    following = (
+        replace_query_param(url, "page", page.next_page_number()) if page.has_next() else None
+    )
     body = {
         "count": paginator.count,
-        "next": replace_query_param(url, "page", page.next_page_number())
-        if page.has_next()
-        else None,
+        "next": following,
         "previous": previous,
+        "next_page": following,
+        "previous_page": previous,
         "results": [
             {name: timestamp(row[name]) if name in TIMESTAMPS else row[name] for name in FIELDS}
             for row in rows
