@@ -403,7 +403,11 @@ def test_recount_repairs_counts_of_rows_that_came_without_triggers(world):
     SuggestionCount.objects.create(platform=world.p1, kind="program", delta=99)
     out = StringIO()
     call_command("ibl_recount", stdout=out)
-    assert out.getvalue() == "program suggestions: 6 on 2 platform(s).\n"
+    assert out.getvalue() == (
+        "course suggestions: 0 on 0 platform(s).\n"
+        "pathway suggestions: 0 on 0 platform(s).\n"
+        "program suggestions: 6 on 2 platform(s).\n"
+    )
     assert listed(world).json()["count"] == 4
     response = world.client("platform_admin_p2").get(MANAGE, {"platform_key": "p2"})
     assert response.json()["count"] == 2

@@ -100,7 +100,7 @@ class SuggestionKind:
         """The item model's field of the first identifier."""
         return self.identifiers[0].field
 
-    @property
+    @cached_property
     def identifier_names(self) -> tuple[str, ...]:
         return tuple(identifier.name for identifier in self.identifiers)
 

@@ -86,10 +86,15 @@ class ItemIndex:
         for item in items:
             for name, value in item.keys.items():
                 self.by_identifier[name][value] = item
+        # A kind with one identifier (required in every row) needs no loop per row.
+        self.only = self.by_identifier[kind.key_name] if len(kind.identifiers) == 1 else None
 
     def find(self, values: Mapping[str, Any]) -> tuple[Item | None, str | None]:
         """The item that ``values`` name, or ``None`` and the name of the identifier
         that fails: unknown, or naming another item than the identifier before it."""
+        if self.only is not None:  # one identifier: one lookup
+            item = self.only.get(values[self.kind.key_name])
+            return item, None if item is not None else self.kind.key_name
         found: Item | None = None
         for name in self.kind.identifier_names:
             if name not in values:
@@ -277,6 +282,7 @@ def bulk_upsert_suggestions(
 
     writes: list[PendingWrite] = []
     seen: set[tuple[int, int]] = set()
+    writable = [name for name in WRITABLE_FIELDS if name in rules]
     for index, values in cleaned:
         user_id = values["user_id"]
         member = members.get(user_id)
@@ -292,7 +298,7 @@ def bulk_upsert_suggestions(
             code = DUPLICATE_ROW
         else:
             seen.add((user_id, item.id))
-            fields = {name: values[name] for name in WRITABLE_FIELDS if name in values}
+            fields = {name: values[name] for name in writable if name in values}
             writes.append(PendingWrite(user_id, item.id, fields))
             continue
         result.error_codes.append(f"{index}:{code}")

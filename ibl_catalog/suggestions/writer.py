@@ -1,9 +1,16 @@
 """The one writer of suggestions: create or update many rows, set-based, in one lock order.
 
 Every suggestion write (a single POST, a bulk request) ends here. Rows are sorted by
-(user, item) and written in three phases, each a few set-based statements (one per
-batch of ``BULK_BATCH_SIZE`` rows) whose rows travel as one parameter per column
-(arrays on PostgreSQL, one JSON array on SQLite):
+(user, item) and travel as one parameter per statement (a JSON array, see
+``_Statements.source``), in batches of ``BULK_BATCH_SIZE``.
+
+When every write carries the same fields (a single POST; a bulk whose rows send the
+same fields, the usual case), one ``INSERT ... SELECT <rows> ORDER BY ... ON CONFLICT
+DO UPDATE SET <those fields>`` per batch creates the new rows and updates the
+others, taking each row's lock as it goes, in (user, item) order.
+
+Otherwise (rows with different field sets) the writes run in three phases, each a
+set-based statement per batch:
 
 1. ``INSERT ... SELECT <rows> ORDER BY ... ON CONFLICT DO NOTHING RETURNING``:
    creates the suggestions that do not exist yet, with the defaults for the fields a
@@ -14,16 +21,16 @@ batch of ``BULK_BATCH_SIZE`` rows) whose rows travel as one parameter per column
    (a per-row bit mask), and ``modified``.
 
 Each phase runs over every batch before the next one starts. Why not one ``INSERT ...
-ON CONFLICT DO UPDATE``: its ``SET`` sees only the proposed row, which cannot say
-which fields the client sent, and writing rows grouped by field set took locks group
-by group, so two overlapping bulks with different field mixes deadlocked. Why phases
-and not batch after batch: two requests whose batches split at different rows would
-lock an existing row in one batch and wait to insert in the next, in different orders.
-Here a transaction inserts in (user, item) order, then locks in (user, item) order,
-and only then updates rows it holds, so writers wait for each other instead of
-deadlocking. A deadlock or serialization failure that still happens (another kind of
-writer, such as a cascade deleting a user's rows) is retried by
-:func:`ibl_core.sql.retrying_transaction`.
+ON CONFLICT DO UPDATE`` there: its ``SET`` sees only the proposed row, which cannot
+say which fields the client sent, and writing rows grouped by field set took locks
+group by group, so two overlapping bulks with different field mixes deadlocked. Why
+phases and not batch after batch: two requests whose batches split at different rows
+would lock an existing row in one batch and wait to insert in the next, in different
+orders. Here a transaction inserts in (user, item) order, then locks in (user, item)
+order, and only then updates rows it holds, so writers wait for each other instead of
+deadlocking. A deadlock or serialization failure that still happens (a three-phase
+write against a single-pass one, or another kind of writer, such as a cascade
+deleting a user's rows) is retried by :func:`ibl_core.sql.retrying_transaction`.
 
 Each statement returns what it wrote, so a caller answers with the row as written:
 no read after the write can find it deleted by a concurrent request.
@@ -124,11 +131,24 @@ def write_suggestions(
     def batches(rows: Sequence[PendingWrite]) -> list[Sequence[PendingWrite]]:
         return [rows[start : start + size] for start in range(0, len(rows), size)]
 
+    field_sets = {tuple(sorted(write.fields)) for write in ordered}
+    same_fields = field_sets.pop() if len(field_sets) == 1 else ()
+
     def write_all() -> list[dict[str, Any]]:
         # Each phase runs over every batch before the next phase starts, so the whole
         # transaction inserts in (user, item) order and then locks in (user, item)
         # order, whatever the batch boundaries of another request.
         now = timezone.now()
+        if same_fields:
+            # Every write carries the same fields: one upsert per batch, in order.
+            with connections[statements.alias].cursor() as cursor:
+                return [
+                    row
+                    for batch in batches(ordered)
+                    for row in statements.upsert(
+                        cursor, batch, now, suggested_by_id, same_fields, read=returning
+                    )
+                ]
         inserted: list[dict[str, Any]] = []
         current: dict[tuple[int, int], dict[str, Any]] = {}
         pending: Sequence[PendingWrite] = ordered
@@ -214,17 +234,11 @@ class _Statements:
 
     # -- one batch ----------------------------------------------------------------
 
-    def insert_new(
-        self,
-        cursor: Any,
-        batch: Sequence[PendingWrite],
-        now: Any,
-        suggested_by_id: int | None,
-        *,
-        read: bool = True,
-    ) -> list[dict[str, Any]]:
-        """Insert the rows of ``batch`` that do not exist yet; return them (only their
-        ``user_id`` and ``item_id`` unless ``read``)."""
+    def insert_statement(
+        self, batch: Sequence[PendingWrite], now: Any, suggested_by_id: int | None
+    ) -> tuple[str, list[Any]]:
+        """``INSERT ... SELECT`` of the rows of ``batch`` in (user, item) order, with the
+        defaults for the fields a row does not carry; and its parameters."""
         rows = []
         for write in batch:
             values = {**self.defaults, "suggested_by_id": suggested_by_id, **write.fields}
@@ -245,14 +259,59 @@ class _Statements:
         sql = (
             f"{source} INSERT INTO {self.table} ({columns}) "
             f"SELECT %s, s.c0, s.c1, s.c2, s.c3, s.c4, {self.json_value('s.c5')}, s.c6, %s, %s "
-            f"FROM s WHERE true ORDER BY s.n "
-            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING "
+            f"FROM s WHERE true ORDER BY s.n"
+        )
+        return sql, [*params, self.platform.pk, stamp, stamp]
+
+    def insert_new(
+        self,
+        cursor: Any,
+        batch: Sequence[PendingWrite],
+        now: Any,
+        suggested_by_id: int | None,
+        *,
+        read: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Insert the rows of ``batch`` that do not exist yet; return them (only their
+        ``user_id`` and ``item_id`` unless ``read``)."""
+        insert, params = self.insert_statement(batch, now, suggested_by_id)
+        sql = (
+            f"{insert} ON CONFLICT ({self.conflict_columns}) DO NOTHING "
             f"RETURNING {self.returned_columns if read else self.key_columns}"
         )
-        cursor.execute(sql, [*params, self.platform.pk, stamp, stamp])
+        cursor.execute(sql, params)
         if not read:
             return [{"user_id": user, "item_id": item} for user, item in cursor.fetchall()]
         return [self.decode(row) for row in cursor.fetchall()]
+
+    def upsert(
+        self,
+        cursor: Any,
+        batch: Sequence[PendingWrite],
+        now: Any,
+        suggested_by_id: int | None,
+        fields: Sequence[str],
+        *,
+        read: bool,
+    ) -> list[dict[str, Any]]:
+        """Insert the rows of ``batch``, or set ``fields`` (every write's fields) on
+        those that exist, in one statement; the rows as written when ``read``.
+
+        The statement takes each row's lock in (user, item) order, as it goes. On
+        PostgreSQL an update is stamped when it happens (``clock_timestamp()``), after
+        any wait for a lock; a new row's ``created`` and ``modified`` are equal.
+        """
+        insert, params = self.insert_statement(batch, now, suggested_by_id)
+        stamp = "clock_timestamp()" if self.vendor == "postgresql" else "excluded.{modified}"
+        sets = [f"{self.column[name]} = excluded.{self.column[name]}" for name in fields]
+        sets.append(
+            f"{self.column['modified']} = " + stamp.format(modified=self.column["modified"])
+        )
+        sql = f"{insert} ON CONFLICT ({self.conflict_columns}) DO UPDATE SET {', '.join(sets)}"
+        if read:
+            sql += f" RETURNING {self.returned_columns}"
+        cursor.execute(sql, params)
+        return [self.decode(row) for row in cursor.fetchall()] if read else []
 
     def lock_all(
         self, cursor: Any, batches: Sequence[Sequence[PendingWrite]], *, read: bool
