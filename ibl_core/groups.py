@@ -31,7 +31,8 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .members import platform_members
@@ -79,13 +80,24 @@ def group_members(group: UserGroup) -> QuerySet[Any]:
 
 
 def with_user_count(groups: QuerySet[UserGroup]) -> QuerySet[UserGroup]:
-    """``groups`` annotated with ``user_count``: members who are members of the platform now."""
-    counted = Q(
-        members__is_active=True,
-        members__platform_memberships__platform=F("platform"),
-        members__platform_memberships__active=True,
+    """``groups`` annotated with ``user_count``: members who are members of the platform now.
+
+    A correlated subquery rather than a join and ``GROUP BY``: a paginated list counts
+    the members of the groups on its page only, not of every group.
+    """
+    counted = (
+        UserGroupMember.objects.filter(
+            group=OuterRef("pk"),
+            user__is_active=True,
+            user__platform_memberships__platform=OuterRef("platform"),
+            user__platform_memberships__active=True,
+        )
+        .order_by()
+        .values("group")
+        .annotate(count=Count("*"))
+        .values("count")
     )
-    return groups.annotate(user_count=Count("members", filter=counted, distinct=True))
+    return groups.annotate(user_count=Coalesce(Subquery(counted), 0))
 
 
 def validate_group_name(name: str) -> None:

@@ -288,6 +288,13 @@ def test_the_group_list_counts_active_members_in_bounded_queries(
     page = response.content.decode()
     counts = re.findall(r'<td class="field-user_count">(\d+)</td>', page)
     assert counts == ["1"] * 20
+    groups.add_members(
+        UserGroupFactory(platform=world.p1, name="Zz"), [world.users["platform_admin_p1"]]
+    )
+    UserGroupFactory(platform=world.p1, name="Empty")
+    by_count = admin_client.get(url, {"o": "-4"}).content.decode()  # the Members column
+    counts = re.findall(r'<td class="field-user_count">(\d+)</td>', by_count)
+    assert counts[0] == "1" and counts[-1] == "0" and len(counts) == 22
 
 
 def test_the_change_page_loads_no_user_list(admin_client, world):
