@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -21,6 +21,8 @@ from ibl_core.conf import ibl_settings
 from ibl_core.fields import BoundedJSONField
 
 from .base import SuggestionKind
+
+ZERO = timedelta(0)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\d+$"}]})
@@ -202,14 +204,16 @@ def represent_rows(
     fifth of a 100-row list request (``docs/performance.md``).
     """
     fields = output_fields(serializer_class)
-    formats = {name: timestamp_format(field) for name, field in fields if field is not None}
-    return [
-        {
-            name: value if (value := row[name]) is None or field is None else formats[name](value)
-            for name, field in fields
-        }
-        for row in rows
-    ]
+    names = [name for name, _ in fields]
+    formats = [(name, timestamp_format(field)) for name, field in fields if field is not None]
+    output = []
+    for row in rows:
+        item = {name: row[name] for name in names}
+        for name, format_timestamp in formats:
+            if item[name] is not None:
+                item[name] = format_timestamp(item[name])
+        output.append(item)
+    return output
 
 
 def timestamp_format(field: serializers.DateTimeField) -> Callable[[Any], Any]:
@@ -219,13 +223,18 @@ def timestamp_format(field: serializers.DateTimeField) -> Callable[[Any], Any]:
     if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
         return field.to_representation
 
+    in_utc = zone.utcoffset(datetime(2000, 1, 1)) == ZERO and str(zone) == "UTC"
+
     def iso(value: Any) -> Any:
-        if not isinstance(value, datetime) or value.utcoffset() is None:
+        if not isinstance(value, datetime) or (offset := value.utcoffset()) is None:
             return field.to_representation(value)  # naive or not a datetime: DRF's path
-        try:
-            text = value.astimezone(zone).isoformat()
-        except OverflowError:
-            return field.to_representation(value)  # DRF's error
+        if in_utc and offset == ZERO:
+            text = value.isoformat()  # in UTC already: converting would write the same
+        else:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return field.to_representation(value)  # DRF's error
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return iso
