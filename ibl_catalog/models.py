@@ -43,6 +43,9 @@ class ProgramSuggestion(SuggestionBase):
             models.Index(fields=["platform", "id"], name="ibl_progsugg_platform_id"),
             models.Index(fields=["platform", "created"], name="ibl_progsugg_platform_created"),
             models.Index(fields=["platform", "modified"], name="ibl_progsugg_platform_modified"),
+            # A search matching programs filters by (platform, program IN (...)): this
+            # index answers it, and its count, without reading the rows.
+            models.Index(fields=["platform", "program"], name="ibl_progsugg_platform_program"),
         ]
 
     def __str__(self) -> str:
