@@ -2,7 +2,9 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import Course, Pathway, Program, ProgramSuggestion, SuggestionCount
+from .declarations import SUGGESTION_KINDS
+from .models import Course, Pathway, Program, SuggestionCount
+from .suggestions.base import SuggestionKind
 
 
 @admin.register(Course)
@@ -32,25 +34,31 @@ class ProgramAdmin(admin.ModelAdmin):
     autocomplete_fields = ("platform",)
 
 
-@admin.register(ProgramSuggestion)
-class ProgramSuggestionAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "user",
-        "program",
-        "platform",
-        "accepted",
-        "visible",
-        "direct",
-        "suggested_by",
-        "modified",
-    )
+class SuggestionAdmin(admin.ModelAdmin):
+    """Per-user suggestions of one kind (``register_suggestion_admin`` fills in the item)."""
+
     list_filter = ("accepted", "visible", "direct", "platform")
-    search_fields = ("user__username", "user__email", "program__program_key", "program__name")
-    list_select_related = ("user", "program", "platform", "suggested_by")
-    autocomplete_fields = ("platform", "program", "user", "suggested_by")
     readonly_fields = ("created", "modified")
     date_hierarchy = "created"
+
+
+def register_suggestion_admin(kind: SuggestionKind) -> None:
+    """The admin page of ``kind``'s suggestions: searchable by user and item."""
+    item = kind.item_field
+    attrs = {
+        "list_display": ("id", "user", item, "platform", "accepted", "visible", "direct",
+                         "suggested_by", "modified"),
+        "search_fields": ("user__username", "user__email", f"{item}__{kind.name_field}",
+                          *(f"{item}__{i.field}" for i in kind.identifiers)),
+        "list_select_related": ("user", item, "platform", "suggested_by"),
+        "autocomplete_fields": ("platform", item, "user", "suggested_by"),
+        "__module__": __name__,
+    }  # fmt: skip
+    admin.site.register(kind.model, type(f"{kind.model.__name__}Admin", (SuggestionAdmin,), attrs))
+
+
+for _kind in SUGGESTION_KINDS:
+    register_suggestion_admin(_kind)
 
 
 @admin.register(SuggestionCount)

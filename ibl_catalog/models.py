@@ -114,6 +114,9 @@ class ProgramSuggestion(SuggestionBase):
             models.Index(fields=["platform", "modified"], name="ibl_progsugg_platform_modified"),
             # The learner view lists one user's suggestions, newest first.
             models.Index(fields=["user", "id"], name="ibl_progsugg_user_id"),
+            # A search matching programs filters by (platform, program IN (...)): this
+            # index answers it, and its count, without reading the rows.
+            models.Index(fields=["platform", "program"], name="ibl_progsugg_platform_program"),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +141,7 @@ class CourseSuggestion(SuggestionBase):
             models.Index(fields=["platform", "created"], name="ibl_coursesugg_platform_crt"),
             models.Index(fields=["platform", "modified"], name="ibl_coursesugg_platform_mod"),
             models.Index(fields=["user", "id"], name="ibl_coursesugg_user_id"),
+            models.Index(fields=["platform", "item"], name="ibl_coursesugg_platform_item"),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +165,7 @@ class PathwaySuggestion(SuggestionBase):
             models.Index(fields=["platform", "created"], name="ibl_pathsugg_platform_crt"),
             models.Index(fields=["platform", "modified"], name="ibl_pathsugg_platform_mod"),
             models.Index(fields=["user", "id"], name="ibl_pathsugg_user_id"),
+            models.Index(fields=["platform", "item"], name="ibl_pathsugg_platform_item"),
         ]
 
     def __str__(self) -> str:

@@ -83,7 +83,8 @@ class CatalogPagination(PageNumberPagination):
         except InvalidPage:
             raise exceptions.NotFound("Invalid page.") from None
         self.request = request
-        return list(self.page)
+        # The page's own list: iterating a Page goes through __getitem__ row by row.
+        return list(self.page.object_list)
 
     def get_paginated_response(self, data: Any) -> Response:
         assert self.page is not None  # paginate_queryset ran

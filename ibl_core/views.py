@@ -8,10 +8,14 @@ from django.views.decorators.common import no_append_slash
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from .authentication import not_authenticated
 from .schema import ThrottledAutoSchema
 from .throttling import ScopedApiThrottle, Throttled, throttle_scope
+
+#: ``Accept`` headers negotiated without DRF's parser (``perform_content_negotiation``).
+_PLAIN_ACCEPT = frozenset({"*/*", "application/json"})
 
 
 class PlatformScopedView(GenericAPIView):
@@ -51,6 +55,22 @@ class PlatformScopedView(GenericAPIView):
             request.accepted_renderer, request.accepted_media_type = negotiated
             raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        """DRF's negotiation, without parsing anything for the usual API client: no
+        ``Accept`` header (or ``*/*``, or exactly the first renderer's type) and no
+        ``format`` asked for get the first renderer, as DRF would choose it."""
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        override = api_settings.URL_FORMAT_OVERRIDE
+        if (
+            accept in _PLAIN_ACCEPT
+            and not getattr(self, "format_kwarg", None)
+            and (not override or override not in request.query_params)
+        ):
+            first = self.get_renderers()[0]
+            if accept == "*/*" or accept == first.media_type:
+                return first, first.media_type
+        return super().perform_content_negotiation(request, force)
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)

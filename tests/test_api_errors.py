@@ -39,7 +39,7 @@ def assert_json_error(response, status: int, detail: str) -> None:
         "/api/nope/",
         "/api/nope",
         "/api/catalog/",
-        "/api/catalog/suggestions/course/manage/",
+        "/api/catalog/suggestions/video/manage/",
         "/api/credentials/orgs/p1/users/1/badges/",
         "/api/schema/extra/",
     ],

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from ibl_catalog.models import ProgramSuggestion, SuggestionCount
-from ibl_catalog.suggestions import services
+from ibl_catalog.suggestions import services, views
 from ibl_catalog.suggestions.counts import COMPACT_AFTER
 from tests.catalog_helpers import BULK, MANAGE, iso, suggest
 from tests.factories import (
@@ -154,7 +154,7 @@ def test_bulk_row_with_oversized_metadata_is_invalid_row(world, program):
     assert ProgramSuggestion.objects.get().metadata == {"ok": True}
 
 
-@pytest.mark.parametrize("sort", ["-id", "username", "-program_name", "modified"])
+@pytest.mark.parametrize("sort", ["username", "-program_name", "modified"])
 def test_list_sorts_ids_without_the_metadata_column(world, program, sort):
     for name in ("learner_p1", "learner_other_department", "department_admin"):
         suggest(world, name, program, metadata={"big": "x" * 1000})
@@ -166,6 +166,40 @@ def test_list_sorts_ids_without_the_metadata_column(world, program, sort):
     sorted_queries = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"]]
     assert sorted_queries and all("metadata" not in sql for sql in sorted_queries)
     assert all(r["metadata"] == {"big": "x" * 1000} for r in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    ("params", "one_query"),
+    [
+        ({}, True),
+        ({"sort": "id"}, True),
+        ({"page": 3}, True),
+        ({"page": 4}, False),  # past ONE_QUERY_MAX_OFFSET (5 here): ids first
+        ({"query": "e"}, False),
+        ({"sort": "created"}, False),
+    ],
+)
+def test_id_ordered_first_pages_read_in_one_query(world, monkeypatch, params, one_query):
+    """In id order the database walks the (platform, id) index and sorts nothing, so
+    the first pages are read with their joins in one query; other pages and orders
+    read the page's ids first (above)."""
+    monkeypatch.setattr(views, "ONE_QUERY_MAX_OFFSET", 5)
+    for name in ("learner_p1", "learner_other_department", "department_admin"):
+        for _ in range(3):
+            suggest(world, name, metadata={"n": 1})
+    with CaptureQueriesContext(connection) as captured:
+        response = world.client("platform_admin_p1").get(
+            MANAGE, {"platform_key": "p1", "page_size": 2, **params}
+        )
+    assert response.status_code == 200
+    table = ProgramSuggestion._meta.db_table
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if f'FROM "{table}"' in q["sql"] and "COUNT(" not in q["sql"].upper()
+    ]
+    assert len(reads) == (1 if one_query else 2)
+    assert ("metadata" in reads[0]) is one_query
 
 
 # -- 4. a department admin learns nothing about users outside their departments -----------

@@ -152,8 +152,8 @@ INTERNAL_MARKERS = (":func:", ":class:", ":meth:", ":mod:", ":attr:", ":data:", 
                     "``", ".. ", "Documentation only", "see clean_", "docstring")  # fmt: skip
 #: Values the API answers with that the schema has no other place for.
 BULK_ERROR_CODES = {
-    "invalid_row", "user_not_found", "program_not_found", "user_not_in_department",
-    "duplicate_row",
+    "invalid_row", "user_not_found", "program_not_found", "course_not_found",
+    "pathway_not_found", "user_not_in_department", "duplicate_row",
 }  # fmt: skip
 
 

@@ -16,8 +16,9 @@ from ibl_core.models import Platform
 class SuggestionBase(models.Model):
     """Columns shared by every suggestion kind; a subclass adds the item foreign key.
 
-    The subclass declares the unique constraint on (platform, user, <item>) and
-    indexes for the list's sort orders (see ``ProgramSuggestion``).
+    The subclass declares the unique constraint on (platform, user, <item>), indexes
+    for the list's sort orders and one on (platform, <item>) for a search matching
+    items (see ``ProgramSuggestion``).
     """
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="+")

@@ -9,7 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 
 from .base import SuggestionKind
-from .selectors import search, sort_columns
+from .search import search
+from .selectors import sort_columns
 
 DEFAULT_SORT = "-id"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import CharField, F, Q, QuerySet, Value
-from django.db.models.functions import Concat, Trim
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Trim
 
 from ibl_core.models import Platform
 
+from . import search
 from .base import SuggestionKind
 
 
@@ -31,7 +32,8 @@ def sort_columns(kind: SuggestionKind) -> dict[str, str]:
 
 
 def full_name() -> Trim:
-    return Trim(Concat(F("user__first_name"), Value(" "), F("user__last_name")))
+    """The suggestion's user's full name (``search.full_name`` through the join)."""
+    return search.full_name("user__")
 
 
 def suggestions_of_platform(
@@ -91,14 +93,3 @@ def rows_in_order(
         suggestions = suggestions.filter(platform=platform)
     by_id = {row["id"]: row for row in suggestion_rows(kind, suggestions, platform)}
     return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def search(kind: SuggestionKind, suggestions: QuerySet, text: str) -> QuerySet:
-    """Case-insensitive substring over username, full name, email, item key and name."""
-    return suggestions.alias(search_full_name=full_name()).filter(
-        Q(user__username__icontains=text)
-        | Q(search_full_name__icontains=text)
-        | Q(user__email__icontains=text)
-        | Q(**{f"{kind.item_field}__{kind.key_field}__icontains": text})
-        | Q(**{f"{kind.item_field}__{kind.name_field}__icontains": text})
-    )
