@@ -185,6 +185,15 @@ def suggestion_object(
     return suggestion
 
 
+def direct_write_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a direct write sets: those sent, and ``direct`` always (the body's
+    value, else true), so a suggestion a group gave becomes the learner's own once an
+    admin writes it directly and outlives the group suggestion."""
+    fields = {name: data[name] for name in WRITABLE_FIELDS if name in data}
+    fields.setdefault("direct", True)
+    return fields
+
+
 def upsert_suggestion(
     kind: SuggestionKind,
     *,
@@ -224,7 +233,7 @@ def upsert_suggestion(
             else f"Names another {kind.label} than {first}."
         )
         raise exceptions.ValidationError({failing: [message]})
-    fields = {name: data[name] for name in WRITABLE_FIELDS if name in data}
+    fields = direct_write_fields(data)
     if "suggested_by" in data:
         fields["suggested_by_id"] = suggester_id(platform, data["suggested_by"])
     (row,) = write_suggestions(
@@ -292,7 +301,7 @@ def bulk_upsert_suggestions(
             code = DUPLICATE_ROW
         else:
             seen.add((user_id, item.id))
-            fields = {name: values[name] for name in WRITABLE_FIELDS if name in values}
+            fields = direct_write_fields(values)
             writes.append(PendingWrite(user_id, item.id, fields))
             continue
         result.error_codes.append(f"{index}:{code}")

@@ -109,11 +109,17 @@ def write_suggestions(
     *,
     suggested_by_id: int | None,
     returning: bool = False,
+    update_existing: bool = True,
 ) -> list[dict[str, Any]]:
     """Create or update ``writes`` in one transaction; the rows as written if ``returning``.
 
     ``suggested_by_id`` is the suggester of new rows that do not name one. Each
     returned row holds the columns of :data:`RETURNED` (``item_id`` is the item's id).
+
+    ``update_existing=False`` (a group's fan-out): rows that exist keep every field;
+    only the missing ones are inserted with the given fields. The existing rows are
+    still locked (PostgreSQL) in the same order, so they cannot be deleted before the
+    caller records what it needs about them in the same transaction.
     """
     if not writes:
         return []
@@ -157,7 +163,9 @@ def write_suggestions(
                 raise WriteConflict("Suggestions kept vanishing while being written.")
             inserted_keys = created_keys(inserted)
             updates = [
-                write for write in ordered if write.fields and key_of(write) not in inserted_keys
+                write
+                for write in ordered
+                if update_existing and write.fields and key_of(write) not in inserted_keys
             ]
             # Taken after the locks: a write that waited is stamped when it writes.
             changed_at = timezone.now()
