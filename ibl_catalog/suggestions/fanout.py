@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connections
-from django.db.models import Field, Model
+from django.db.models import CharField, Field, Model, Value
 
 from ibl_core.conf import ibl_settings
 from ibl_core.groups import group_members
@@ -84,13 +84,17 @@ class _Tables:
 
 
 def _row_fields(group_suggestion: Any) -> dict[str, Any]:
-    """The fields a member's new per-user suggestion takes from a group suggestion."""
+    """The fields a member's new per-user suggestion takes from a group suggestion
+    (a model instance or a ``values()`` row)."""
+    get = group_suggestion.get if isinstance(group_suggestion, dict) else (
+        lambda name: getattr(group_suggestion, name)
+    )
     return {
-        "accepted": group_suggestion.accepted,
-        "visible": group_suggestion.visible,
+        "accepted": get("accepted"),
+        "visible": get("visible"),
         "direct": False,
-        "metadata": group_suggestion.metadata,
-        "suggested_by_id": group_suggestion.suggested_by_id,
+        "metadata": get("metadata"),
+        "suggested_by_id": get("suggested_by_id"),
     }
 
 
@@ -115,17 +119,37 @@ def fan_out(kind: SuggestionKind, platform: Platform, group_suggestion: GroupSug
     return len(user_ids)
 
 
+def group_suggestions_by_kind(group: UserGroup) -> dict[str, list[dict[str, Any]]]:
+    """The group suggestions of ``group``, by kind label, in one query for all kinds
+    (a membership change of a group without suggestions costs one query here)."""
+    queries = [
+        kind.group_model._default_manager.filter(group=group).values(  # type: ignore[union-attr]
+            "id",
+            "item_id",
+            "accepted",
+            "visible",
+            "metadata",
+            "suggested_by_id",
+            label=Value(kind.label, output_field=CharField()),
+        )
+        for kind in _kinds()
+    ]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in queries[0].union(*queries[1:], all=True):
+        found.setdefault(row["label"], []).append(row)
+    return found
+
+
 def members_joined(group: UserGroup, user_ids: Iterable[int]) -> None:
     """Users joined ``group``: they receive every group suggestion of it, of all kinds."""
     ordered = sorted(set(user_ids))
+    found = group_suggestions_by_kind(group)
     for kind in _kinds():
-        assert kind.group_model is not None
-        group_suggestions = list(kind.group_model._default_manager.filter(group=group))
-        if not group_suggestions:
+        if kind.label not in found:
             continue
         writes = [
-            PendingWrite(user_id, group_suggestion.item_id, _row_fields(group_suggestion))  # type: ignore[attr-defined]
-            for group_suggestion in group_suggestions
+            PendingWrite(user_id, row["item_id"], _row_fields(row))
+            for row in found[kind.label]
             for user_id in ordered
         ]
         write_suggestions(
@@ -138,7 +162,10 @@ def members_left(group: UserGroup, user_ids: Iterable[int]) -> None:
     """Users left ``group``: they lose its support, and the per-user suggestions that no
     other group suggestion supports and that were not written directly."""
     ordered = sorted(set(user_ids))
+    found = group_suggestions_by_kind(group)
     for kind in _kinds():
+        if kind.label not in found:
+            continue
         t = _Tables(kind)
         supported: list[int] = []
         with connections[t.alias].cursor() as cursor:

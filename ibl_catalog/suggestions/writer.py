@@ -341,6 +341,10 @@ class _Statements:
             f"WHERE {target}.{self.platform_column} = %s "
             f"AND {target}.{self.column['user_id']} = s.c0 "
             f"AND {target}.{self.column['item_id']} = s.c1 "
+            # A write that carries only ``direct`` (a direct POST with no other field
+            # sets it, services.direct_write_fields) changes a row, and its modified
+            # time, only when the flag changes: resending a suggestion changes nothing.
+            f"AND (s.c7 <> {_BITS['direct']} OR {target}.{self.column['direct']} <> s.c4) "
             + (
                 f"RETURNING {', '.join(f'{target}.{self.column[n]}' for n in RETURNED)}"
                 if read
