@@ -195,10 +195,23 @@ def withdraw(kind: SuggestionKind, group_suggestion_id: int) -> None:
     _remove_unsupported(kind, supported)
 
 
+def lock_group(group_id: int) -> None:
+    """Lock the group's row (PostgreSQL) until the transaction ends.
+
+    A group suggestion's write or deletion and a membership change of its group take
+    it, so each sees the other's result: otherwise a fan-out reading the members
+    before a join commits, and the join reading the group's suggestions before the
+    fan-out commits, would leave the newcomer without the suggestion (and a leaver
+    with one).
+    """
+    UserGroup.objects.select_for_update().filter(pk=group_id).values_list("pk").first()
+
+
 def on_group_members_changed(
     sender: Any, group: UserGroup, added: list[int], removed: list[int], **kwargs: Any
 ) -> None:
     """``group_members_changed`` receiver: joins receive, leaves lose (same transaction)."""
+    lock_group(group.pk)
     if added:
         members_joined(group, added)
     if removed:

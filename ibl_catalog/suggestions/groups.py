@@ -216,6 +216,7 @@ def upsert_group_suggestion(
     key = {"platform": platform, "group": group, "item_id": item.id}
 
     def work() -> int:
+        fanout.lock_group(group.pk)  # before the members are read: see lock_group
         now = timezone.now()
         suggestion = manager.select_for_update().filter(**key).first()
         if suggestion is None:
@@ -253,8 +254,12 @@ def delete_group_suggestion(suggestions: QuerySet, kind: SuggestionKind, suggest
     manager = group_model(kind)._default_manager
 
     def work() -> None:
+        group_id = suggestions.filter(pk=suggestion_id).values_list("group_id", flat=True).first()
+        if group_id is None:
+            raise exceptions.NotFound("Suggestion not found.")
+        fanout.lock_group(group_id)  # the group first, as every writer of its suggestions
         found = suggestions.select_for_update().filter(pk=suggestion_id)
-        if found.values_list("pk", flat=True).first() is None:
+        if found.values_list("pk", flat=True).first() is None:  # deleted meanwhile
             raise exceptions.NotFound("Suggestion not found.")
         fanout.withdraw(kind, suggestion_id)
         manager.filter(pk=suggestion_id).delete()
