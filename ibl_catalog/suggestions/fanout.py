@@ -204,7 +204,14 @@ def lock_group(group_id: int) -> None:
     fan-out commits, would leave the newcomer without the suggestion (and a leaver
     with one).
     """
-    UserGroup.objects.select_for_update().filter(pk=group_id).values_list("pk").first()
+    # No ordering: UserGroup's default one joins the platform, which FOR UPDATE would
+    # lock too, and every suggestion write checks its platform key at commit.
+    list(
+        UserGroup.objects.select_for_update(of=("self",))
+        .filter(pk=group_id)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
 
 
 def on_group_members_changed(
