@@ -197,7 +197,7 @@ class CourseGroupSuggestion(GroupSuggestionBase):
     """A course suggested to every member of a user group."""
 
     item = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="group_suggestions")
-    Meta = group_suggestion_meta("course", "crs")
+    Meta = group_suggestion_meta("course", "crs")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return f"course {self.item_id} for group {self.group_id}"
@@ -207,7 +207,7 @@ class PathwayGroupSuggestion(GroupSuggestionBase):
     """A pathway suggested to every member of a user group."""
 
     item = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="group_suggestions")
-    Meta = group_suggestion_meta("pathway", "pth")
+    Meta = group_suggestion_meta("pathway", "pth")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return f"pathway {self.item_id} for group {self.group_id}"
@@ -217,7 +217,7 @@ class ProgramGroupSuggestion(GroupSuggestionBase):
     """A program suggested to every member of a user group."""
 
     item = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="group_suggestions")
-    Meta = group_suggestion_meta("program", "prg")
+    Meta = group_suggestion_meta("program", "prg")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return f"program {self.item_id} for group {self.group_id}"
@@ -244,6 +244,9 @@ class CourseGroupSupport(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
+
 
 class PathwayGroupSupport(models.Model):
     """A pathway group suggestion supports a learner's pathway suggestion."""
@@ -262,6 +265,9 @@ class PathwayGroupSupport(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
+
 
 class ProgramGroupSupport(models.Model):
     """A program group suggestion supports a learner's program suggestion."""
@@ -279,6 +285,9 @@ class ProgramGroupSupport(models.Model):
                 fields=["group_suggestion", "suggestion"], name="ibl_program_groupsupport_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
 
 
 class SuggestionCount(models.Model):

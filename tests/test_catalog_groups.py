@@ -41,9 +41,7 @@ def group_with(world, users, name="Cohort", department=None):
 
 
 def per_user(kind, user, item):
-    return kind.model._default_manager.filter(
-        user=user, **{kind.item_field: item}
-    ).first()
+    return kind.model._default_manager.filter(user=user, **{kind.item_field: item}).first()
 
 
 def post(world, kind, body, role="platform_admin_p1", query="?platform_key=p1"):
@@ -83,7 +81,9 @@ def test_update_changes_only_the_fields_sent_and_keeps_existing_member_rows(kind
     row = per_user(kind, learners[0], item)
     row.visible = False
     row.save()
-    second = post(world, kind, group_body(kind, group, item, visible=False, suggested_by="learner_p1"))
+    second = post(
+        world, kind, group_body(kind, group, item, visible=False, suggested_by="learner_p1")
+    )
     assert second.status_code == 200, second.content
     suggestion = kind.group_model.objects.get()
     assert second.json() == group_suggestion_json(kind, suggestion, user_count=2)
@@ -112,8 +112,16 @@ def test_group_id_may_be_a_string_of_digits_and_platform_key_the_query(kind, wor
     "change, field, message",
     [
         ({"group_id": None}, "group_id", "This field may not be null."),
-        ({"group_id": "x"}, "group_id", "A group id (an integer or a string of digits) is required."),
-        ({"group_id": True}, "group_id", "A group id (an integer or a string of digits) is required."),
+        (
+            {"group_id": "x"},
+            "group_id",
+            "A group id (an integer or a string of digits) is required.",
+        ),
+        (
+            {"group_id": True},
+            "group_id",
+            "A group id (an integer or a string of digits) is required.",
+        ),
         ({"group_id": 10**9}, "group_id", "No such group on this platform."),
         ({"accepted": "maybe"}, "accepted", "Must be a valid boolean."),
         ({"metadata": []}, "metadata", "Must be a JSON object."),
@@ -234,8 +242,14 @@ def test_search(kind, world):
 
 
 @pytest.mark.parametrize(
-    "params", [{"sort": "username"}, {"sort": ""}, {"page": "0"}, {"page_size": "x"},
-               {"department_mode": "perhaps"}],  # fmt: skip
+    "params",
+    [
+        {"sort": "username"},
+        {"sort": ""},
+        {"page": "0"},
+        {"page_size": "x"},
+        {"department_mode": "perhaps"},
+    ],
 )
 def test_bad_list_parameters_are_400(kind, world, params):
     response = world.client("platform_admin_p1").get(
@@ -266,7 +280,10 @@ def test_delete(kind, world):
     client = world.client("platform_admin_p1")
     response = client.delete(f"{group_url(kind)}?platform_key=p1&suggestion_id={suggestion.pk}")
     assert response.status_code == 200
-    assert response.json() == {"detail": "Group suggestion deleted.", "suggestion_id": suggestion.pk}
+    assert response.json() == {
+        "detail": "Group suggestion deleted.",
+        "suggestion_id": suggestion.pk,
+    }
     assert not kind.group_model.objects.exists()
     again = client.delete(f"{group_url(kind)}?platform_key=p1&suggestion_id={suggestion.pk}")
     assert (again.status_code, again.json()) == (404, {"detail": "Suggestion not found."})
@@ -277,9 +294,12 @@ def test_delete_needs_id_and_platform_and_hides_other_tenants(kind, world):
     url = group_url(kind)
     admin2 = world.client("platform_admin_p2")
     assert world.client("platform_admin_p1").delete(f"{url}?platform_key=p1").status_code == 400
-    assert world.client("platform_admin_p1").delete(
-        f"{url}?platform_key=p1&suggestion_id=abc"
-    ).status_code == 400
+    assert (
+        world.client("platform_admin_p1")
+        .delete(f"{url}?platform_key=p1&suggestion_id=abc")
+        .status_code
+        == 400
+    )
     response = admin2.delete(f"{url}?platform_key=p2&suggestion_id={suggestion.pk}")
     assert (response.status_code, response.json()) == (404, {"detail": "Suggestion not found."})
     assert kind.group_model.objects.filter(pk=suggestion.pk).exists()
@@ -309,7 +329,9 @@ def test_role_matrix(kind, world, role):
     assert created.status_code == EXPECTED[role]
     if EXPECTED[role] != 200:
         created = post(world, kind, group_body(kind, group, item))
-    deleted = client.delete(f"{group_url(kind)}?platform_key=p1&suggestion_id={created.json()['id']}")
+    deleted = client.delete(
+        f"{group_url(kind)}?platform_key=p1&suggestion_id={created.json()['id']}"
+    )
     assert deleted.status_code == EXPECTED[role]
 
 
@@ -488,7 +510,9 @@ def test_a_group_suggestion_of_each_kind_reaches_a_joiner(world):
 
 
 @pytest.mark.parametrize("size", [10, 500])
-def test_fan_out_queries_do_not_grow_with_the_group(kind, world, size, django_assert_max_num_queries):
+def test_fan_out_queries_do_not_grow_with_the_group(
+    kind, world, size, django_assert_max_num_queries
+):
     group = group_with(world, members(world.p1, size))
     item = make_item(kind, world.p1)
     body = group_body(kind, group, item)

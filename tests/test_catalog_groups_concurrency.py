@@ -14,7 +14,13 @@ from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
 from ibl_catalog.models import ProgramGroupSupport, ProgramSuggestion
 from ibl_core.groups import create_or_update_group
 from tests.catalog_helpers import group_url, manage_url
-from tests.factories import MembershipFactory, PlatformFactory, ProgramFactory, UserFactory, issue_key
+from tests.factories import (
+    MembershipFactory,
+    PlatformFactory,
+    ProgramFactory,
+    UserFactory,
+    issue_key,
+)
 from tests.test_catalog_concurrency import many_learners, run_together
 
 pytestmark = [

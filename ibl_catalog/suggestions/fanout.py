@@ -86,8 +86,10 @@ class _Tables:
 def _row_fields(group_suggestion: Any) -> dict[str, Any]:
     """The fields a member's new per-user suggestion takes from a group suggestion
     (a model instance or a ``values()`` row)."""
-    get = group_suggestion.get if isinstance(group_suggestion, dict) else (
-        lambda name: getattr(group_suggestion, name)
+    get = (
+        group_suggestion.get
+        if isinstance(group_suggestion, dict)
+        else (lambda name: getattr(group_suggestion, name))
     )
     return {
         "accepted": get("accepted"),
@@ -123,7 +125,9 @@ def group_suggestions_by_kind(group: UserGroup) -> dict[str, list[dict[str, Any]
     """The group suggestions of ``group``, by kind label, in one query for all kinds
     (a membership change of a group without suggestions costs one query here)."""
     queries = [
-        kind.group_model._default_manager.filter(group=group).values(  # type: ignore[union-attr]
+        cast(Any, kind.group_model)
+        ._default_manager.filter(group=group)
+        .values(
             "id",
             "item_id",
             "accepted",
@@ -152,9 +156,7 @@ def members_joined(group: UserGroup, user_ids: Iterable[int]) -> None:
             for row in found[kind.label]
             for user_id in ordered
         ]
-        write_suggestions(
-            kind, group.platform, writes, suggested_by_id=None, update_existing=False
-        )
+        write_suggestions(kind, group.platform, writes, suggested_by_id=None, update_existing=False)
         _add_support(kind, "group", group.pk, ordered)
 
 

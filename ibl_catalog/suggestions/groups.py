@@ -94,14 +94,15 @@ def group_rows(
 ) -> list[dict[str, Any]]:
     """The group suggestion objects of ``ids``, in that order: one query for the rows,
     one for their groups' member counts (whatever the number of rows)."""
-    item = {
+    item: dict[str, Any] = {
         identifier.name: F(f"{ITEM}__{identifier.field}") for identifier in kind.identifiers
     }
     item[kind.item_name] = F(f"{ITEM}__{kind.name_field}")
     platform_key = Value(platform.key, output_field=CharField())
     if kind.platform_key_name:  # an item is on the platform of its suggestions
         item[kind.platform_key_name] = platform_key
-    rows = group_model(kind)._default_manager.filter(in_list("pk", list(ids)), platform=platform)
+    manager: Any = group_model(kind)._default_manager
+    rows = manager.filter(in_list("pk", list(ids)), platform=platform)
     by_id = {
         row["id"]: row
         for row in rows.values(
@@ -117,11 +118,10 @@ def group_rows(
             **item,
         )
     }
-    counts = dict(
-        with_user_count(
-            UserGroup.objects.filter(in_list("pk", {row["group_id"] for row in by_id.values()}))
-        ).values_list("pk", "user_count")
+    counted: Any = with_user_count(
+        UserGroup.objects.filter(in_list("pk", {row["group_id"] for row in by_id.values()}))
     )
+    counts = dict(counted.values_list("pk", "user_count"))
     return [
         {**by_id[pk], "user_count": counts.get(by_id[pk]["group_id"], 0)}
         for pk in ids
@@ -165,9 +165,7 @@ def build_group_filterset(kind: SuggestionKind) -> type[django_filters.FilterSet
         "Meta": type("Meta", (), {"form": SortForm}),
         "__module__": __name__,
     }
-    return type(
-        f"{kind.label.title()}GroupSuggestionFilterSet", (django_filters.FilterSet,), attrs
-    )
+    return type(f"{kind.label.title()}GroupSuggestionFilterSet", (django_filters.FilterSet,), attrs)
 
 
 # -- writes ---------------------------------------------------------------------
@@ -248,7 +246,9 @@ def _update(suggestion: Any, fields: Mapping[str, Any], now: Any) -> Any:
     return suggestion
 
 
-def delete_group_suggestion(suggestions: QuerySet, kind: SuggestionKind, suggestion_id: int) -> None:
+def delete_group_suggestion(
+    suggestions: QuerySet, kind: SuggestionKind, suggestion_id: int
+) -> None:
     """Delete the group suggestion ``suggestion_id`` among ``suggestions`` (404 when
     absent) and the per-user suggestions only it supported, in one transaction."""
     manager = group_model(kind)._default_manager

@@ -284,7 +284,9 @@ class GroupIdField(serializers.Field):
 def group_rules(kind: SuggestionKind) -> RowRules:
     """The fields of a group suggestion to write and their rules: the group, the item
     (by any of its identifiers) and the fields to set."""
-    item_rules = {name: rule for name, rule in row_rules(kind).items() if name in kind.identifier_names}
+    item_rules = {
+        name: rule for name, rule in row_rules(kind).items() if name in kind.identifier_names
+    }
     rules = {
         "group_id": Rule(clean_group_id, GroupIdField, required=True),
         **item_rules,
