@@ -571,3 +571,36 @@ def test_fan_out_response_created_matches_database(kind, world):
     body = post(world, kind, group_body(kind, group, item)).json()
     suggestion = kind.group_model.objects.get()
     assert body["created"] == iso(suggestion.created) == body["modified"]
+
+
+def test_post_without_any_platform_is_400(kind, world):
+    group = group_with(world, members(world.p1, 1))
+    item = make_item(kind, world.p1)
+    body = {k: v for k, v in group_body(kind, group, item).items() if k != "platform_key"}
+    assert post(world, kind, body, query="").status_code == 400
+    assert not kind.group_model.objects.exists()
+
+
+def test_the_fan_out_threshold_is_a_validated_setting():
+    from ibl_core.conf import DEFAULTS, validate_settings
+
+    assert DEFAULTS["GROUP_FANOUT_TASK_THRESHOLD"] == 5000
+    assert validate_settings({"GROUP_FANOUT_TASK_THRESHOLD": 10_000}) == []
+    assert validate_settings({"GROUP_FANOUT_TASK_THRESHOLD": 0}) == [
+        "GROUP_FANOUT_TASK_THRESHOLD must be a positive integer, got 0."
+    ]
+
+
+def test_above_the_threshold_the_fan_out_still_happens_in_the_request(
+    kind, world, settings, caplog
+):
+    # Tasks come later (events): until then a group above the threshold is fanned out
+    # in the request too, so its members have the suggestion when the POST answers.
+    settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "GROUP_FANOUT_TASK_THRESHOLD": 2}
+    caplog.set_level("INFO", logger="ibl.catalog")
+    learners = members(world.p1, 3)
+    group = group_with(world, learners)
+    item = make_item(kind, world.p1)
+    assert post(world, kind, group_body(kind, group, item)).status_code == 200
+    assert kind.model._default_manager.count() == 3
+    assert "to 3 members in the request" in caplog.text

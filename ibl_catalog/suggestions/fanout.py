@@ -21,6 +21,7 @@ order, as every other writer does, before support rows are written or removed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -34,6 +35,8 @@ from ibl_core.sql import values_select
 
 from .base import GroupSuggestionBase, SuggestionKind
 from .writer import PendingWrite, write_suggestions
+
+logger = logging.getLogger("ibl.catalog")
 
 
 def _kinds() -> list[SuggestionKind]:
@@ -108,6 +111,15 @@ def fan_out(kind: SuggestionKind, platform: Platform, group_suggestion: GroupSug
     )
     if not user_ids:
         return 0
+    if len(user_ids) > int(ibl_settings.GROUP_FANOUT_TASK_THRESHOLD):
+        # Meant for a background task once tasks exist; until then, here (set-based,
+        # so a large group is still one request: docs/performance.md).
+        logger.info(
+            "Fanning out group suggestion %s to %d members in the request "
+            "(above GROUP_FANOUT_TASK_THRESHOLD).",
+            group_suggestion.pk,
+            len(user_ids),
+        )
     fields = _row_fields(group_suggestion)
     item_id = group_suggestion.item_id  # type: ignore[attr-defined]
     write_suggestions(
