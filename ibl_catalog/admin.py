@@ -3,7 +3,18 @@ from typing import Any
 from django.contrib import admin
 
 from .declarations import SUGGESTION_KINDS
-from .models import Course, Pathway, Program, SuggestionCount
+from .models import (
+    Course,
+    CourseGroupSuggestion,
+    CourseGroupSupport,
+    Pathway,
+    PathwayGroupSuggestion,
+    PathwayGroupSupport,
+    Program,
+    ProgramGroupSuggestion,
+    ProgramGroupSupport,
+    SuggestionCount,
+)
 from .suggestions.base import SuggestionKind
 
 
@@ -81,3 +92,35 @@ class SuggestionCountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never changed here: a write must go through the API, which fans a group
+    suggestion out to the group's members and keeps the support rows exact."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CourseGroupSuggestion, PathwayGroupSuggestion, ProgramGroupSuggestion)
+class GroupSuggestionAdmin(ReadOnlyAdmin):
+    """Group suggestions (read-only: create, change and delete them with the API)."""
+
+    list_display = ("id", "group", "item", "platform", "accepted", "visible", "modified")
+    list_filter = ("platform",)
+    search_fields = ("group__name", "item__name")
+    list_select_related = ("group", "item", "platform")
+
+
+@admin.register(CourseGroupSupport, PathwayGroupSupport, ProgramGroupSupport)
+class GroupSupportAdmin(ReadOnlyAdmin):
+    """Which group suggestion gave which learner's suggestion (bookkeeping)."""
+
+    list_display = ("id", "group_suggestion", "suggestion")
+    list_select_related = ("group_suggestion", "suggestion")

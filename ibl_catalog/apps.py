@@ -11,6 +11,18 @@ class IblCatalogConfig(AppConfig):
     verbose_name = "IBL catalog (programs, suggestions)"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from ibl_core.models import UserGroup
+        from ibl_core.signals import group_members_changed
+
+        from .suggestions.fanout import on_group_members_changed
+
+        # Joins and leaves update the members' per-user suggestions in the transaction
+        # that changed the group (ibl_core.groups sends the signal inside it).
+        group_members_changed.connect(
+            on_group_members_changed, sender=UserGroup, dispatch_uid="ibl_catalog_fanout"
+        )
+
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: a few programs, a course and a pathway on the demo platform."""
         from .models import Course, Pathway, Program

@@ -1,6 +1,16 @@
 """The suggestion kinds this app serves: each is one declaration of the generic engine."""
 
-from .models import CourseSuggestion, PathwaySuggestion, ProgramSuggestion
+from .models import (
+    CourseGroupSuggestion,
+    CourseGroupSupport,
+    CourseSuggestion,
+    PathwayGroupSuggestion,
+    PathwayGroupSupport,
+    PathwaySuggestion,
+    ProgramGroupSuggestion,
+    ProgramGroupSupport,
+    ProgramSuggestion,
+)
 from .suggestions.base import Identifier, SuggestionKind
 
 PROGRAM_SUGGESTIONS = SuggestionKind(
@@ -8,6 +18,8 @@ PROGRAM_SUGGESTIONS = SuggestionKind(
     model=ProgramSuggestion,
     item_field="program",
     identifiers=(Identifier("program_key", "program_key"),),
+    group_model=ProgramGroupSuggestion,
+    support_model=ProgramGroupSupport,
 )
 
 COURSE_SUGGESTIONS = SuggestionKind(
@@ -15,6 +27,8 @@ COURSE_SUGGESTIONS = SuggestionKind(
     model=CourseSuggestion,
     item_field="item",
     identifiers=(Identifier("course_id", "course_id"),),
+    group_model=CourseGroupSuggestion,
+    support_model=CourseGroupSupport,
 )
 
 PATHWAY_SUGGESTIONS = SuggestionKind(
@@ -26,6 +40,8 @@ PATHWAY_SUGGESTIONS = SuggestionKind(
         Identifier("pathway_uuid", "pathway_uuid", is_uuid=True),
     ),
     item_platform_key=True,
+    group_model=PathwayGroupSuggestion,
+    support_model=PathwayGroupSupport,
 )
 
 SUGGESTION_KINDS = [COURSE_SUGGESTIONS, PATHWAY_SUGGESTIONS, PROGRAM_SUGGESTIONS]

@@ -10,7 +10,7 @@ from django.db import models
 
 from ibl_core.models import Platform, TimeStampedModel
 
-from .suggestions.base import SuggestionBase
+from .suggestions.base import GroupSuggestionBase, SuggestionBase
 
 
 class Program(TimeStampedModel):
@@ -170,6 +170,129 @@ class PathwaySuggestion(SuggestionBase):
 
     def __str__(self) -> str:
         return f"pathway {self.item_id} for {self.user_id}"
+
+
+# Group suggestions. Their item foreign key is ``item`` for every kind, programs
+# included: the engine addresses all three tables the same way, with no per-kind field
+# name (``ProgramSuggestion.program`` predates the other kinds and keeps its name).
+
+
+def group_suggestion_meta(label: str, short: str) -> type:
+    """The Meta of ``label``'s group suggestion: unique (platform, group, item), and
+    indexes for the list's default sort (id) and the created/modified sorts."""
+    return type(
+        "Meta",
+        (),
+        {
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["platform", "group", "item"], name=f"ibl_{label}_groupsugg_unique"
+                )
+            ],
+            "indexes": [
+                models.Index(fields=["platform", "id"], name=f"ibl_{short}_gs_platform_id"),
+                models.Index(fields=["platform", "created"], name=f"ibl_{short}_gs_platform_crt"),
+                models.Index(fields=["platform", "modified"], name=f"ibl_{short}_gs_platform_mod"),
+            ],
+        },
+    )
+
+
+class CourseGroupSuggestion(GroupSuggestionBase):
+    """A course suggested to every member of a user group."""
+
+    item = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="group_suggestions")
+    Meta = group_suggestion_meta("course", "crs")  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"course {self.item_id} for group {self.group_id}"
+
+
+class PathwayGroupSuggestion(GroupSuggestionBase):
+    """A pathway suggested to every member of a user group."""
+
+    item = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="group_suggestions")
+    Meta = group_suggestion_meta("pathway", "pth")  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"pathway {self.item_id} for group {self.group_id}"
+
+
+class ProgramGroupSuggestion(GroupSuggestionBase):
+    """A program suggested to every member of a user group."""
+
+    item = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="group_suggestions")
+    Meta = group_suggestion_meta("program", "prg")  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"program {self.item_id} for group {self.group_id}"
+
+
+# Which group suggestions gave a learner a per-user suggestion: a per-user row that
+# no group suggestion supports any more and that was never written directly goes.
+
+
+class CourseGroupSupport(models.Model):
+    """A course group suggestion supports a learner's course suggestion."""
+
+    group_suggestion = models.ForeignKey(
+        CourseGroupSuggestion, on_delete=models.CASCADE, related_name="supports"
+    )
+    suggestion = models.ForeignKey(
+        CourseSuggestion, on_delete=models.CASCADE, related_name="group_supports"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_suggestion", "suggestion"], name="ibl_course_groupsupport_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
+
+
+class PathwayGroupSupport(models.Model):
+    """A pathway group suggestion supports a learner's pathway suggestion."""
+
+    group_suggestion = models.ForeignKey(
+        PathwayGroupSuggestion, on_delete=models.CASCADE, related_name="supports"
+    )
+    suggestion = models.ForeignKey(
+        PathwaySuggestion, on_delete=models.CASCADE, related_name="group_supports"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_suggestion", "suggestion"], name="ibl_pathway_groupsupport_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
+
+
+class ProgramGroupSupport(models.Model):
+    """A program group suggestion supports a learner's program suggestion."""
+
+    group_suggestion = models.ForeignKey(
+        ProgramGroupSuggestion, on_delete=models.CASCADE, related_name="supports"
+    )
+    suggestion = models.ForeignKey(
+        ProgramSuggestion, on_delete=models.CASCADE, related_name="group_supports"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_suggestion", "suggestion"], name="ibl_program_groupsupport_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"group suggestion {self.group_suggestion_id} gives {self.suggestion_id}"
 
 
 class SuggestionCount(models.Model):

@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "BULK_MAX_ROWS": 10_000,
     "BULK_BATCH_SIZE": 2000,
     "BULK_MAX_BODY_BYTES": 16 * 1024 * 1024,
+    # Groups with more members than this will have their suggestions fanned out by a
+    # background task once tasks exist; for now every fan-out runs in the request's
+    # (or command's) transaction whatever the group's size.
+    "GROUP_FANOUT_TASK_THRESHOLD": 5000,
     # A write the database aborted as a deadlock or serialization failure is run again,
     # up to this many attempts in all.
     "WRITE_RETRY_ATTEMPTS": 3,
@@ -69,6 +73,7 @@ _POSITIVE_INTS = (
     "BULK_MAX_ROWS",
     "BULK_BATCH_SIZE",
     "BULK_MAX_BODY_BYTES",
+    "GROUP_FANOUT_TASK_THRESHOLD",
     "WRITE_RETRY_ATTEMPTS",
     "JSON_MAX_BYTES",
     "JSON_MAX_DEPTH",

@@ -86,3 +86,41 @@ def suggestion_json(kind, suggestion) -> dict:
     if kind.platform_key_name:
         body[kind.platform_key_name] = item.platform.key
     return body
+
+
+def manage_url(kind) -> str:
+    return f"/api/catalog/suggestions/{kind.label}/manage/"
+
+
+def group_url(kind) -> str:
+    return f"/api/catalog/suggestions/{kind.label}/manage/group/"
+
+
+def group_body(kind, group, item, **fields) -> dict:
+    """A group suggestion POST body naming ``item`` by every identifier."""
+    keys = {i.name: str(getattr(item, i.field)) for i in kind.identifiers}
+    return {"platform_key": group.platform.key, "group_id": group.pk, **keys, **fields}
+
+
+def group_suggestion_json(kind, suggestion, *, user_count: int) -> dict:
+    """The exact JSON object of a group suggestion, built from the database."""
+    suggestion.refresh_from_db()
+    item = suggestion.item
+    body = {
+        "id": suggestion.pk,
+        "group_id": suggestion.group_id,
+        "group_name": suggestion.group.name,
+        "platform_key": suggestion.platform.key,
+        "accepted": suggestion.accepted,
+        "visible": suggestion.visible,
+        "created": iso(suggestion.created),
+        "modified": iso(suggestion.modified),
+        "metadata": suggestion.metadata,
+    }
+    for identifier in kind.identifiers:
+        body[identifier.name] = str(getattr(item, identifier.field))
+    body[kind.item_name] = getattr(item, kind.name_field)
+    if kind.platform_key_name:
+        body[kind.platform_key_name] = item.platform.key
+    body["user_count"] = user_count
+    return body

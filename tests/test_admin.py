@@ -8,6 +8,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
 from ibl_core import groups
 from ibl_core.models import APIKey, UserGroupMember, hash_api_key
@@ -21,6 +22,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+GROUP_MODELS = [
+    model
+    for kind in SUGGESTION_KINDS
+    for model in (kind.group_model, kind.support_model)
+    if model is not None
+]
 MODELS = [model for model in admin.site._registry if model._meta.app_label.startswith("ibl_")]
 
 
@@ -56,8 +63,10 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     with django_assert_max_num_queries(15):
         response = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
-    # members are added on their group's page.
-    assert response.status_code == (403 if model in (SuggestionCount, UserGroupMember) else 200)
+    # members are added on their group's page; group suggestions are written with the
+    # API only (it fans them out to the members).
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS)
+    assert response.status_code == (403 if model in read_only else 200)
 
 
 def test_changelist_queries_do_not_grow_with_rows(

@@ -126,7 +126,8 @@ def test_rows_update_only_the_fields_they_carry(world, program):
     response = bulk(world, [row(world, program, metadata={"b": 2})])
     assert response.json() == {"successes": 1, "error_codes": []}
     suggestion = ProgramSuggestion.objects.get()
-    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (True, False, False)
+    # direct is the exception: a direct write without it makes the suggestion direct
+    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (True, False, True)
     assert suggestion.metadata == {"b": 2}
 
 

@@ -407,7 +407,8 @@ def test_truncate_empties_the_count(world):
     make(world, 3)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending
-        cursor.execute(f"TRUNCATE {ProgramSuggestion._meta.db_table}")
+        # CASCADE: the group suggestions' support rows reference the suggestions.
+        cursor.execute(f"TRUNCATE {ProgramSuggestion._meta.db_table} CASCADE")
     assert listed(world).json()["count"] == 0
 
 

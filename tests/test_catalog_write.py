@@ -52,7 +52,9 @@ def test_update_changes_only_the_fields_sent(world, program):
     suggestion = ProgramSuggestion.objects.get()
     assert response.json() == expected(suggestion)
     assert response.json()["id"] == first["id"]
-    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (True, False, False)
+    # direct is the exception: a direct write without it makes the suggestion direct
+    # (a group gave it, an admin now suggests it themselves: suggestions.md)
+    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (True, False, True)
     assert suggestion.metadata == {"b": 2}  # replaced, not merged
     assert response.json()["created"] == first["created"]
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ibl_core.models import Platform
+from ibl_core.models import Platform, UserGroup
 
 
 class SuggestionBase(models.Model):
@@ -50,6 +50,33 @@ class SuggestionBase(models.Model):
         super().save(*args, **kwargs)
 
 
+class GroupSuggestionBase(models.Model):
+    """Columns shared by every kind's group suggestion; a subclass adds ``item``.
+
+    Its own ``direct`` is stored and echoed only: the per-user rows it fans out to
+    members are always ``direct=false`` (``fanout.py``).
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(UserGroup, on_delete=models.CASCADE, related_name="+")
+    accepted = models.BooleanField(default=False)
+    visible = models.BooleanField(default=True)
+    direct = models.BooleanField(default=True)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 #: Fields a request may set on a suggestion; absent ones are left as they are.
 WRITABLE_FIELDS = ("accepted", "visible", "direct", "metadata")
 
@@ -85,6 +112,10 @@ class SuggestionKind:
     #: Items with this flag off cannot be suggested (None: every item can).
     enabled_field: str | None = "enabled"
     item_platform_key: bool = False
+    #: The kind's group suggestions (item foreign key ``item``) and the table that
+    #: records which group suggestions support which per-user suggestion.
+    group_model: type[GroupSuggestionBase] | None = None
+    support_model: type[models.Model] | None = None
 
     @cached_property
     def item_model(self) -> type[models.Model]:

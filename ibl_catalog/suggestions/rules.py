@@ -120,6 +120,16 @@ def clean_user_id(value: Any) -> int:
     return number
 
 
+def clean_group_id(value: Any) -> int:
+    """A group id given as a positive integer or a string of digits."""
+    try:
+        return clean_user_id(value)
+    except RuleError as error:
+        if error.messages == [NULL]:
+            raise
+        raise RuleError("A group id (an integer or a string of digits) is required.") from None
+
+
 def clean_uuid(value: Any) -> str:
     """A UUID as DRF's ``UUIDField`` takes it (any form ``uuid.UUID`` reads, or an
     integer); the canonical lower-case hyphenated text afterwards."""

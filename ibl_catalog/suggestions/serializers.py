@@ -25,6 +25,7 @@ from .rules import (
     Rule,
     boolean_rule,
     clean_email,
+    clean_group_id,
     clean_metadata,
     clean_user_id,
     rule_field,
@@ -313,3 +314,93 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
         },
     )
     return SuggestionSerializers(output=output, row=row, write=write, bulk=bulk, rules=rules)
+
+
+# -- group suggestions (manage/group/) ----------------------------------------------
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class GroupIdField(serializers.Field):
+    """A group id: an integer (a string of digits is accepted too)."""
+
+    def to_representation(self, value: Any) -> int:
+        return int(value)
+
+
+def group_rules(kind: SuggestionKind) -> RowRules:
+    """The fields of a group suggestion to write and their rules: the group, the item
+    (by any of its identifiers) and the fields to set."""
+    item_rules = {
+        name: rule for name, rule in row_rules(kind).items() if name in kind.identifier_names
+    }
+    rules = {
+        "group_id": Rule(clean_group_id, GroupIdField, required=True),
+        **item_rules,
+        "accepted": boolean_rule(),
+        "visible": boolean_rule(initial=True),
+        "direct": boolean_rule(initial=True),
+        "metadata": Rule(clean_metadata, MetadataField),
+        "suggested_by": SUGGESTED_BY_RULE,
+    }
+    return RowRules(rules, one_of=kind.identifier_names if len(kind.identifiers) > 1 else ())
+
+
+class GroupSuggestionWriteFields(PlatformFields):
+    """A group suggestion to create or update: the group (group_id), the item (by its
+    key) and the fields to set. Every member of the group receives the item as a
+    suggestion of their own; a member who already has it keeps it unchanged."""
+
+
+class GroupSuggestionOutputFields(serializers.Serializer):
+    """A group suggestion: its group, platform, flags, timestamps and metadata, the
+    suggested item's key and name, and the number of active members of the group."""
+
+    # build_group_serializers declares the fields (in the contract's order). Rows are
+    # dicts of output types already, formatted as the per-user suggestion's are.
+
+    to_representation = SuggestionOutputFields.to_representation
+
+
+@dataclass(frozen=True)
+class GroupSuggestionSerializers:
+    """The serializer classes of one kind's group suggestions."""
+
+    output: type[serializers.Serializer]
+    write: type[serializers.Serializer]
+
+
+def build_group_serializers(kind: SuggestionKind) -> GroupSuggestionSerializers:
+    """Named serializer classes of ``kind``'s group suggestions."""
+    title = kind.label.title()
+    # Declared in the order of the contract (DRF orders fields by creation): id,
+    # group_id, group_name, platform_key, flags, timestamps, metadata, the item's
+    # fields, user_count.
+    fields: dict[str, serializers.Field] = {
+        "id": serializers.IntegerField(),
+        "group_id": serializers.IntegerField(),
+        "group_name": serializers.CharField(),
+        "platform_key": serializers.CharField(),
+        "accepted": serializers.BooleanField(),
+        "visible": serializers.BooleanField(),
+        "created": serializers.DateTimeField(),
+        "modified": serializers.DateTimeField(),
+        "metadata": serializers.DictField(),
+    }
+    fields.update(item_output_fields(kind))
+    fields["user_count"] = serializers.IntegerField(help_text="Active members of the group.")
+    output = type(
+        f"{title}GroupSuggestionDetail",
+        (GroupSuggestionOutputFields,),
+        {**fields, "__module__": __name__},
+    )
+    rules = group_rules(kind)
+    write = type(
+        f"{title}GroupSuggestionCreate",
+        (GroupSuggestionWriteFields,),
+        {
+            **{name: rule_field(rule) for name, rule in rules.items()},
+            **({"validate": require_one_of(rules.one_of)} if rules.one_of else {}),
+            "__module__": __name__,
+        },
+    )
+    return GroupSuggestionSerializers(output=output, write=write)

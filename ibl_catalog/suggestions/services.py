@@ -190,6 +190,15 @@ def suggestion_object(
     return suggestion
 
 
+def direct_write_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a direct write sets: those sent, and ``direct`` always (the body's
+    value, else true), so a suggestion a group gave becomes the learner's own once an
+    admin writes it directly and outlives the group suggestion."""
+    fields = {name: data[name] for name in WRITABLE_FIELDS if name in data}
+    fields.setdefault("direct", True)
+    return fields
+
+
 def upsert_suggestion(
     kind: SuggestionKind,
     *,
@@ -229,7 +238,7 @@ def upsert_suggestion(
             else f"Names another {kind.label} than {first}."
         )
         raise exceptions.ValidationError({failing: [message]})
-    fields = {name: data[name] for name in WRITABLE_FIELDS if name in data}
+    fields = direct_write_fields(data)
     if "suggested_by" in data:
         fields["suggested_by_id"] = suggester_id(platform, data["suggested_by"])
     (row,) = write_suggestions(
@@ -282,7 +291,6 @@ def bulk_upsert_suggestions(
 
     writes: list[PendingWrite] = []
     seen: set[tuple[int, int]] = set()
-    writable = [name for name in WRITABLE_FIELDS if name in rules]
     for index, values in cleaned:
         user_id = values["user_id"]
         member = members.get(user_id)
@@ -298,7 +306,7 @@ def bulk_upsert_suggestions(
             code = DUPLICATE_ROW
         else:
             seen.add((user_id, item.id))
-            fields = {name: values[name] for name in writable if name in values}
+            fields = direct_write_fields(values)
             writes.append(PendingWrite(user_id, item.id, fields))
             continue
         result.error_codes.append(f"{index}:{code}")

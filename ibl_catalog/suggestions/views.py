@@ -255,7 +255,8 @@ class SuggestionLearnerView(SuggestionBaseView):
 
 
 def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
-    """The ``suggestions/<label>/manage/`` and ``.../bulk/`` paths of ``kind``."""
+    """The ``suggestions/<label>/manage/``, ``.../bulk/``, ``.../group/`` and
+    ``suggestions/<label>/user/`` paths of ``kind``."""
     title = kind.label.title()
     attrs = {
         "kind": kind,
@@ -283,12 +284,24 @@ def suggestion_urls(kind: SuggestionKind) -> list[URLPattern]:
     return [
         path(prefix, manage.as_view(), name=f"{kind.label}-suggestions-manage"),
         path(f"{prefix}bulk/", bulk.as_view(), name=f"{kind.label}-suggestions-bulk"),
+        *group_urls(kind, prefix),
         path(
             f"suggestions/{kind.label}/user/",
             learner.as_view(),
             name=f"{kind.label}-suggestions-user",
         ),
     ]
+
+
+def group_urls(kind: SuggestionKind, prefix: str) -> list[URLPattern]:
+    """``<prefix>group/`` of a kind with group suggestions (``group_views.py``)."""
+    if kind.group_model is None:
+        return []
+    from .group_views import build_group_view  # it builds on this module's base view
+    from .serializers import build_group_serializers
+
+    view: Any = build_group_view(kind, build_group_serializers(kind))
+    return [path(f"{prefix}group/", view.as_view(), name=f"{kind.label}-suggestions-group")]
 
 
 def operation_id(kind: SuggestionKind, action: str) -> str:

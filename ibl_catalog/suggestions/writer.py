@@ -116,11 +116,17 @@ def write_suggestions(
     *,
     suggested_by_id: int | None,
     returning: bool = False,
+    update_existing: bool = True,
 ) -> list[dict[str, Any]]:
     """Create or update ``writes`` in one transaction; the rows as written if ``returning``.
 
     ``suggested_by_id`` is the suggester of new rows that do not name one. Each
     returned row holds the columns of :data:`RETURNED` (``item_id`` is the item's id).
+
+    ``update_existing=False`` (a group's fan-out): rows that exist keep every field;
+    only the missing ones are inserted with the given fields. The existing rows are
+    still locked (PostgreSQL) in the same order, so they cannot be deleted before the
+    caller records what it needs about them in the same transaction.
     """
     if not writes:
         return []
@@ -131,8 +137,14 @@ def write_suggestions(
     def batches(rows: Sequence[PendingWrite]) -> list[Sequence[PendingWrite]]:
         return [rows[start : start + size] for start in range(0, len(rows), size)]
 
+    # One upsert per batch when every write sets the same fields, except: a fan-out
+    # (update_existing=False) never changes existing rows, and a write of ``direct``
+    # alone changes a row only when the flag changes (update_existing below), which
+    # an upsert's RETURNING could not answer for the rows it leaves alone.
     field_sets = {tuple(sorted(write.fields)) for write in ordered}
-    same_fields = field_sets.pop() if len(field_sets) == 1 else ()
+    same_fields = field_sets.pop() if len(field_sets) == 1 and update_existing else ()
+    if same_fields == ("direct",):
+        same_fields = ()
 
     def write_all() -> list[dict[str, Any]]:
         # Each phase runs over every batch before the next phase starts, so the whole
@@ -177,7 +189,9 @@ def write_suggestions(
                 raise WriteConflict("Suggestions kept vanishing while being written.")
             inserted_keys = created_keys(inserted)
             updates = [
-                write for write in ordered if write.fields and key_of(write) not in inserted_keys
+                write
+                for write in ordered
+                if update_existing and write.fields and key_of(write) not in inserted_keys
             ]
             # Taken after the locks: a write that waited is stamped when it writes.
             changed_at = timezone.now()
@@ -392,6 +406,10 @@ class _Statements:
             f"WHERE {target}.{self.platform_column} = %s "
             f"AND {target}.{self.column['user_id']} = s.c0 "
             f"AND {target}.{self.column['item_id']} = s.c1 "
+            # A write that carries only ``direct`` (a direct POST with no other field
+            # sets it, services.direct_write_fields) changes a row, and its modified
+            # time, only when the flag changes: resending a suggestion changes nothing.
+            f"AND (s.c7 <> {_BITS['direct']} OR {target}.{self.column['direct']} <> s.c4) "
             + (
                 f"RETURNING {', '.join(f'{target}.{self.column[n]}' for n in RETURNED)}"
                 if read
