@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -155,7 +156,12 @@ def analyze() -> None:
 
 
 def raw_upsert(
-    bench: BenchPlatform, pairs: list[tuple[int, int]], metadata: dict
+    bench: BenchPlatform,
+    pairs: list[tuple[int, int]],
+    metadata: dict,
+    *,
+    model: Any = None,
+    item_column: str = "program_id",
 ) -> tuple[str, list]:
     """The physical limit of a bulk write: one ``INSERT ... ON CONFLICT DO UPDATE`` of
     ``pairs`` (user id, program id), as SQL and parameters for Django's cursor.
@@ -166,15 +172,15 @@ def raw_upsert(
     ``modified``, as a bulk request carrying ``metadata`` changes them. The count
     triggers fire as for any insert.
     """
-    table = ProgramSuggestion._meta.db_table
+    table = (model or ProgramSuggestion)._meta.db_table
     platform_id = Platform.objects.values_list("pk", flat=True).get(key=bench.key)
     now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
     columns = (
-        "platform_id, user_id, program_id, accepted, visible, direct, metadata, "
+        f"platform_id, user_id, {item_column}, accepted, visible, direct, metadata, "
         "suggested_by_id, created, modified"
     )
     conflict = (
-        "ON CONFLICT (platform_id, user_id, program_id) DO UPDATE SET "
+        f"ON CONFLICT (platform_id, user_id, {item_column}) DO UPDATE SET "
         "metadata = excluded.metadata, modified = excluded.modified"
     )
     encoded = json.dumps(metadata)
@@ -213,3 +219,36 @@ def reset_suggestions(bench: BenchPlatform) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {ProgramSuggestion._meta.db_table}")
+
+
+def create_courses(bench: BenchPlatform, count: int) -> list[tuple[int, str]]:
+    """``count`` courses on the bench platform: (id, course_id) in id order."""
+    from ibl_catalog.models import Course
+
+    platform = Platform.objects.get(key=bench.key)
+    Course.objects.bulk_create(
+        Course(platform=platform, course_id=f"course-v1:{bench.key}+c{i}+run", name=f"Course {i}")
+        for i in range(count)
+    )
+    return list(
+        Course.objects.filter(platform=platform).order_by("pk").values_list("pk", "course_id")
+    )
+
+
+def create_group(bench: BenchPlatform, members: int) -> int:
+    """A user group of the platform's first ``members`` users; its id."""
+    from ibl_core.groups import add_members
+    from ibl_core.models import UserGroup
+
+    platform = Platform.objects.get(key=bench.key)
+    group = UserGroup.objects.create(platform=platform, name=f"{bench.key} cohort")
+    add_members(group, list(bench.user_ids[:members]))
+    return group.pk
+
+
+def reset_kind(bench: BenchPlatform, model: Any) -> None:
+    """Delete the platform's rows of ``model`` (a suggestion or group suggestion table)."""
+    model._default_manager.filter(platform__key=bench.key).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
 from example_project.wsgi import application
-from tests.factories import ProgramFactory
+from tests.factories import CourseFactory, PathwayFactory, ProgramFactory, UserGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,10 @@ def same_connection():
 @pytest.fixture
 def fuzz_world(world, same_connection):
     ProgramFactory(platform=world.p1, program_key="program-v1:org+ds+run")
+    # Items and a group to find, so suggestion operations of every kind get past lookups.
+    CourseFactory(platform=world.p1, course_id="course-v1:org+ds+run")
+    PathwayFactory(platform=world.p1, pathway_id="ds")
+    UserGroupFactory(platform=world.p1, name="cohort")
     return world
 
 
