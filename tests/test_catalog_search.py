@@ -16,7 +16,7 @@ from django.db.models.functions import Concat, Trim
 from django.test.utils import CaptureQueriesContext
 
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
-from ibl_catalog.models import Program, ProgramSuggestion
+from ibl_catalog.models import Course, Pathway, Program, ProgramSuggestion
 from ibl_catalog.suggestions import search
 from tests.catalog_helpers import MANAGE
 from tests.factories import (
@@ -28,13 +28,18 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = ("ibl_catalog", "0004_search_trigram_indexes")
+MIGRATION = ("ibl_catalog", "0006_search_trigram_indexes")
 INDEXES = {
     "ibl_user_username_trgm",
     "ibl_user_email_trgm",
     "ibl_user_full_name_trgm",
     "ibl_program_key_trgm",
     "ibl_program_name_trgm",
+    "ibl_course_key_trgm",
+    "ibl_course_name_trgm",
+    "ibl_pathway_key_trgm",
+    "ibl_pathway_uuid_trgm",
+    "ibl_pathway_name_trgm",
 }
 
 
@@ -231,12 +236,17 @@ def postgres_indexes() -> dict[str, str]:
 def test_migration_created_the_trigram_indexes_and_reverses():
     from django.contrib.auth import get_user_model
 
-    user_table = get_user_model()._meta.db_table
-    want = {name: (Program._meta.db_table if "program" in name else user_table) for name in INDEXES}
+    tables = {
+        "user": get_user_model()._meta.db_table,
+        "program": Program._meta.db_table,
+        "course": Course._meta.db_table,
+        "pathway": Pathway._meta.db_table,
+    }
+    want = {name: tables[name.split("_")[1]] for name in INDEXES}
     assert postgres_indexes() == want
     loader = MigrationLoader(connection)
     after = loader.project_state(MIGRATION)
-    before = loader.project_state(("ibl_catalog", "0003_suggestion_count"))
+    before = loader.project_state(("ibl_catalog", "0005_course_pathway_suggestions"))
     operations = loader.graph.nodes[MIGRATION].operations
     with connection.schema_editor(atomic=True) as editor:  # rolled back with the test
         for operation in reversed(operations):
