@@ -11,7 +11,7 @@ measures the framework around the queries, not different queries:
   with the same count strategy as the API: the count the database keeps
   (``counts.platform_count``) for an unfiltered list, the paginator's join-free exact
   count for a ``query=`` list; then ``selectors.rows_in_order`` for the rows;
-* ``query=`` through ``selectors.search``, ``sort=`` through ``selectors.sort_columns``
+* ``query=`` through ``search.search``, ``sort=`` through ``selectors.sort_columns``
   with the API's id tie-break;
 * the body: the API's envelope (``count``, ``next``, ``previous``, ``results``), its
   field order, timestamps and links (pointing at the API's path), encoded as DRF's
@@ -35,7 +35,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
-from ibl_catalog.suggestions import counts, selectors
+from ibl_catalog.suggestions import counts, search, selectors
 from ibl_catalog.suggestions.serializers import build_serializers
 from ibl_core.authentication import APIKeyAuthentication
 from ibl_core.conf import ibl_settings
@@ -91,20 +91,26 @@ def reference_suggestions(request: HttpRequest) -> HttpResponse:
     suggestions = selectors.suggestions_of_platform(KIND, platform)
     text = request.GET.get("query")
     if text:
-        suggestions = selectors.search(KIND, suggestions, text)
+        suggestions = search.search(KIND, suggestions, text)
     sort = request.GET.get("sort") or DEFAULT_SORT
     prefix = "-" if sort.startswith("-") else ""
     suggestions = suggestions.order_by(f"{prefix}{SORT_COLUMNS[sort.lstrip('-')]}", f"{prefix}id")
     # The kept count for an unfiltered list, the paginator's exact count otherwise.
     total = None if text else (lambda: counts.platform_count(KIND, platform))
-    paginator = ExactCountPaginator(
-        suggestions.values_list("id", flat=True), page_size, total=total
+    # The API's strategy (views.page_in_one_query): the first pages in id order are
+    # read in one query with their joins, the others ids first.
+    one_query = not text and sort in ("id", "-id") and (page_number - 1) * page_size <= 1000
+    source = (
+        selectors.suggestion_rows(KIND, suggestions, platform)
+        if one_query
+        else suggestions.values_list("id", flat=True)
     )
+    paginator = ExactCountPaginator(source, page_size, total=total)
     try:
         page = paginator.page(page_number)
     except InvalidPage:
         return error(404, "Invalid page.")
-    rows = selectors.rows_in_order(KIND, list(page), platform)
+    rows = list(page) if one_query else selectors.rows_in_order(KIND, list(page), platform)
 
     url = request.build_absolute_uri(reverse("program-suggestions-manage"))
     if request.META.get("QUERY_STRING"):

@@ -573,14 +573,14 @@ def expected_count(bench: Any, query: str) -> int:
     from urllib.parse import parse_qs
 
     from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
-    from ibl_catalog.suggestions import selectors
+    from ibl_catalog.suggestions import search, selectors
     from ibl_core.models import Platform
 
     platform = Platform.objects.get(key=bench.key)
     suggestions = selectors.suggestions_of_platform(PROGRAM_SUGGESTIONS, platform)
     text = parse_qs(query.lstrip("?")).get("query", [""])[0]
     if text:
-        suggestions = selectors.search(PROGRAM_SUGGESTIONS, suggestions, text)
+        suggestions = search.search(PROGRAM_SUGGESTIONS, suggestions, text)
     return suggestions.count()
 
 

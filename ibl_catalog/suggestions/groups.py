@@ -26,7 +26,7 @@ from . import fanout
 from .base import GroupSuggestionBase, SuggestionKind
 from .filters import SortForm
 from .rules import Metadata
-from .services import suggestable_items, suggester_id
+from .services import item_named, suggester_id
 
 GROUP_NOT_FOUND_MESSAGE = "No such group on this platform."
 DEFAULT_GROUP_SORT = "id"
@@ -191,16 +191,7 @@ def upsert_group_suggestion(
     if group is None:
         raise exceptions.ValidationError({"group_id": [GROUP_NOT_FOUND_MESSAGE]})
     group.platform = platform  # the fan-out reads the group's platform: no second lookup
-    item, failing = suggestable_items(kind, platform, [data]).find(data)
-    if item is None:
-        assert failing is not None
-        first = next(name for name in kind.identifier_names if name in data)
-        message = (
-            f"No such {kind.label} on this platform."
-            if failing == first
-            else f"Names another {kind.label} than {first}."
-        )
-        raise exceptions.ValidationError({failing: [message]})
+    item = item_named(kind, platform, data)
     fields: dict[str, Any] = {
         name: data[name] for name in ("accepted", "visible", "direct") if name in data
     }

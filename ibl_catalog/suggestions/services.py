@@ -190,6 +190,22 @@ def suggestion_object(
     return suggestion
 
 
+def item_named(kind: SuggestionKind, platform: Platform, data: Mapping[str, Any]) -> Item:
+    """The suggestable item a single write names (one query); 400 naming the identifier
+    that names no item, or another item than the identifier before it."""
+    item, failing = suggestable_items(kind, platform, [data]).find(data)
+    if item is None:
+        assert failing is not None
+        first = next(name for name in kind.identifier_names if name in data)
+        message = (
+            f"No such {kind.label} on this platform."
+            if failing == first
+            else f"Names another {kind.label} than {first}."
+        )
+        raise exceptions.ValidationError({failing: [message]})
+    return item
+
+
 def direct_write_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """The fields a direct write sets: those sent, and ``direct`` always (the body's
     value, else true), so a suggestion a group gave becomes the learner's own once an
@@ -228,16 +244,7 @@ def upsert_suggestion(
             raise exceptions.ValidationError(
                 {name: [f"Does not match the user of user_id {user_id}."]}
             )
-    item, failing = suggestable_items(kind, platform, [data]).find(data)
-    if item is None:
-        assert failing is not None
-        first = next(name for name in kind.identifier_names if name in data)
-        message = (
-            f"No such {kind.label} on this platform."
-            if failing == first
-            else f"Names another {kind.label} than {first}."
-        )
-        raise exceptions.ValidationError({failing: [message]})
+    item = item_named(kind, platform, data)
     fields = direct_write_fields(data)
     if "suggested_by" in data:
         fields["suggested_by_id"] = suggester_id(platform, data["suggested_by"])
