@@ -64,6 +64,15 @@ def make_item(kind, platform, **fields):
     return kind.item_model._default_manager.create(platform=platform, **values | fields)
 
 
+def item_json(kind, item) -> dict:
+    """The item's fields of a suggestion object: identifiers, name, platform key."""
+    fields = {i.name: str(getattr(item, i.field)) for i in kind.identifiers}
+    fields[kind.item_name] = getattr(item, kind.name_field)
+    if kind.platform_key_name:
+        fields[kind.platform_key_name] = item.platform.key
+    return fields
+
+
 def suggestion_json(kind, suggestion) -> dict:
     """The exact JSON object of a suggestion of any kind, built from the database."""
     suggestion.refresh_from_db()
@@ -80,11 +89,7 @@ def suggestion_json(kind, suggestion) -> dict:
         "modified": iso(suggestion.modified),
         "metadata": suggestion.metadata,
     }
-    for identifier in kind.identifiers:
-        body[identifier.name] = str(getattr(item, identifier.field))
-    body[kind.item_name] = getattr(item, kind.name_field)
-    if kind.platform_key_name:
-        body[kind.platform_key_name] = item.platform.key
+    body.update(item_json(kind, item))
     return body
 
 
@@ -117,10 +122,6 @@ def group_suggestion_json(kind, suggestion, *, user_count: int) -> dict:
         "modified": iso(suggestion.modified),
         "metadata": suggestion.metadata,
     }
-    for identifier in kind.identifiers:
-        body[identifier.name] = str(getattr(item, identifier.field))
-    body[kind.item_name] = getattr(item, kind.name_field)
-    if kind.platform_key_name:
-        body[kind.platform_key_name] = item.platform.key
+    body.update(item_json(kind, item))
     body["user_count"] = user_count
     return body

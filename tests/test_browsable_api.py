@@ -18,10 +18,11 @@ from django.test import Client
 from rest_framework import renderers
 from rest_framework.views import APIView
 
+from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import ProgramSuggestion
 from ibl_core.renderers import BrowsableAPIRenderer
 from ibl_credentials.models import Issuer, UploadedImage
-from tests.catalog_helpers import suggest
+from tests.catalog_helpers import make_item, suggest
 from tests.credentials_factories import IssuerFactory, UploadedImageFactory, png_bytes, upload
 from tests.factories import ProgramFactory
 
@@ -240,3 +241,27 @@ def test_the_filter_form_keeps_the_platform_and_names_its_fields(browser, world)
     assert "[invalid name]" not in form
     assert "Search:" in form and "Sort:" in form
     assert '<option value="username" selected>' in form
+
+
+# Every kind's lists (manage, the learner view, groups) in a browser ----------------
+
+
+@pytest.mark.parametrize("kind", SUGGESTION_KINDS, ids=lambda kind: kind.label)
+@pytest.mark.parametrize(
+    ("path", "form_field"),
+    [
+        ("manage/?platform_key=p1", "user_id"),
+        ("user/?username=learner_p1", "suggestion_id"),
+        ("manage/group/?platform_key=p1", "group_id"),
+    ],
+    ids=["manage", "user", "group"],
+)
+def test_every_kinds_lists_render_with_their_post_form(browser, world, kind, path, form_field):
+    item = make_item(kind, world.p1)
+    kind.model._default_manager.create(
+        platform=world.p1, user=world.users["learner_p1"], **{kind.item_field: item}
+    )
+    body = assert_page(browser.get(f"/api/catalog/suggestions/{kind.label}/{path}"), 200)
+    if form_field != "group_id":  # the learner's suggestion is listed (no group has any)
+        assert str(getattr(item, kind.identifiers[0].field)) in body
+    assert form_field in raw_post_form(body)

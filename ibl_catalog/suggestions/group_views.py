@@ -9,14 +9,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.pagination import CatalogPagination, positive_int_param
 from ibl_core.schema import error_responses, platform_parameters
 
 from . import groups
 from .base import SuggestionKind
-from .serializers import DeleteResultSerializer, GroupSuggestionSerializers
-from .views import SuggestionBaseView
+from .serializers import DeleteResultSerializer, GroupSuggestionSerializers, represent_rows
+from .views import MANAGE_ERRORS, SuggestionBaseView
 
 
 class GroupSuggestionManageView(SuggestionBaseView):
@@ -24,8 +23,6 @@ class GroupSuggestionManageView(SuggestionBaseView):
 
     group_serializers: GroupSuggestionSerializers
     pagination_class = CatalogPagination
-    filter_backends = [PlatformFilterBackend]
-    filterset_class: Any  # set per kind
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
@@ -39,17 +36,12 @@ class GroupSuggestionManageView(SuggestionBaseView):
             return self.group_serializers.write
         return self.group_serializers.output
 
-    def filter_queryset(self, queryset: Any) -> Any:
-        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
-            return queryset
-        return super().filter_queryset(queryset)
-
     def get(self, request: Request) -> Response:
         # The page's ids first, then the rows and member counts of those ids only.
         suggestions = self.filter_queryset(self.get_queryset())
         page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True)) or []
         rows = groups.group_rows(self.kind, page_ids, self.get_platform())
-        return self.get_paginated_response(self.group_serializers.output(rows, many=True).data)
+        return self.get_paginated_response(represent_rows(self.group_serializers.output, rows))
 
     def post(self, request: Request) -> Response:
         body = self.group_serializers.write(data=request.data)
@@ -98,10 +90,7 @@ def group_operation_id(kind: SuggestionKind, action: str) -> str:
 def document_group_view(kind: SuggestionKind, view: type) -> type:
     """The OpenAPI description of ``kind``'s group endpoint (GET, POST, DELETE)."""
     classes: GroupSuggestionSerializers = view.group_serializers  # type: ignore[attr-defined]
-    errors = {
-        "e401": "Missing, malformed, unknown, expired or revoked API key.",
-        "e403": "Not a DM admin, platform admin, or department admin in department mode.",
-    }
+    errors = MANAGE_ERRORS
     names = ", ".join([*kind.identifier_names, kind.item_name])
     return extend_schema_view(
         get=extend_schema(

@@ -39,17 +39,33 @@ from .serializers import (
     represent_rows,
 )
 
+#: The 401 and 403 of every ``manage`` operation, for the OpenAPI descriptions.
+MANAGE_ERRORS = {
+    "e401": "Missing, malformed, unknown, expired or revoked API key.",
+    "e403": "Not a DM admin, platform admin, or department admin in department mode.",
+}
 #: Pages that start past this many rows read their ids first (``page_in_one_query``).
 ONE_QUERY_MAX_OFFSET = 1000
 
 
 class SuggestionBaseView(PlatformScopedView):
-    """What both endpoints of a kind share: the kind, its access rule and JSON bodies."""
+    """What the endpoints of a kind share: the kind, its access rule, JSON bodies, and
+    for lists their filter set (``query``, ``sort``)."""
 
     kind: SuggestionKind
     serializers: SuggestionSerializers
     permission_classes = [CanManagePlatform]
     parser_classes = [LimitedJSONParser]
+    filter_backends = [PlatformFilterBackend]
+    filterset_class: Any = None  # set per kind by suggestion_urls
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Without a filter parameter there is nothing to check or apply: skip building
+        # the filter set and its form (about 8 % of a plain list request).
+        filters = self.filterset_class
+        if filters is None or self.request.query_params.keys().isdisjoint(filters.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -72,8 +88,6 @@ class SuggestionManageView(SuggestionBaseView):
     """GET (list), POST (create or update) and DELETE of one kind's suggestions."""
 
     pagination_class = CatalogPagination
-    filter_backends = [PlatformFilterBackend]
-    filterset_class: Any  # set per kind by suggestion_urls
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
@@ -85,13 +99,6 @@ class SuggestionManageView(SuggestionBaseView):
         if self.request is not None and self.request.method == "POST":
             return self.serializers.write
         return self.serializers.output
-
-    def filter_queryset(self, queryset: Any) -> Any:
-        # Without a filter parameter there is nothing to check or apply: skip building
-        # the filter set and its form (about 8 % of a plain list request).
-        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
-            return queryset
-        return super().filter_queryset(queryset)
 
     def get(self, request: Request) -> Response:
         suggestions = self.filter_queryset(self.get_queryset())
@@ -208,8 +215,6 @@ class SuggestionLearnerView(SuggestionBaseView):
     """A learner's suggestions (GET) and the learner's answer to one (POST)."""
 
     pagination_class = CatalogPagination
-    filter_backends = [PlatformFilterBackend]
-    filterset_class: Any  # set per kind by suggestion_urls
 
     def get_permissions(self) -> list[Any]:
         if self.request is not None and self.request.method == "POST":
@@ -228,16 +233,11 @@ class SuggestionLearnerView(SuggestionBaseView):
         scope = learners.learner_scope(self.request)
         return learners.learner_suggestions(self.kind, scope).order_by(DEFAULT_SORT)
 
-    def filter_queryset(self, queryset: Any) -> Any:
-        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
-            return queryset
-        return super().filter_queryset(queryset)
-
     def get(self, request: Request) -> Response:
         suggestions = self.filter_queryset(self.get_queryset())
         page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True)) or []
         rows = selectors.rows_in_order(self.kind, page_ids, None)
-        return self.get_paginated_response(self.serializers.output(rows, many=True).data)
+        return self.get_paginated_response(represent_rows(self.serializers.output, rows))
 
     def post(self, request: Request) -> Response:
         body = LearnerAnswerSerializer(data=request.data)
@@ -311,10 +311,7 @@ def operation_id(kind: SuggestionKind, action: str) -> str:
 def document_manage_view(kind: SuggestionKind, view: type) -> type:
     """The OpenAPI description of ``kind``'s manage endpoint (GET, POST, DELETE)."""
     classes: SuggestionSerializers = view.serializers  # type: ignore[attr-defined]
-    errors = {
-        "e401": "Missing, malformed, unknown, expired or revoked API key.",
-        "e403": "Not a DM admin, platform admin, or department admin in department mode.",
-    }
+    errors = MANAGE_ERRORS
     return extend_schema_view(
         get=extend_schema(
             operation_id=operation_id(kind, "retrieve"),
