@@ -12,9 +12,11 @@ class IblCatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ibl_core import catalog_items
         from ibl_core.models import UserGroup
         from ibl_core.signals import group_members_changed
 
+        from .items import names_by_key
         from .suggestions.fanout import on_group_members_changed
 
         # Joins and leaves update the members' per-user suggestions in the transaction
@@ -22,6 +24,8 @@ class IblCatalogConfig(AppConfig):
         group_members_changed.connect(
             on_group_members_changed, sender=UserGroup, dispatch_uid="ibl_catalog_fanout"
         )
+        # Credentials name courses, programs and pathways by key without importing us.
+        catalog_items.register_resolver(names_by_key)
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: a few programs, a course and a pathway on the demo platform."""

@@ -1,4 +1,9 @@
-"""Issuers, their signatories, and the images uploaded for credentials."""
+"""Issuers, signatories, credentials (badge classes), assertions, uploaded images.
+
+A credential names the catalog items it is earned for by their keys (``CredentialItem``),
+not by foreign keys: ``ibl_credentials`` does not depend on ``ibl_catalog``. The keys are
+checked and named through :mod:`ibl_core.catalog_items` when the catalog is installed.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from .validators import (
     validate_http_url,
     validate_image_reference,
     validate_own_image_reference,
+    validate_unreserved_entity_id,
 )
 
 ENTITY_ID_MAX_LENGTH = 100
@@ -22,8 +28,16 @@ IMAGE_NAME_MAX_LENGTH = 254
 
 
 def generate_entity_id() -> str:
-    """A new opaque, URL-safe issuer id (128 random bits)."""
+    """A new opaque, URL-safe id for an issuer, credential or assertion (128 random bits)."""
     return secrets.token_urlsafe(16)
+
+
+class ItemKind(models.TextChoices):
+    """The catalog items a credential can be earned for."""
+
+    COURSE = "course"
+    PROGRAM = "program"
+    PATHWAY = "pathway"
 
 
 class Issuer(TimeStampedModel):
@@ -36,7 +50,7 @@ class Issuer(TimeStampedModel):
         max_length=ENTITY_ID_MAX_LENGTH,
         unique=True,
         default=generate_entity_id,
-        validators=[validate_entity_id],
+        validators=[validate_entity_id, validate_unreserved_entity_id],
         help_text="Opaque URL-safe identifier (entityId in the API), unique across platforms.",
     )
     name = models.CharField(max_length=255)
@@ -72,9 +86,21 @@ class Issuer(TimeStampedModel):
 
 
 class Signatory(models.Model):
-    """A person who signs an issuer's credentials, in display ``order``."""
+    """A person who signs an issuer's credentials, in display ``order``.
+
+    Without ``credential`` the signatory signs every credential of the issuer (and is
+    listed in the issuer's ``signatories``); with one, only that credential.
+    """
 
     issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="signatories")
+    credential = models.ForeignKey(
+        "Credential",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="own_signatories",
+        help_text="Empty: signs every credential of the issuer.",
+    )
     name = models.CharField(max_length=255)
     title = models.CharField(max_length=255, blank=True)
     signature_image = models.CharField(
@@ -89,8 +115,17 @@ class Signatory(models.Model):
         verbose_name_plural = "signatories"
         ordering = ["issuer", "order", "id"]
         constraints = [
-            # The API exposes signatories as an object keyed by name.
-            models.UniqueConstraint(fields=["issuer", "name"], name="ibl_signatory_unique_name")
+            # The API exposes an issuer's signatories as an object keyed by name.
+            models.UniqueConstraint(
+                fields=["issuer", "name"],
+                condition=models.Q(credential__isnull=True),
+                name="ibl_signatory_unique_name",
+            ),
+            models.UniqueConstraint(
+                fields=["credential", "name"],
+                condition=models.Q(credential__isnull=False),
+                name="ibl_signatory_unique_credential_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,3 +184,190 @@ class UploadedImage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Credential(TimeStampedModel):
+    """A badge class: what an issuer awards, and the rules of its assertions."""
+
+    class Duration(models.TextChoices):
+        DAYS = "days"
+        WEEKS = "weeks"
+        MONTHS = "months"
+        YEARS = "years"
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="credentials")
+    issuer = models.ForeignKey(
+        Issuer,
+        on_delete=models.PROTECT,  # an issuer with credentials is not deleted (409)
+        related_name="credentials",
+    )
+    entity_id = models.CharField(
+        max_length=ENTITY_ID_MAX_LENGTH,
+        unique=True,
+        default=generate_entity_id,
+        validators=[validate_entity_id, validate_unreserved_entity_id],
+        help_text="Opaque URL-safe identifier (entityId in the API), unique across platforms.",
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    credential_type = models.CharField(max_length=100, default="badge")
+    criteria_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    criteria_narrative = models.TextField(blank=True)
+    signal = models.CharField(max_length=100, default="COURSE_PASSED")
+    html_template = models.TextField(blank=True)
+    css_template = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True, help_text="A list of strings.")
+    metadata = models.JSONField(default=dict, blank=True, help_text="A JSON object.")
+    expires_amount = models.PositiveIntegerField(
+        null=True, blank=True, help_text="With expires_duration: how long an assertion lasts."
+    )
+    expires_duration = models.CharField(max_length=10, choices=Duration.choices, blank=True)
+    icon_image = models.CharField(max_length=500, blank=True, validators=[validate_image_reference])
+    background_image = models.CharField(
+        max_length=500, blank=True, validators=[validate_image_reference]
+    )
+    thumbnail_image = models.CharField(
+        max_length=500, blank=True, validators=[validate_image_reference]
+    )
+    public = models.BooleanField(default=True, help_text="Listed to every member of the platform.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ibl_created_credentials",
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(
+                fields=["platform", "-created", "-id"], name="ibl_credential_platform_new"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(expires_amount__isnull=True, expires_duration="")
+                    | (models.Q(expires_amount__gt=0) & ~models.Q(expires_duration=""))
+                ),
+                name="ibl_credential_expires_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.entity_id})"
+
+    def clean(self) -> None:
+        if self.platform_id is not None:
+            for field in ("icon_image", "background_image", "thumbnail_image"):
+                _check_own_image(getattr(self, field), self.platform, field)
+        if (
+            self.issuer_id is not None
+            and self.platform_id is not None
+            and self.issuer.platform_id != self.platform_id
+        ):
+            raise ValidationError({"issuer": "The issuer must belong to the same platform."})
+        if (self.expires_amount is None) != (not self.expires_duration):
+            raise ValidationError(
+                {"expires_duration": "Set both the amount and the duration, or neither."}
+            )
+
+
+class CredentialItem(models.Model):
+    """A catalog item (by its key) that a credential is earned for."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    key = models.CharField(max_length=255, help_text="The item's catalog key on the platform.")
+
+    class Meta:
+        ordering = ["credential", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "kind", "key"], name="ibl_credential_item_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "key"], name="ibl_credential_item_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class Assertion(TimeStampedModel):
+    """A credential awarded to one member of the platform.
+
+    At most one *active* assertion per (credential, recipient, item): the partial unique
+    constraint covers assertions that are neither revoked nor superseded. An expired
+    assertion is superseded when the credential is issued again for the same item.
+    """
+
+    class Acceptance(models.TextChoices):
+        UNACCEPTED = "Unaccepted"
+        ACCEPTED = "Accepted"
+        REJECTED = "Rejected"
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="assertions")
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="assertions")
+    entity_id = models.CharField(
+        max_length=ENTITY_ID_MAX_LENGTH,
+        unique=True,
+        default=generate_entity_id,
+        validators=[validate_entity_id, validate_unreserved_entity_id],
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ibl_assertions"
+    )
+    item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
+    item_key = models.CharField(max_length=255, blank=True)
+    item_name = models.CharField(
+        max_length=255, blank=True, help_text="The item's name when the assertion was issued."
+    )
+    issued_on = models.DateTimeField()
+    expires = models.DateTimeField(null=True, blank=True)
+    narrative = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True, help_text='[{"url", "narrative"}]')
+    metadata = models.JSONField(default=dict, blank=True)
+    revoked = models.BooleanField(default=False)
+    revocation_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(
+        default=False, help_text="Expired, and replaced by a later assertion for the same item."
+    )
+    acceptance = models.CharField(
+        max_length=10, choices=Acceptance.choices, default=Acceptance.UNACCEPTED
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ibl_issued_assertions",
+    )
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "recipient", "item_kind", "item_key"],
+                condition=models.Q(revoked=False, superseded=False),
+                name="ibl_assertion_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(item_kind="", item_key="") | ~models.Q(item_kind=""),
+                name="ibl_assertion_item_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["platform", "recipient", "-issued_on", "-id"],
+                name="ibl_assertion_recipient_new",
+            ),
+            models.Index(
+                fields=["credential", "-issued_on", "-id"], name="ibl_assertion_credential_new"
+            ),
+            models.Index(fields=["platform", "issued_on"], name="ibl_assertion_platform_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.entity_id

@@ -23,6 +23,7 @@ from .validators import (
     validate_http_url,
     validate_image_reference,
     validate_own_image_reference,
+    validate_unreserved_entity_id,
 )
 
 MULTIPART_REQUIRED = "`image` is required and must be sent as a file in a multipart/form-data body."
@@ -157,7 +158,7 @@ class IssuerCreateSerializer(serializers.Serializer):
         max_length=ENTITY_ID_MAX_LENGTH,
         required=False,
         allow_null=True,
-        validators=[validate_entity_id],
+        validators=[validate_entity_id, validate_unreserved_entity_id],
         help_text="Optional; generated when absent. 400 when already taken.",
     )
     url = StrictCharField(

@@ -1,18 +1,99 @@
-"""The credentials paths of the contract, mounted at ``api/credentials/``."""
+"""The credentials paths of the contract, mounted at ``api/credentials/``.
+
+Order matters: every literal segment (``images/``, ``issuers/``, ``issuers/authority/``,
+``assertions/``, ``course-credentials/``, ``*-over-time/``) comes before the
+``{entity_id}`` routes, so none of them can be read as a credential's id (and
+``validators.RESERVED_ENTITY_IDS`` keeps ids from taking those names). Detail routes are
+published without a trailing slash; both forms are served (never a redirect: a
+redirected PUT would lose its body), and only the published form is in the schema.
+"""
 
 from django.urls import URLPattern, path
 
+from . import analytics as analytics_views
+from . import credential_views, issuer_views
+from .assertions import views as assertion_views
 from .views import ImagesView, IssuersView
 
+USER = "orgs/<str:org>/users/<str:user_id>/"
+
+
+def detail(route: str, view, name: str) -> list[URLPattern]:
+    """A detail route without and with the trailing slash; the schema shows the first."""
+    return [
+        path(route, view.as_view(), name=name),
+        path(f"{route}/", view.as_view(schema=None), name=f"{name}-slash"),
+    ]
+
+
 urlpatterns: list[URLPattern] = [
+    # Images and issuers ------------------------------------------------------------
+    path(f"{USER}images/", ImagesView.as_view(), name="credentials-images"),
+    path(f"{USER}issuers/", IssuersView.as_view(), name="credentials-issuers"),
     path(
-        "orgs/<str:org>/users/<str:user_id>/images/",
-        ImagesView.as_view(),
-        name="credentials-images",
+        f"{USER}issuers/authority/",
+        issuer_views.SignatoriesView.as_view(),
+        name="credentials-signatories",
+    ),
+    *detail(
+        f"{USER}issuers/<str:entity_id>",
+        issuer_views.IssuerDetailView,
+        "credentials-issuer-detail",
+    ),
+    # A user's assertions -------------------------------------------------------------
+    path(
+        f"{USER}assertions/",
+        assertion_views.UserAssertionsView.as_view(),
+        name="credentials-user-assertions",
+    ),
+    *detail(
+        f"{USER}assertions/<str:entity_id>",
+        assertion_views.AssertionDetailView,
+        "credentials-assertion-detail",
+    ),
+    # Credentials linked to courses -----------------------------------------------------
+    path(
+        f"{USER}course-credentials/",
+        credential_views.CourseCredentialsView.as_view(),
+        name="credentials-course-credentials",
+    ),
+    # Analytics -------------------------------------------------------------------------
+    path(
+        f"{USER}assertions-over-time/",
+        analytics_views.AssertionsOverTimeView.as_view(),
+        name="credentials-assertions-over-time",
     ),
     path(
-        "orgs/<str:org>/users/<str:user_id>/issuers/",
-        IssuersView.as_view(),
-        name="credentials-issuers",
+        f"{USER}credentials-over-time/",
+        analytics_views.CredentialsOverTimeView.as_view(),
+        name="credentials-credentials-over-time",
+    ),
+    path(
+        f"{USER}course-assertions-over-time/",
+        analytics_views.CourseAssertionsOverTimeView.as_view(),
+        name="credentials-course-assertions-over-time",
+    ),
+    # Credentials (badge classes) and their assertions: {entity_id} routes last ----------
+    path(USER, credential_views.CredentialListView.as_view(), name="credentials-list"),
+    path(
+        f"{USER}<str:entity_id>/assertions/",
+        assertion_views.CredentialAssertionsView.as_view(),
+        name="credentials-credential-assertions",
+    ),
+    path(
+        f"{USER}<str:entity_id>/assertions/bulk/",
+        assertion_views.BulkIssueView.as_view(),
+        name="credentials-bulk-issue",
+    ),
+    *detail(
+        f"{USER}<str:entity_id>",
+        credential_views.CredentialDetailView,
+        "credentials-credential-detail",
+    ),
+    # Public, without authentication ------------------------------------------------------
+    path(
+        "public/assertions/<str:entity_id>/",
+        assertion_views.PublicAssertionView.as_view(),
+        name="credentials-public-assertion",
     ),
 ]

@@ -18,6 +18,33 @@ validate_entity_id = RegexValidator(
     code="invalid_entity_id",
 )
 
+#: Path segments that sit where an ``{entity_id}`` does (contract: literal segments win).
+RESERVED_ENTITY_IDS = frozenset(
+    {
+        "images",
+        "issuers",
+        "authority",
+        "assertions",
+        "bulk",
+        "course-credentials",
+        "assertions-over-time",
+        "credentials-over-time",
+        "course-assertions-over-time",
+        "public",
+    }
+)
+
+
+def validate_unreserved_entity_id(value: str) -> None:
+    """An ``entityId`` never equals a literal path segment of the credentials API."""
+    if value.lower() in RESERVED_ENTITY_IDS:
+        raise ValidationError(
+            "%(value)s is a reserved path segment; choose another entityId.",
+            code="reserved_entity_id",
+            params={"value": value},
+        )
+
+
 validate_http_url = URLValidator(
     schemes=["http", "https"], message="Enter a valid http or https URL."
 )

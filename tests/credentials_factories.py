@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 import struct
@@ -10,9 +11,17 @@ from pathlib import Path
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from ibl_credentials.models import Issuer, Signatory, UploadedImage
+from ibl_credentials.models import (
+    Assertion,
+    Credential,
+    CredentialItem,
+    Issuer,
+    Signatory,
+    UploadedImage,
+)
 from tests.factories import PlatformFactory, UserFactory
 
 GPS_IFD = 0x8825
@@ -34,6 +43,40 @@ class SignatoryFactory(factory.django.DjangoModelFactory):
     issuer = factory.SubFactory(IssuerFactory)
     name = factory.Sequence(lambda n: f"Signer {n}")
     title = "Dean"
+
+
+class CredentialFactory(factory.django.DjangoModelFactory):
+    """A public badge class of its issuer's platform."""
+
+    class Meta:
+        model = Credential
+
+    issuer = factory.SubFactory(IssuerFactory)
+    platform = factory.SelfAttribute("issuer.platform")
+    name = factory.Sequence(lambda n: f"Credential {n:03d}")
+    entity_id = factory.Sequence(lambda n: f"credential-{n}")
+
+
+class CredentialItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CredentialItem
+
+    credential = factory.SubFactory(CredentialFactory)
+    kind = "course"
+    key = factory.Sequence(lambda n: f"course-v1:test+c{n}+2026")
+
+
+class AssertionFactory(factory.django.DjangoModelFactory):
+    """An active assertion (not revoked, not expiring) of a credential, for no item."""
+
+    class Meta:
+        model = Assertion
+
+    credential = factory.SubFactory(CredentialFactory)
+    platform = factory.SelfAttribute("credential.platform")
+    recipient = factory.SubFactory(UserFactory)
+    entity_id = factory.Sequence(lambda n: f"assertion-{n}")
+    issued_on = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1))
 
 
 class UploadedImageFactory(factory.django.DjangoModelFactory):

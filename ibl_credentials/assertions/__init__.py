@@ -1,0 +1,1 @@
+"""Assertions: issuing (one, bulk), lists, revocation, the recipient's answer, public read."""
