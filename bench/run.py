@@ -11,7 +11,9 @@ target is a ratio of two things measured side by side, interleaved:
 3. scale: page 1 at 1,000, 100,000 and 1,000,000 suggestions, as is, right after
    writes, and with ``query=``;
 4. memory: the peak RSS growth of a gunicorn worker during a 10,000-row bulk;
-5. uploads: a 1 MB JPEG and a 200 kB PNG of random noise.
+5. uploads: a 1 MB JPEG and a 200 kB PNG of random noise;
+6. credentials: bulk issuing to 10,000 recipients against issuing one by one, and a
+   credential's assertion list at 1,000,000 against 1,000 (``bench/credentials.py``).
 
 The table goes to stdout and to ``bench/results/<database>.json``;
 ``python -m bench.table`` turns the results into the README's and
@@ -42,7 +44,7 @@ from typing import Any
 from bench.client import Client, Response, Run, only_status
 from bench.server import ROOT, Server, bench_database, gunicorn, vendor_of
 
-PARTS = ("bulk", "list", "family", "scale", "memory", "uploads")
+PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials")
 MANAGE = "/api/catalog/suggestions/program/manage/"
 BULK = MANAGE + "bulk/"
 REFERENCE = "/bench/reference/program-suggestions/"
@@ -1226,6 +1228,10 @@ def run_bench(
             bench_memory(report, client, server, bulk, plan)
         if "uploads" in parts:
             bench_uploads(report, client, bulk, plan)
+        if "credentials" in parts:
+            from bench.credentials import bench_credentials
+
+            bench_credentials(report, client, plan)
     return report
 
 
