@@ -443,3 +443,11 @@ def test_the_counts_are_grouped_by_day_in_the_database(seeded):
         get(seeded, ASSERTIONS, start_date="2025-03-04", end_date="2026-03-04")
     grouped = [q["sql"] for q in captured if "GROUP BY" in q["sql"].upper()]
     assert len(grouped) == 1
+
+
+def test_the_sdk_format_parameter_and_the_browsable_api(seeded):
+    response = get(seeded, CREDENTIALS, format="json", **MARCH)
+    assert response.json()["total"] == 2
+    client = seeded.client("platform_admin_p1")
+    page = client.get(url(CREDENTIALS), MARCH, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and b"2026-03-03" in page.content
