@@ -658,3 +658,41 @@ def test_public_read_of_unknown_and_revoked(world, held):
 def test_public_read_in_fixed_queries(world, held, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
         assert world.client("anonymous").get(public_url(held.entity_id)).status_code == 200
+
+
+# Admin ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, world):
+    client.force_login(world.users["dm_admin"])
+    return client
+
+
+def test_admin_revoke_action_needs_a_reason(admin_client, world, held):
+    other = AssertionFactory(credential=held.credential, recipient=world.users["department_admin"])
+    url = "/admin/ibl_credentials/assertion/"
+    ids = [held.pk, other.pk]
+    response = admin_client.post(
+        url, {"action": "revoke", "_selected_action": ids, "reason": " "}, follow=True
+    )
+    assert "Type a revocation reason" in response.content.decode()
+    assert not Assertion.objects.filter(revoked=True).exists()
+    response = admin_client.post(
+        url, {"action": "revoke", "_selected_action": ids, "reason": "Fraud"}, follow=True
+    )
+    assert "Revoked 2 assertion(s)." in response.content.decode()
+    for assertion in (held, other):
+        assertion.refresh_from_db()
+        assert assertion.revoked and assertion.revocation_reason == "Fraud"
+        assert assertion.revoked_at is not None
+
+
+def test_admin_pages(admin_client, world, held, django_assert_max_num_queries):
+    for n in range(5):
+        AssertionFactory(credential=held.credential, item_kind="course", item_key=f"c{n}")
+    with django_assert_max_num_queries(12):
+        response = admin_client.get("/admin/ibl_credentials/assertion/?q=learner")
+    assert response.status_code == 200 and held.entity_id in response.content.decode()
+    page_html = admin_client.get(f"/admin/ibl_credentials/assertion/{held.pk}/change/")
+    assert public_url(held.entity_id) in page_html.content.decode()

@@ -78,6 +78,18 @@ class UsersField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(Accepted|Rejected)$",
+        "description": "The recipient's answer: Accepted or Rejected.",
+    }
+)
+class AnswerField(serializers.ChoiceField):
+    """``Accepted`` or ``Rejected``. Documented by a pattern: an enum would be named
+    after the field and collide with the three-valued ``acceptance`` of the output."""
+
+
 class RecipientSerializer(serializers.Serializer):
     identity = IdentityField(help_text="The recipient: a username, an email or a user id.")
 
@@ -103,6 +115,11 @@ class IssueFieldsSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="When the assertion expires (ISO 8601); default: the credential's rule.",
+    )
+
+    department_mode = serializers.BooleanField(
+        required=False,
+        help_text="Department admins: true to act on the users of your departments.",
     )
 
     def validate_metadata(self, value: Any) -> Any:
@@ -143,11 +160,17 @@ class AssertionUpdateSerializer(serializers.Serializer):
     revocationReason = StrictCharField(
         required=False, allow_blank=True, max_length=10_000, source="revocation_reason"
     )
-    acceptance = serializers.ChoiceField(
+    acceptance = AnswerField(
         choices=[Assertion.Acceptance.ACCEPTED, Assertion.Acceptance.REJECTED], required=False
     )
 
+    department_mode = serializers.BooleanField(
+        required=False,
+        help_text="Department admins: true to act on the users of your departments.",
+    )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("department_mode", None)
         if not attrs:
             raise serializers.ValidationError("Send revoked with revocationReason, or acceptance.")
         if "revocation_reason" in attrs and attrs.get("revoked") is not True:
