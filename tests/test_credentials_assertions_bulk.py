@@ -221,3 +221,17 @@ def test_ten_thousand_recipients(world, credential, capsys):
     with capsys.disabled():
         print(f"\nbulk issue of 10,000 on {connection.vendor}: {elapsed:.2f} s")
     assert elapsed < 2.0 if connection.vendor == "sqlite" else elapsed < 4.0
+
+
+def test_odd_identities_name_nobody(world, credential):
+    users = [10**30, "-1", "x" * 254, "learner_p1 ", 0]
+    response = bulk(world, {"users": users})
+    assert response.status_code == 200
+    assert response.json()["issued"] == []
+    assert set(response.json()["reasons"].values()) == {"user_not_found"}
+    single = world.client("platform_admin_p1").post(
+        "/api/credentials/orgs/p1/users/platform_admin_p1/cred-python/assertions/",
+        {"recipient": {"identity": 10**30}},
+        format="json",
+    )
+    assert single.status_code == 400
