@@ -696,3 +696,21 @@ def test_admin_pages(admin_client, world, held, django_assert_max_num_queries):
     assert response.status_code == 200 and held.entity_id in response.content.decode()
     page_html = admin_client.get(f"/admin/ibl_credentials/assertion/{held.pk}/change/")
     assert public_url(held.entity_id) in page_html.content.decode()
+
+
+def test_losing_the_race_answers_the_winner(world, credential, monkeypatch):
+    """The one-active constraint decides: an issue whose insert it refuses answers 200
+    with the assertion that got in first (the _postgres tests show it with threads).
+    Here the competitor is written between the service's check and its insert."""
+
+    def competitor_then_no_expiry(credential, issued_on):
+        AssertionFactory(
+            credential=credential, recipient=world.users["learner_p1"], entity_id="first"
+        )
+        return None
+
+    monkeypatch.setattr(services, "expiry_from_rule", competitor_then_no_expiry)
+    response = issue(world, {"recipient": {"identity": "learner_p1"}})
+    assert response.status_code == 200
+    assert response.json()["entityId"] == "first"
+    assert Assertion.objects.count() == 1
