@@ -714,3 +714,18 @@ def test_losing_the_race_answers_the_winner(world, credential, monkeypatch):
     assert response.status_code == 200
     assert response.json()["entityId"] == "first"
     assert Assertion.objects.count() == 1
+
+
+def test_browsable_api_pages(client, world, held):
+    client.force_login(world.users["dm_admin"])
+    pages = {
+        user_url("dm_admin"): 200,
+        detail_url(held.entity_id, "dm_admin"): 200,
+        credential_url("cred-python", "dm_admin"): 200,
+        credential_url("cred-python", "dm_admin") + "bulk/": 405,
+        public_url(held.entity_id): 200,
+    }
+    for url, expected in pages.items():
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == expected
+        assert b"should either include" not in response.content

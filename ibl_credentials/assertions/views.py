@@ -146,6 +146,9 @@ class AssertionDetailView(AssertionsView):
     permission_classes = ASSERTION_DETAIL
     pagination_class = None
 
+    def get_serializer_class(self) -> Any:
+        return AssertionUpdateSerializer  # the browsable API's PUT form
+
     def get_object(self) -> Assertion:
         assertion = selectors.visible_assertion(
             self.request, self.get_platform(), self.kwargs["entity_id"]
