@@ -34,7 +34,13 @@ from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.sql import in_list, retrying_transaction
 from ibl_core.text import UNSTORABLE
-from ibl_credentials.models import Assertion, Credential, CredentialItem, generate_entity_id
+from ibl_credentials.models import (
+    Assertion,
+    Credential,
+    CredentialItem,
+    ItemKind,
+    generate_entity_id,
+)
 
 from .shapes import RELATED
 
@@ -92,6 +98,23 @@ def item_for_credential(platform: Platform, credential: Credential, kind: str, k
             {kind: [f"This credential is not earned for this {kind}."]}
         )
     return Item(kind, key, name)
+
+
+def issue_details(
+    platform: Platform, credential: Credential, data: Mapping[str, Any]
+) -> IssueDetails:
+    """The details of a validated issue body (one or bulk), its item checked."""
+    item = NO_ITEM
+    for kind in ItemKind.values:
+        if kind in data:
+            item = item_for_credential(platform, credential, kind, data[kind])
+    return IssueDetails(
+        item=item,
+        narrative=data.get("narrative", ""),
+        evidence=[dict(entry) for entry in data.get("evidence", [])],
+        metadata=data.get("metadata") or {},
+        expires=data.get("expires"),
+    )
 
 
 def add_months(start: dt.datetime, months: int) -> dt.datetime:

@@ -32,7 +32,6 @@ from . import selectors, services
 from .pagination import AssertionPagination
 from .permissions import ASSERTION_DETAIL, ISSUERS, USER_ASSERTIONS
 from .serializers import (
-    ITEM_FIELDS,
     AssertionSerializer,
     AssertionUpdateSerializer,
     BulkIssueResultSerializer,
@@ -72,26 +71,6 @@ _ISSUE_ERRORS = error_responses(
     e403="Not allowed, or (department admins) a recipient outside your departments.",
     e404="Unknown platform, path user or credential.",
 )
-
-
-def item_of(platform: Platform, credential: Any, data: dict[str, Any]) -> services.Item:
-    """The checked catalog item an issue body names, or none."""
-    for kind in ITEM_FIELDS:
-        if kind in data:
-            return services.item_for_credential(platform, credential, kind, data[kind])
-    return services.NO_ITEM
-
-
-def issue_details(
-    platform: Platform, credential: Any, data: dict[str, Any]
-) -> services.IssueDetails:
-    return services.IssueDetails(
-        item=item_of(platform, credential, data),
-        narrative=data.get("narrative", ""),
-        evidence=[dict(entry) for entry in data.get("evidence", [])],
-        metadata=data.get("metadata") or {},
-        expires=data.get("expires"),
-    )
 
 
 class AssertionsView(CredentialsView):
@@ -274,7 +253,7 @@ class CredentialAssertionsView(AssertionsView):
         assertion, created = services.issue_assertion(
             credential=credential,
             recipient_id=recipient_id,
-            details=issue_details(platform, credential, data),
+            details=services.issue_details(platform, credential, data),
             issued_by=self.get_path_user(),
         )
         return Response(
@@ -325,7 +304,7 @@ class BulkIssueView(AssertionsView):
             outcome = services.bulk_issue(
                 credential=credential,
                 identities=data["users"],
-                details=issue_details(platform, credential, data),
+                details=services.issue_details(platform, credential, data),
                 issued_by_id=self.get_path_user().pk,
                 scope=managed_user_ids(request, platform),
             )
