@@ -136,3 +136,6 @@ class UploadedImageAdmin(admin.ModelAdmin):
         if not image.file:
             return "-"
         return format_html('<img src="{}" alt="" style="max-height: 120px">', image.file.url)
+
+
+from .assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)

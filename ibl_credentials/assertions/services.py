@@ -1,0 +1,478 @@
+"""Writes: issuing one assertion or many, revoking, and the recipient's answer.
+
+Every write runs in one transaction. "One active assertion per (credential, recipient,
+item)" is the database's partial unique constraint; these functions only decide what
+to answer when it says no:
+
+* a single issue that loses a race to a concurrent one answers the winner (200), as if
+  it had come second;
+* a bulk issue inserts with ``ON CONFLICT DO NOTHING`` and reports the rows it could
+  not insert as ``already_issued``.
+
+An active assertion that has expired is marked ``superseded`` (it stays readable, with
+``include_expired``) when the credential is issued again for the same item.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.db import IntegrityError, connections, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from rest_framework import exceptions
+
+from ibl_core.catalog_items import item_names
+from ibl_core.fields import encode_json
+from ibl_core.members import platform_members
+from ibl_core.models import Platform
+from ibl_core.sql import in_list, retrying_transaction
+from ibl_core.text import UNSTORABLE
+from ibl_credentials.models import (
+    Assertion,
+    Credential,
+    CredentialItem,
+    ItemKind,
+    generate_entity_id,
+)
+
+from .shapes import RELATED
+
+#: Bulk reasons (docs/credentials.md).
+ALREADY_ISSUED = "already_issued"
+USER_NOT_FOUND = "user_not_found"
+USER_NOT_IN_DEPARTMENT = "user_not_in_department"
+DUPLICATE = "duplicate"
+
+USER_NOT_FOUND_MESSAGE = "No such user on this platform."
+NOT_IN_DEPARTMENT_MESSAGE = "This user is not in a department you administer."
+ALREADY_REVOKED_MESSAGE = "A revoked assertion cannot be un-revoked."
+REVOKED_ANSWER_MESSAGE = "A revoked assertion cannot be accepted or rejected."
+
+
+class Item(NamedTuple):
+    """The catalog item an assertion is earned for (``kind`` ``""``: none)."""
+
+    kind: str
+    key: str
+    name: str
+
+
+NO_ITEM = Item("", "", "")
+
+
+@dataclass(frozen=True)
+class IssueDetails:
+    """What every assertion of one issue request carries besides its recipient."""
+
+    item: Item = NO_ITEM
+    narrative: str = ""
+    evidence: list[dict[str, str]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    expires: dt.datetime | None = None  # None: from the credential's rule
+
+
+# Items and expiry -------------------------------------------------------------------
+
+
+def item_for_credential(platform: Platform, credential: Credential, kind: str, key: str) -> Item:
+    """The item ``kind``/``key`` names, checked: an item of the platform's catalog and,
+    when the credential lists items of that kind, one of them. 400 (on the field)
+    otherwise."""
+    name = item_names(platform, kind, [key]).get(key)
+    if name is None:
+        raise exceptions.ValidationError({kind: [f"No such {kind} on this platform."]})
+    linked = set(
+        CredentialItem.objects.filter(credential=credential, kind=kind).values_list(
+            "key", flat=True
+        )
+    )
+    if linked and key not in linked:
+        raise exceptions.ValidationError(
+            {kind: [f"This credential is not earned for this {kind}."]}
+        )
+    return Item(kind, key, name)
+
+
+def issue_details(
+    platform: Platform, credential: Credential, data: Mapping[str, Any]
+) -> IssueDetails:
+    """The details of a validated issue body (one or bulk), its item checked."""
+    item = NO_ITEM
+    for kind in ItemKind.values:
+        if kind in data:
+            item = item_for_credential(platform, credential, kind, data[kind])
+    return IssueDetails(
+        item=item,
+        narrative=data.get("narrative", ""),
+        evidence=[dict(entry) for entry in data.get("evidence", [])],
+        metadata=data.get("metadata") or {},
+        expires=data.get("expires"),
+    )
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    """``start`` plus calendar months; a day the target month lacks becomes its last day
+    (January 31 + 1 month = February 28 or 29)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def expiry_from_rule(credential: Credential, issued_on: dt.datetime) -> dt.datetime | None:
+    """When an assertion issued at ``issued_on`` expires under the credential's rule."""
+    amount, duration = credential.expires_amount, credential.expires_duration
+    if not amount or not duration:
+        return None
+    if duration == Credential.Duration.DAYS:
+        return issued_on + dt.timedelta(days=amount)
+    if duration == Credential.Duration.WEEKS:
+        return issued_on + dt.timedelta(weeks=amount)
+    months = amount if duration == Credential.Duration.MONTHS else 12 * amount
+    return add_months(issued_on, months)
+
+
+def is_expired(expires: dt.datetime | None, now: dt.datetime) -> bool:
+    return expires is not None and expires <= now
+
+
+# Recipients -------------------------------------------------------------------------
+
+
+def identity_text(identity: str | int) -> str:
+    """A recipient as sent (a username, an email or an id) as text: the bulk answer's name."""
+    return str(identity)
+
+
+def resolve_identities(platform: Platform, identities: Iterable[str]) -> dict[str, int]:
+    """``{identity: user id}`` for the identities that name an active member of
+    ``platform``, in one query.
+
+    An identity is a username (exact), else a user id (digits), else an email
+    (case-insensitive, when exactly one member has it). Anything else names nobody.
+    """
+    # Text no database column can hold (a NUL) names nobody: never sent to the database.
+    identities = {i for i in identities if i and not UNSTORABLE.search(i)}
+    if not identities:
+        return {}
+    digits = {int(i) for i in identities if i.isascii() and i.isdigit() and len(i) <= 18}
+    emails = {i.lower() for i in identities if "@" in i}
+    condition = in_list("username", identities, text=True)
+    if digits:
+        condition |= in_list("pk", digits)
+    if emails:
+        condition |= in_list("email_lower", emails, text=True)
+    rows = (
+        platform_members(platform)
+        .annotate(email_lower=Lower("email"))
+        .filter(condition)
+        .values_list("pk", "username", "email_lower")
+    )
+    by_username: dict[str, int] = {}
+    by_id: dict[int, int] = {}
+    by_email: dict[str, list[int]] = {}
+    for pk, username, email in rows:
+        by_username[username] = pk
+        by_id[pk] = pk
+        if email:
+            by_email.setdefault(email, []).append(pk)
+    found: dict[str, int] = {}
+    for identity in identities:
+        if identity in by_username:
+            found[identity] = by_username[identity]
+        elif identity.isascii() and identity.isdigit() and int(identity) in by_id:
+            found[identity] = int(identity)
+        elif len(by_email.get(identity.lower(), ())) == 1:
+            found[identity] = by_email[identity.lower()][0]
+    return found
+
+
+def users_in_scope(scope: QuerySet | None, user_ids: Iterable[int]) -> set[int] | None:
+    """Which of ``user_ids`` the caller manages (one query); ``None``: all of them."""
+    if scope is None:
+        return None
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    return set(scope.filter(in_list("user_id", ids)).values_list("user_id", flat=True))
+
+
+def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | None) -> int:
+    """The member ``identity`` names, for a single issue.
+
+    A department admin gets the same 403 for a user outside their departments, an
+    unknown user and a non-member (as the catalog's single POST); others get 400 for an
+    unknown user or a non-member.
+    """
+    user_id = resolve_identities(platform, [identity]).get(identity)
+    in_scope = users_in_scope(scope, [user_id] if user_id is not None else [])
+    if in_scope is not None and user_id not in in_scope:
+        raise exceptions.PermissionDenied(NOT_IN_DEPARTMENT_MESSAGE)
+    if user_id is None:
+        raise exceptions.ValidationError({"recipient": {"identity": [USER_NOT_FOUND_MESSAGE]}})
+    return user_id
+
+
+# Issuing ----------------------------------------------------------------------------
+
+
+def active_assertions(credential: Credential, item: Item) -> QuerySet[Assertion]:
+    """The credential's assertions for ``item`` that hold the one-active slot."""
+    return Assertion.objects.filter(
+        credential=credential,
+        item_kind=item.kind,
+        item_key=item.key,
+        revoked=False,
+        superseded=False,
+    )
+
+
+def issue_assertion(
+    *, credential: Credential, recipient_id: int, details: IssueDetails, issued_by: Any
+) -> tuple[Assertion, bool]:
+    """Issue ``credential`` to a member; ``(assertion, created)``.
+
+    The recipient's active, unexpired assertion for the same item is answered as is
+    (``created`` false); an expired one is superseded by the new one.
+    """
+
+    def work() -> tuple[int, bool]:
+        now = timezone.now()
+        mine = active_assertions(credential, details.item).filter(recipient_id=recipient_id)
+        current = mine.values_list("pk", "expires").first()
+        if current is not None and not is_expired(current[1], now):
+            return current[0], False
+        if current is not None:
+            mine.filter(pk=current[0]).update(superseded=True, modified=now)
+        assertion = Assertion(
+            platform_id=credential.platform_id,
+            credential=credential,
+            recipient_id=recipient_id,
+            item_kind=details.item.kind,
+            item_key=details.item.key,
+            item_name=details.item.name,
+            issued_on=now,
+            expires=details.expires or expiry_from_rule(credential, now),
+            narrative=details.narrative,
+            evidence=details.evidence,
+            metadata=details.metadata,
+            issued_by=issued_by,
+        )
+        try:
+            with transaction.atomic():
+                assertion.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent issue took the one active slot first: answer its assertion.
+            winner = mine.values_list("pk", flat=True).first()
+            if winner is None:
+                raise
+            return winner, False
+        return assertion.pk, True
+
+    pk, created = retrying_transaction(work)
+    return Assertion.objects.select_related(*RELATED).get(pk=pk), created
+
+
+@dataclass
+class BulkOutcome:
+    """The bulk answer: names as sent, in the order sent."""
+
+    issued: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+def bulk_issue(
+    *,
+    credential: Credential,
+    identities: Sequence[str | int],
+    details: IssueDetails,
+    issued_by_id: int | None,
+    scope: QuerySet | None,
+) -> BulkOutcome:
+    """Issue ``credential`` to every member named in ``identities`` who does not hold it.
+
+    A fixed number of queries whatever the count: the recipients, the department scope,
+    the active assertions and the write are each one set-based statement, in one
+    transaction. Reasons, in the order they are decided: ``user_not_in_department``
+    (a department admin: outside their departments, unknown or non-member alike),
+    ``user_not_found``, ``duplicate`` (the same user named again), ``already_issued``.
+    """
+    platform = credential.platform
+    names = [identity_text(identity) for identity in identities]
+    members = resolve_identities(platform, names)
+    in_scope = users_in_scope(scope, members.values())
+    reasons: dict[int, str] = {}  # position in the request -> reason
+    candidates: dict[int, int] = {}  # user id -> position of its first mention
+    for position, name in enumerate(names):
+        user_id = members.get(name)
+        if in_scope is not None and (user_id is None or user_id not in in_scope):
+            reasons[position] = USER_NOT_IN_DEPARTMENT
+        elif user_id is None:
+            reasons[position] = USER_NOT_FOUND
+        elif user_id in candidates:
+            reasons[position] = DUPLICATE
+        else:
+            candidates[user_id] = position
+
+    def work() -> set[int]:
+        """Issue to the candidates; the ids of those who already held it."""
+        now = timezone.now()
+        current = active_assertions(credential, details.item).filter(
+            in_list("recipient_id", set(candidates))
+        )
+        holders, expired = set(), []
+        for pk, recipient_id, expires in current.values_list("pk", "recipient_id", "expires"):
+            if is_expired(expires, now):
+                expired.append(pk)
+            else:
+                holders.add(recipient_id)
+        if expired:
+            Assertion.objects.filter(in_list("pk", expired)).update(superseded=True, modified=now)
+        to_issue = sorted(set(candidates) - holders)
+        inserted = insert_assertions(credential, to_issue, details, issued_by_id, now)
+        return holders | (set(to_issue) - inserted)
+
+    already = retrying_transaction(work) if candidates else set()
+    for user_id in already:
+        reasons[candidates[user_id]] = ALREADY_ISSUED
+    outcome = BulkOutcome()
+    for position, name in enumerate(names):
+        if position in reasons:
+            outcome.skipped.append(name)
+            outcome.reasons.setdefault(name, reasons[position])
+        else:
+            outcome.issued.append(name)
+    return outcome
+
+
+def insert_assertions(
+    credential: Credential,
+    recipient_ids: Sequence[int],
+    details: IssueDetails,
+    issued_by_id: int | None,
+    now: dt.datetime,
+) -> set[int]:
+    """Insert one assertion per recipient in ONE statement; the recipients inserted.
+
+    The rows travel as one parameter (a JSON array of ``[entityId, recipient id]``),
+    so the statement is the same for 1 or 10,000 recipients. A recipient whose row the
+    one-active constraint refuses (a concurrent issue won) is left out of the answer.
+    Rows are inserted in recipient order, the order every bulk issue locks in.
+    """
+    if not recipient_ids:
+        return set()
+    connection = connections[Assertion.objects.db]
+    vendor = connection.vendor
+    meta = Assertion._meta
+    quote = connection.ops.quote_name
+    constants: dict[str, Any] = {
+        "platform": credential.platform_id,
+        "credential": credential.pk,
+        "item_kind": details.item.kind,
+        "item_key": details.item.key,
+        "item_name": details.item.name,
+        "issued_on": now,
+        "expires": details.expires or expiry_from_rule(credential, now),
+        "narrative": details.narrative,
+        "evidence": details.evidence,
+        "metadata": details.metadata,
+        "revoked": False,
+        "revocation_reason": "",
+        "revoked_at": None,
+        "superseded": False,
+        "acceptance": Assertion.Acceptance.UNACCEPTED,
+        "issued_by": issued_by_id,
+        "created": now,
+        "modified": now,
+    }
+    columns, placeholders, params = [], [], []
+    for name, value in constants.items():
+        model_field: Any = meta.get_field(name)
+        columns.append(quote(model_field.column))
+        internal = model_field.get_internal_type()
+        if internal == "JSONField":
+            value = encode_json(value)
+        elif internal == "DateTimeField" and value is not None:
+            value = connection.ops.adapt_datetimefield_value(value)
+        placeholders.append(
+            f"CAST(%s AS {model_field.db_type(connection)})" if vendor == "postgresql" else "%s"
+        )
+        params.append(value)
+    entity_column = quote(str(meta.get_field("entity_id").column))
+    recipient_column = quote(str(meta.get_field("recipient").column))
+    payload = json.dumps([[generate_entity_id(), user_id] for user_id in recipient_ids])
+    if vendor == "postgresql":
+        source = (
+            "WITH s AS (SELECT v->>0 AS c0, (v->>1)::bigint AS c1 "
+            "FROM json_array_elements(%s::json) AS e(v))"
+        )
+    else:
+        # Materialized: SQLite then loops over the rows, not over the table.
+        source = (
+            "WITH s AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS c0, "
+            "json_extract(value, '$[1]') AS c1 FROM json_each(%s))"
+        )
+    sql = (
+        f"{source} INSERT INTO {quote(meta.db_table)} "
+        f"({entity_column}, {recipient_column}, {', '.join(columns)}) "
+        f"SELECT s.c0, s.c1, {', '.join(placeholders)} FROM s WHERE true ORDER BY s.c1 "
+        f"ON CONFLICT DO NOTHING RETURNING {recipient_column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payload, *params])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Revoking and answering -------------------------------------------------------------
+
+
+def revoke_assertion(assertion: Assertion, reason: str) -> Assertion:
+    """Revoke ``assertion`` with ``reason``. Revoking a revoked assertion changes
+    nothing: it keeps its first reason and time."""
+    if assertion.revoked:
+        return assertion
+    now = timezone.now()
+    updated = Assertion.objects.filter(pk=assertion.pk, revoked=False).update(
+        revoked=True, revocation_reason=reason, revoked_at=now, modified=now
+    )
+    if updated:
+        assertion.revoked, assertion.revocation_reason = True, reason
+        assertion.revoked_at = assertion.modified = now
+    else:  # revoked concurrently: answer as it is now
+        assertion.refresh_from_db(fields=["revoked", "revocation_reason", "revoked_at", "modified"])
+    return assertion
+
+
+def update_assertion(assertion: Assertion, changes: Mapping[str, Any]) -> Assertion:
+    """Apply a validated PUT body: revoke (``revoked``, ``revocation_reason``) and/or
+    set ``acceptance``. Un-revoking is a 400; so is answering a revoked assertion."""
+    with transaction.atomic():
+        if "revoked" in changes:
+            if changes["revoked"]:
+                assertion = revoke_assertion(assertion, changes["revocation_reason"])
+            elif assertion.revoked:
+                raise exceptions.ValidationError({"revoked": [ALREADY_REVOKED_MESSAGE]})
+        if "acceptance" in changes:
+            if assertion.revoked:
+                raise exceptions.ValidationError({"acceptance": [REVOKED_ANSWER_MESSAGE]})
+            if assertion.acceptance != changes["acceptance"]:
+                assertion.acceptance = changes["acceptance"]
+                assertion.modified = timezone.now()
+                assertion.save(update_fields=["acceptance", "modified"])
+    return assertion
+
+
+def revoke_many(assertions: QuerySet[Assertion], reason: str) -> int:
+    """Revoke every assertion of ``assertions`` not yet revoked (the admin's action)."""
+    now = timezone.now()
+    return assertions.filter(revoked=False).update(
+        revoked=True, revocation_reason=reason, revoked_at=now, modified=now
+    )

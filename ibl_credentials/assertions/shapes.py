@@ -1,0 +1,85 @@
+"""The assertion object of the API, built from rows already loaded (no query per row).
+
+The published model types the nested objects as string-to-string maps and the dates,
+``expires`` and ``revocationReason`` as strings: every value inside
+``credentialDetails``, ``recipient`` and ``course``/``program``/``pathway`` is a
+string, an unset ``expires`` or ``revocationReason`` is ``""``, and datetimes are UTC
+with a ``Z``. Callers load the assertion with :data:`RELATED` (selectors do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ibl_credentials.models import Assertion, ItemKind
+
+#: What :func:`assertion_object` reads through foreign keys: one join, no extra query.
+RELATED = ("credential__issuer", "recipient")
+
+
+def utc_text(value: dt.datetime | None) -> str:
+    """``2026-01-31T12:00:00Z`` (microseconds when present); ``""`` for no value."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def full_name(user: Any) -> str:
+    """First and last name, as the catalog's lists build it (spaces trimmed)."""
+    return f"{user.first_name or ''} {user.last_name or ''}".strip(" ")
+
+
+def credential_details(assertion: Assertion) -> dict[str, str]:
+    credential = assertion.credential
+    return {
+        "entityId": credential.entity_id,
+        "name": credential.name,
+        "description": credential.description,
+        "iconImage": credential.icon_image,
+        "credentialType": credential.credential_type,
+        "issuer": credential.issuer.entity_id,
+    }
+
+
+def item_objects(assertion: Assertion) -> dict[str, dict[str, str]]:
+    """``course``, ``program``, ``pathway``: ``{key, name}`` for its item, else ``{}``."""
+    return {
+        kind: (
+            {"key": assertion.item_key, "name": assertion.item_name}
+            if assertion.item_kind == kind
+            else {}
+        )
+        for kind in ItemKind.values
+    }
+
+
+def assertion_object(assertion: Assertion, *, recipient: dict[str, str] | None = None) -> dict:
+    """The assertion as the API answers it (``recipient`` replaces the recipient object)."""
+    user = assertion.recipient
+    return {
+        "entityId": assertion.entity_id,
+        "issuedOn": utc_text(assertion.issued_on),
+        "expires": utc_text(assertion.expires),
+        "credentialDetails": credential_details(assertion),
+        "recipient": recipient
+        if recipient is not None
+        else {
+            "username": user.get_username(),
+            "email": user.email or "",
+            "name": full_name(user),
+            "user_id": str(user.pk),
+        },
+        **item_objects(assertion),
+        "metadata": assertion.metadata,
+        "narrative": assertion.narrative,
+        "evidence": assertion.evidence,
+        "revoked": assertion.revoked,
+        "revocationReason": assertion.revocation_reason,
+        "acceptance": assertion.acceptance,
+    }
+
+
+def public_assertion_object(assertion: Assertion) -> dict:
+    """The assertion for anyone: the recipient is shown by name only."""
+    return assertion_object(assertion, recipient={"name": full_name(assertion.recipient)})

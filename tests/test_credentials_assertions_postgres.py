@@ -1,0 +1,102 @@
+"""Concurrent issuing on PostgreSQL: one active assertion per item, never a 500."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from ibl_credentials.models import Assertion
+from tests.assertion_helpers import bulk_url, credential_url
+from tests.credentials_factories import AssertionFactory, CredentialFactory
+from tests.factories import MembershipFactory, PlatformFactory, UserFactory, issue_key
+from tests.test_catalog_concurrency import run_together
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor == "sqlite",
+        reason="SQLite in-process threads serialize on one file and cannot show the race; "
+        "run make test-postgres",
+    ),
+]
+THREADS = 8
+
+
+def setup():
+    platform = PlatformFactory(key="race")
+    admin = UserFactory(username="race-admin")
+    MembershipFactory(user=admin, platform=platform, is_admin=True)
+    learners = UserFactory.create_batch(20)
+    for learner in learners:
+        MembershipFactory(user=learner, platform=platform)
+    credential = CredentialFactory(issuer__platform=platform, entity_id="race-cred")
+    key = issue_key(admin, platform)
+
+    def client():
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Api-Token {key}")
+        return c
+
+    return credential, learners, client
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["new", "replacing-expired"])
+def test_concurrent_issues_of_one_credential_to_one_user(expired):
+    credential, learners, client = setup()
+    if expired:
+        old = AssertionFactory(
+            credential=credential,
+            recipient=learners[0],
+            expires=timezone.now() - dt.timedelta(days=1),
+        )
+    url = credential_url("race-cred", "race-admin", "race")
+    body = {"recipient": {"identity": learners[0].username}}
+    responses = run_together(
+        [lambda: client().post(url, body, format="json") for _ in range(THREADS)]
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * (THREADS - 1) + [201]
+    assert len({r.json()["entityId"] for r in responses}) == 1
+    active = Assertion.objects.filter(revoked=False, superseded=False)
+    assert active.count() == 1
+    assert active.get().entity_id == responses[0].json()["entityId"]
+    if expired:
+        old.refresh_from_db()
+        assert old.superseded
+
+
+def test_concurrent_overlapping_bulks():
+    _, learners, client = setup()
+
+    def bulk(offset):
+        body = {"users": [u.username for u in learners[offset % 6 : offset % 6 + 15]]}
+        url = bulk_url("race-cred", "race-admin", "race")
+        return lambda: client().post(url, body, format="json")
+
+    responses = run_together([bulk(offset) for offset in range(THREADS)])
+    assert [r.status_code for r in responses] == [200] * THREADS
+    issued = [name for r in responses for name in r.json()["issued"]]
+    assert len(issued) == len(set(issued)) == 20  # each learner issued exactly once
+    for r in responses:
+        assert set(r.json()["reasons"].values()) <= {"already_issued"}
+    assert Assertion.objects.filter(revoked=False, superseded=False).count() == 20
+
+
+def test_concurrent_single_and_bulk_issues():
+    _, learners, client = setup()
+    single = credential_url("race-cred", "race-admin", "race")
+    bulk = bulk_url("race-cred", "race-admin", "race")
+    names = [u.username for u in learners]
+    requests = [
+        (lambda: client().post(bulk, {"users": names}, format="json"))
+        if n % 2
+        else (lambda: client().post(single, {"recipient": {"identity": names[0]}}, format="json"))
+        for n in range(THREADS)
+    ]
+    responses = run_together(requests)
+    assert all(r.status_code in (200, 201) for r in responses)
+    assert Assertion.objects.filter(revoked=False, superseded=False).count() == 20
