@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/ibl_data_manager
 PYTEST_ARGS ?=
+# The worker `make run` starts beside gunicorn: the database queue's, or RQ's when
+# TASKS_BACKEND=rq (docs/events.md). migrate already ran the system checks.
+TASK_WORKER := $(if $(filter rq,$(TASKS_BACKEND)),rqworker --with-scheduler default,db_worker --no-reload) --skip-checks
 
 .PHONY: help run serve test test-postgres lint format schema bench bench-table clean
 .DEFAULT_GOAL := help
@@ -38,10 +41,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # The port is known to be free (above): only then may ibl_demo replace the demo's key.
 # migrate ran the system checks; ibl_demo need not repeat their warnings. One log line
 # per request: the JSON line of ibl.request (gunicorn's access log stays off).
-run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, demo data and key, gunicorn
+run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, demo data and key, gunicorn and a task worker
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ibl_demo --skip-checks --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/python manage.py $(TASK_WORKER) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers 2 --threads 4
 

@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served locally: docs work offline
     "axes",  # admin login: locks an address out after repeated failed logins
+    # Background work (webhook deliveries...): Django's tasks API (the django-tasks
+    # backport on Django 5.2) and its database queue, run by `manage.py db_worker`.
+    "django_tasks",
+    "django_tasks_db",
     "ibl_core",
     "ibl_catalog",
     "ibl_credentials",
@@ -193,6 +197,35 @@ if os.environ.get("REDIS_URL"):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+
+
+def tasks_from_env(environ: os._Environ[str] | dict[str, str]) -> tuple[dict, dict | None]:
+    """``TASKS`` from ``TASKS_BACKEND``: ``database`` (default: the database queue, run by
+    ``manage.py db_worker``), ``rq`` (RQ on the Redis of ``REDIS_URL``, run by
+    ``manage.py rqworker --with-scheduler``; needs the ``rq`` extra) or ``immediate``
+    (in the request, no worker; for trying things only). Also ``RQ_QUEUES`` for rq."""
+    name = environ.get("TASKS_BACKEND", "database").strip().lower()
+    backends = {
+        "database": "django_tasks_db.DatabaseBackend",
+        "rq": "django_tasks_rq.RQBackend",
+        "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    }
+    if name not in backends:
+        raise ImproperlyConfigured(
+            f"TASKS_BACKEND must be one of {sorted(backends)}, got {name!r}."
+        )
+    rq_queues = None
+    if name == "rq":
+        if not environ.get("REDIS_URL"):
+            raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL.")
+        rq_queues = {"default": {"URL": environ["REDIS_URL"], "DEFAULT_TIMEOUT": 600}}
+    return {"default": {"BACKEND": backends[name]}}, rq_queues
+
+
+TASKS, _rq_queues = tasks_from_env(os.environ)
+if _rq_queues is not None:
+    RQ_QUEUES = _rq_queues
+    INSTALLED_APPS.append("django_rq")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -25,3 +25,9 @@ IBL_DATA_MANAGER = {
     **IBL_DATA_MANAGER,  # noqa: F405
     "THROTTLE_RATES": dict.fromkeys(("reads", "writes", "bulk", "uploads"), "100000/hour"),
 }
+
+# Tasks are recorded, not run: a test runs the work it checks itself (the delivery of a
+# webhook, a fan-out), synchronously. The backends themselves are tested on their own:
+# the database queue by its worker command in a subprocess, RQ against a local Redis
+# (tests/test_tasks.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
