@@ -259,6 +259,9 @@ SPECTACULAR_SETTINGS = {
 IBL_DATA_MANAGER: dict = {}
 if os.environ.get("IBL_THROTTLE_RATES"):
     IBL_DATA_MANAGER["THROTTLE_RATES"] = throttle_rates_from_env(os.environ["IBL_THROTTLE_RATES"])
+# Webhooks to loopback/private addresses and over http://: local development only.
+if env_bool("IBL_WEBHOOKS_ALLOW_PRIVATE"):
+    IBL_DATA_MANAGER["WEBHOOKS_ALLOW_PRIVATE"] = True
 
 LOGGING = {
     "version": 1,

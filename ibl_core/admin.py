@@ -266,3 +266,6 @@ class APIKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
         count = queryset.update(revoked=True)
         self.message_user(request, f"{count} API key(s) revoked.")
+
+
+from .webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers its pages)

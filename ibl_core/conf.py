@@ -61,6 +61,21 @@ DEFAULTS: dict[str, Any] = {
     },
     # The cache alias the throttles count in: one that every worker process shares.
     "THROTTLE_CACHE": "default",
+    # Webhooks (docs/events.md). Loopback and private receivers (and http://) only when
+    # allowed: local development and tests.
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    # Seconds to connect and answer, per attempt.
+    "WEBHOOK_TIMEOUT": 10,
+    # Attempts per delivery; the n-th retry waits WEBHOOK_RETRY_BASE_SECONDS * 3**(n-1)
+    # seconds, +-25% (8 attempts: about 18 hours).
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_RETRY_BASE_SECONDS": 60,
+    # An endpoint whose attempts have all failed for this long is disabled.
+    "WEBHOOK_DISABLE_AFTER_SECONDS": 3 * 24 * 3600,
+    # After a rotation, the previous secret also signs deliveries for this long.
+    "WEBHOOK_SECRET_OVERLAP_SECONDS": 24 * 3600,
+    # Characters of a receiver's answer kept per attempt.
+    "WEBHOOK_RESPONSE_EXCERPT": 1000,
     # Paths whose errors are answered in JSON (ibl_core.errors), by prefix.
     "API_PATH_PREFIXES": ["/api/"],
 }
@@ -83,6 +98,12 @@ _POSITIVE_INTS = (
     "IMAGE_MAX_WEBP_PIXELS",
     "IMAGE_MAX_JPEG_SCANS",
     "IMAGE_SEARCH_LIMIT",
+    "WEBHOOK_TIMEOUT",
+    "WEBHOOK_MAX_ATTEMPTS",
+    "WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_DISABLE_AFTER_SECONDS",
+    "WEBHOOK_SECRET_OVERLAP_SECONDS",
+    "WEBHOOK_RESPONSE_EXCERPT",
 )
 _KNOWN_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 #: The units a throttle rate may use, in seconds (the words DRF's rates use).
@@ -188,6 +209,8 @@ def validate_settings(configured: Any) -> list[str]:
         problems.append("API_KEY_LAST_USED_INTERVAL must be an integer >= 0 (seconds).")
     if not isinstance(merged["IMAGE_UPLOAD_DIR"], str) or not merged["IMAGE_UPLOAD_DIR"].strip("/"):
         problems.append("IMAGE_UPLOAD_DIR must be a non-empty relative folder name.")
+    if not isinstance(merged["WEBHOOKS_ALLOW_PRIVATE"], bool):
+        problems.append("WEBHOOKS_ALLOW_PRIVATE must be true or false.")
     problems += _throttle_problems(merged["THROTTLE_RATES"], merged["THROTTLE_CACHE"])
     return problems
 

@@ -11,7 +11,14 @@ from django.urls import reverse
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
 from ibl_core import groups
-from ibl_core.models import APIKey, UserGroupMember, hash_api_key
+from ibl_core.models import (
+    APIKey,
+    Event,
+    UserGroupMember,
+    WebhookAttempt,
+    WebhookDelivery,
+    hash_api_key,
+)
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -65,7 +72,9 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
     # members are added on their group's page; group suggestions are written with the
     # API only (it fans them out to the members).
-    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS)
+    # Events, deliveries and attempts are the system's records.
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Event, WebhookDelivery,
+                 WebhookAttempt)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

@@ -24,6 +24,7 @@ from ibl_core.sql import in_list, retrying_transaction
 
 from . import fanout
 from .base import GroupSuggestionBase, SuggestionKind
+from .events import group_suggestion_event
 from .filters import SortForm
 from .rules import Metadata
 from .services import item_named, suggester_id
@@ -208,6 +209,7 @@ def upsert_group_suggestion(
         fanout.lock_group(group.pk)  # before the members are read: see lock_group
         now = timezone.now()
         suggestion = manager.select_for_update().filter(**key).first()
+        created = False
         if suggestion is None:
             try:
                 with transaction.atomic(using=manager.db):
@@ -217,6 +219,7 @@ def upsert_group_suggestion(
                         created=now,
                         modified=now,
                     )
+                created = True
             except IntegrityError:  # created meanwhile by a concurrent request
                 suggestion = manager.select_for_update().get(**key)
                 suggestion = _update(suggestion, fields, now)
@@ -224,6 +227,9 @@ def upsert_group_suggestion(
             suggestion = _update(suggestion, fields, now)
         suggestion.group = group  # the members to fan out to: no second lookup
         fanout.fan_out(kind, platform, suggestion)
+        if created:
+            (row,) = group_rows(kind, [suggestion.pk], platform)
+            group_suggestion_event(kind, platform, "group_suggestion.created", row)
         return suggestion.pk
 
     return retrying_transaction(work, using=manager.db)
@@ -252,7 +258,10 @@ def delete_group_suggestion(
         found = suggestions.select_for_update().filter(pk=suggestion_id)
         if found.values_list("pk", flat=True).first() is None:  # deleted meanwhile
             raise exceptions.NotFound("Suggestion not found.")
+        platform = Platform.objects.get(pk=found.values_list("platform_id", flat=True)[0])
+        (row,) = group_rows(kind, [suggestion_id], platform)
         fanout.withdraw(kind, suggestion_id)
         manager.filter(pk=suggestion_id).delete()
+        group_suggestion_event(kind, platform, "group_suggestion.deleted", row)
 
     retrying_transaction(work, using=manager.db)

@@ -276,8 +276,10 @@ class SuggestionSerializers:
     rules: RowRules
 
 
+@functools.cache
 def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
-    """Named serializer classes for ``kind`` (named so the OpenAPI components are too)."""
+    """Named serializer classes for ``kind`` (named so the OpenAPI components are too);
+    built once per kind (the views and the events share them)."""
     title = kind.label.title()
     output = type(
         f"{title}Suggestion",
@@ -369,8 +371,9 @@ class GroupSuggestionSerializers:
     write: type[serializers.Serializer]
 
 
+@functools.cache
 def build_group_serializers(kind: SuggestionKind) -> GroupSuggestionSerializers:
-    """Named serializer classes of ``kind``'s group suggestions."""
+    """Named serializer classes of ``kind``'s group suggestions (built once per kind)."""
     title = kind.label.title()
     # Declared in the order of the contract (DRF orders fields by creation): id,
     # group_id, group_name, platform_key, flags, timestamps, metadata, the item's

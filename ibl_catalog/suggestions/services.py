@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Field, Q, QuerySet
 from rest_framework import exceptions
 
@@ -22,7 +22,9 @@ from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.sql import in_list
 
+from . import selectors
 from .base import WRITABLE_FIELDS, Identifier, SuggestionKind
+from .events import suggestion_events, written_type
 from .rules import RowRules, clean_row
 from .writer import PendingWrite, write_suggestions
 
@@ -248,14 +250,21 @@ def upsert_suggestion(
     fields = direct_write_fields(data)
     if "suggested_by" in data:
         fields["suggested_by_id"] = suggester_id(platform, data["suggested_by"])
-    (row,) = write_suggestions(
+    written: list[dict[str, Any]] = []
+
+    def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:
+        (row,) = rows
+        written[:] = [suggestion_object(kind, platform, row, member, item)]
+        suggestion_events(kind, platform, [(written_type(row, inserted_at), written[0])])
+
+    write_suggestions(
         kind,
         platform,
         [PendingWrite(user_id, item.id, fields)],
         suggested_by_id=actor_id,
-        returning=True,
+        then=record,
     )
-    return suggestion_object(kind, platform, row, member, item)
+    return written[0]
 
 
 def suggester_id(platform: Platform, username: str) -> int:
@@ -297,6 +306,7 @@ def bulk_upsert_suggestions(
     items = suggestable_items(kind, platform, (values for _, values in cleaned))
 
     writes: list[PendingWrite] = []
+    items_by_id: dict[int, Item] = {}
     seen: set[tuple[int, int]] = set()
     for index, values in cleaned:
         user_id = values["user_id"]
@@ -313,19 +323,42 @@ def bulk_upsert_suggestions(
             code = DUPLICATE_ROW
         else:
             seen.add((user_id, item.id))
+            items_by_id[item.id] = item
             fields = direct_write_fields(values)
             writes.append(PendingWrite(user_id, item.id, fields))
             continue
         result.error_codes.append(f"{index}:{code}")
 
-    write_suggestions(kind, platform, writes, suggested_by_id=actor_id)
+    def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:
+        # One event per row written, set-based: one statement for all of them.
+        suggestion_events(
+            kind,
+            platform,
+            (
+                (
+                    written_type(row, inserted_at),
+                    suggestion_object(
+                        kind, platform, row, members[row["user_id"]], items_by_id[row["item_id"]]
+                    ),
+                )
+                for row in rows
+            ),
+        )
+
+    write_suggestions(kind, platform, writes, suggested_by_id=actor_id, then=record)
     result.successes = len(writes)
     result.error_codes.sort(key=lambda entry: int(entry.split(":", 1)[0]))
     return result
 
 
-def delete_suggestion(suggestions: QuerySet, suggestion_id: int) -> None:
-    """Delete the suggestion ``suggestion_id`` among ``suggestions`` (404 when absent)."""
-    deleted, _ = suggestions.filter(pk=suggestion_id).delete()
-    if not deleted:
-        raise exceptions.NotFound("Suggestion not found.")
+def delete_suggestion(kind: SuggestionKind, suggestions: QuerySet, suggestion_id: int) -> None:
+    """Delete the suggestion ``suggestion_id`` among ``suggestions`` (404 when absent);
+    its ``suggestion.deleted`` event holds the object as it was."""
+    with transaction.atomic(using=suggestions.db):
+        platform_id = suggestions.filter(pk=suggestion_id).values_list("platform_id", flat=True)
+        found = platform_id.first()
+        rows = selectors.rows_in_order(kind, [suggestion_id], None) if found else []
+        deleted, _ = suggestions.filter(pk=suggestion_id).delete() if rows else (0, None)
+        if not deleted or found is None:
+            raise exceptions.NotFound("Suggestion not found.")
+        suggestion_events(kind, found, [("suggestion.deleted", rows[0])])

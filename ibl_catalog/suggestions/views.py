@@ -28,6 +28,7 @@ from ibl_core.views import PlatformScopedView
 
 from . import counts, learners, selectors, services
 from .base import SuggestionKind
+from .events import answer_type, suggestion_events
 from .filters import DEFAULT_SORT, build_filterset
 from .permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
 from .serializers import (
@@ -159,7 +160,7 @@ class SuggestionManageView(SuggestionBaseView):
 
     def delete(self, request: Request) -> Response:
         suggestion_id = self.suggestion_id()
-        services.delete_suggestion(self.managed_suggestions(), suggestion_id)
+        services.delete_suggestion(self.kind, self.managed_suggestions(), suggestion_id)
         return Response({"detail": "Suggestion deleted.", "suggestion_id": suggestion_id})
 
     def suggestion_id(self) -> int:
@@ -249,6 +250,12 @@ class SuggestionLearnerView(SuggestionBaseView):
             # The UPDATE holds the row until commit: the row read below is the one written.
             updated = answerable.filter(pk=suggestion_id).update(**answer, modified=timezone.now())
             rows = selectors.rows_in_order(self.kind, [suggestion_id], None) if updated else []
+            if rows:
+                platform_id = self.kind.model._default_manager.filter(pk=suggestion_id)
+                suggestion_events(
+                    self.kind, platform_id.values_list("platform_id", flat=True)[0],
+                    [(answer_type(answer), rows[0])],
+                )  # fmt: skip
         if not rows:
             raise NotFound("Suggestion not found.")
         return Response(self.serializers.output(rows[0]).data)

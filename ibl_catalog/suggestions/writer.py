@@ -38,7 +38,7 @@ no read after the write can find it deleted by a concurrent request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -117,8 +117,13 @@ def write_suggestions(
     suggested_by_id: int | None,
     returning: bool = False,
     update_existing: bool = True,
+    then: Callable[[list[dict[str, Any]], Any], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Create or update ``writes`` in one transaction; the rows as written if ``returning``.
+
+    ``then`` is called inside that transaction with the rows as written and the time
+    the rows it inserted were created at (to record their events: a write that rolls
+    back records none). A row whose ``created`` is that time was inserted.
 
     ``suggested_by_id`` is the suggester of new rows that do not name one. Each
     returned row holds the columns of :data:`RETURNED` (``item_id`` is the item's id).
@@ -130,6 +135,7 @@ def write_suggestions(
     """
     if not writes:
         return []
+    returning = returning or then is not None
     ordered = sorted(writes, key=lambda write: (write.user_id, write.item_id))
     statements = _Statements(kind, platform)
     size = ibl_settings.BULK_BATCH_SIZE
@@ -146,11 +152,14 @@ def write_suggestions(
     if same_fields == ("direct",):
         same_fields = ()
 
+    started: list[Any] = []
+
     def write_all() -> list[dict[str, Any]]:
         # Each phase runs over every batch before the next phase starts, so the whole
         # transaction inserts in (user, item) order and then locks in (user, item)
         # order, whatever the batch boundaries of another request.
         now = timezone.now()
+        started[:] = [now]
         if same_fields:
             # Every write carries the same fields: one upsert per batch, in order.
             with connections[statements.alias].cursor() as cursor:
@@ -205,7 +214,13 @@ def write_suggestions(
         by_key = {**current, **{(row["user_id"], row["item_id"]): row for row in changed}}
         return inserted + [by_key[key] for key in sorted(by_key)]
 
-    return retrying_transaction(write_all, using=statements.alias)
+    def write_then() -> list[dict[str, Any]]:
+        rows = write_all()
+        if then is not None:
+            then(rows, started[0])
+        return rows
+
+    return retrying_transaction(write_then, using=statements.alias)
 
 
 class _Statements:

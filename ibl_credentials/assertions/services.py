@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -29,6 +30,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from ibl_core.catalog_items import item_names
+from ibl_core.events import PendingEvent, record_events
 from ibl_core.fields import encode_json
 from ibl_core.members import platform_members
 from ibl_core.models import Platform
@@ -42,7 +44,7 @@ from ibl_credentials.models import (
     generate_entity_id,
 )
 
-from .shapes import RELATED
+from .shapes import RELATED, assertion_object
 
 #: Bulk reasons (docs/credentials.md).
 ALREADY_ISSUED = "already_issued"
@@ -274,10 +276,63 @@ def issue_assertion(
             if winner is None:
                 raise
             return winner, False
+        record_assertion_events("assertion.issued", [assertion.pk])
         return assertion.pk, True
 
     pk, created = retrying_transaction(work)
     return Assertion.objects.select_related(*RELATED).get(pk=pk), created
+
+
+def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> None:
+    """``assertion.issued`` for each assertion a bulk issue inserted (recipient id ->
+    entity id), in two queries whatever their number.
+
+    The rows of one bulk issue differ only in their entity id and recipient (the
+    statement wrote the same values in every other column), so the object is built
+    once from one of them and copied with each recipient. Rows just inserted are not
+    read back by recipient: without statistics on them, PostgreSQL's plan for that
+    took seconds for 10,000.
+    """
+    if not inserted:
+        return
+    first = Assertion.objects.select_related(*RELATED).get(entity_id=next(iter(inserted.values())))
+    template = assertion_object(first)
+    users = get_user_model().objects.filter(in_list("pk", list(inserted))).order_by("pk")
+    events = [
+        PendingEvent(
+            "assertion.issued",
+            inserted[user_id],
+            {
+                **template,
+                "entityId": inserted[user_id],
+                "recipient": {
+                    "username": username,
+                    "email": email or "",
+                    "name": f"{first_name or ''} {last_name or ''}".strip(" "),
+                    "user_id": str(user_id),
+                },
+            },
+        )
+        for user_id, username, email, first_name, last_name in users.values_list(
+            "pk", "username", "email", "first_name", "last_name"
+        )
+    ]
+    record_events(credential.platform_id, events)
+
+
+def record_assertion_events(event_type: str, assertion_ids: Sequence[int]) -> None:
+    """Record ``event_type`` for each assertion of ``assertion_ids``, their objects as
+    the API answers them (one query whatever their number; events of one platform)."""
+    if not assertion_ids:
+        return
+    assertions = Assertion.objects.select_related(*RELATED).filter(in_list("pk", assertion_ids))
+    by_platform: dict[int, list[PendingEvent]] = {}
+    for assertion in assertions.order_by("pk"):
+        by_platform.setdefault(assertion.platform_id, []).append(
+            PendingEvent(event_type, assertion.entity_id, assertion_object(assertion))
+        )
+    for platform_id, events in by_platform.items():
+        record_events(platform_id, events)
 
 
 @dataclass
@@ -338,7 +393,8 @@ def bulk_issue(
             Assertion.objects.filter(in_list("pk", expired)).update(superseded=True, modified=now)
         to_issue = sorted(set(candidates) - holders)
         inserted = insert_assertions(credential, to_issue, details, issued_by_id, now)
-        return holders | (set(to_issue) - inserted)
+        record_bulk_issued(credential, inserted)
+        return holders | (set(to_issue) - set(inserted))
 
     already = retrying_transaction(work) if candidates else set()
     for user_id in already:
@@ -359,8 +415,9 @@ def insert_assertions(
     details: IssueDetails,
     issued_by_id: int | None,
     now: dt.datetime,
-) -> set[int]:
-    """Insert one assertion per recipient in ONE statement; the recipients inserted.
+) -> dict[int, str]:
+    """Insert one assertion per recipient in ONE statement; the recipients inserted,
+    each with the entity id of its assertion.
 
     The rows travel as one parameter (a JSON array of ``[entityId, recipient id]``),
     so the statement is the same for 1 or 10,000 recipients. A recipient whose row the
@@ -368,7 +425,7 @@ def insert_assertions(
     Rows are inserted in recipient order, the order every bulk issue locks in.
     """
     if not recipient_ids:
-        return set()
+        return {}
     connection = connections[Assertion.objects.db]
     vendor = connection.vendor
     meta = Assertion._meta
@@ -424,11 +481,11 @@ def insert_assertions(
         f"{source} INSERT INTO {quote(meta.db_table)} "
         f"({entity_column}, {recipient_column}, {', '.join(columns)}) "
         f"SELECT s.c0, s.c1, {', '.join(placeholders)} FROM s WHERE true ORDER BY s.c1 "
-        f"ON CONFLICT DO NOTHING RETURNING {recipient_column}"
+        f"ON CONFLICT DO NOTHING RETURNING {recipient_column}, {entity_column}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload, *params])
-        return {row[0] for row in cursor.fetchall()}
+        return {row[0]: row[1] for row in cursor.fetchall()}
 
 
 # Revoking and answering -------------------------------------------------------------
@@ -440,13 +497,22 @@ def revoke_assertion(assertion: Assertion, reason: str) -> Assertion:
     if assertion.revoked:
         return assertion
     now = timezone.now()
-    updated = Assertion.objects.filter(pk=assertion.pk, revoked=False).update(
-        revoked=True, revocation_reason=reason, revoked_at=now, modified=now
-    )
-    if updated:
-        assertion.revoked, assertion.revocation_reason = True, reason
-        assertion.revoked_at = assertion.modified = now
-    else:  # revoked concurrently: answer as it is now
+    with transaction.atomic():
+        updated = Assertion.objects.filter(pk=assertion.pk, revoked=False).update(
+            revoked=True, revocation_reason=reason, revoked_at=now, modified=now
+        )
+        if updated:
+            assertion.revoked, assertion.revocation_reason = True, reason
+            assertion.revoked_at = assertion.modified = now
+            record_events(
+                assertion.platform_id,
+                [
+                    PendingEvent(
+                        "assertion.revoked", assertion.entity_id, assertion_object(assertion)
+                    )
+                ],
+            )
+    if not updated:  # revoked concurrently: answer as it is now
         assertion.refresh_from_db(fields=["revoked", "revocation_reason", "revoked_at", "modified"])
     return assertion
 
@@ -467,12 +533,30 @@ def update_assertion(assertion: Assertion, changes: Mapping[str, Any]) -> Assert
                 assertion.acceptance = changes["acceptance"]
                 assertion.modified = timezone.now()
                 assertion.save(update_fields=["acceptance", "modified"])
+                answer = ANSWER_EVENTS.get(str(assertion.acceptance))
+                if answer:
+                    data = assertion_object(assertion)
+                    record_events(
+                        assertion.platform_id,
+                        [PendingEvent(answer, assertion.entity_id, data)],
+                    )
     return assertion
+
+
+#: The event of a recipient's answer (back to "Unaccepted" records none).
+ANSWER_EVENTS: dict[str, str] = {
+    Assertion.Acceptance.ACCEPTED.value: "assertion.accepted",
+    Assertion.Acceptance.REJECTED.value: "assertion.rejected",
+}
 
 
 def revoke_many(assertions: QuerySet[Assertion], reason: str) -> int:
     """Revoke every assertion of ``assertions`` not yet revoked (the admin's action)."""
     now = timezone.now()
-    return assertions.filter(revoked=False).update(
-        revoked=True, revocation_reason=reason, revoked_at=now, modified=now
-    )
+    with transaction.atomic():
+        ids = list(assertions.filter(revoked=False).values_list("pk", flat=True))
+        revoked = Assertion.objects.filter(in_list("pk", ids), revoked=False).update(
+            revoked=True, revocation_reason=reason, revoked_at=now, modified=now
+        )
+        record_assertion_events("assertion.revoked", ids)
+    return revoked

@@ -1,0 +1,57 @@
+"""The events of suggestions: each one's ``data`` is the object as the API answers it.
+
+Services call these inside their transaction (``ibl_core.events`` records them there).
+Only the objects are built here, from rows the write already returned: no query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ibl_core.events import PendingEvent, record_events
+from ibl_core.models import Platform
+
+from .base import SuggestionKind
+from .serializers import build_group_serializers, build_serializers, represent_rows
+
+
+def suggestion_events(
+    kind: SuggestionKind,
+    platform: Platform | int,
+    typed_objects: Iterable[tuple[str, Mapping[str, Any]]],
+) -> None:
+    """Record ``(type, suggestion object)`` pairs (``suggestion.*``)."""
+    pairs = list(typed_objects)
+    shaped = represent_rows(build_serializers(kind).output, (obj for _, obj in pairs))
+    record_events(
+        platform,
+        [
+            PendingEvent(event_type, data["id"], data)
+            for (event_type, _), data in zip(pairs, shaped, strict=True)
+        ],
+    )
+
+
+def written_type(row: Mapping[str, Any], inserted_at: Any) -> str:
+    """``suggestion.created`` for a row the write inserted (created at the write's
+    time, ``inserted_at``), else ``suggestion.updated``."""
+    return "suggestion.created" if row["created"] == inserted_at else "suggestion.updated"
+
+
+def answer_type(answer: Mapping[str, Any]) -> str:
+    """The event of a learner's answer: accepted, dismissed (hidden), else updated
+    (``accepted=false`` or ``visible=true`` alone)."""
+    if answer.get("accepted") is True:
+        return "suggestion.accepted"
+    if answer.get("visible") is False:
+        return "suggestion.dismissed"
+    return "suggestion.updated"
+
+
+def group_suggestion_event(
+    kind: SuggestionKind, platform: Platform, event_type: str, row: Mapping[str, Any]
+) -> None:
+    """Record one ``group_suggestion.*`` event of a group suggestion object."""
+    (data,) = represent_rows(build_group_serializers(kind).output, [row])
+    record_events(platform, [PendingEvent(event_type, data["id"], data)])

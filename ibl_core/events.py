@@ -1,0 +1,98 @@
+"""The outbox: every event is recorded here, in the transaction of the change it records.
+
+Services call :func:`record_events` (or :func:`record_event` for one) inside their
+transaction. The rows are written by one ``INSERT ... SELECT`` from a single JSON
+parameter, whatever their number, so a bulk request's query count does not grow with
+its rows. Once the transaction commits, the platform's webhooks are told
+(:func:`ibl_core.webhooks.delivery.events_committed`); a rolled-back write leaves no
+event and sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from .models import Event, Platform
+
+#: Every event type, in the order of the contract (docs/events.md).
+EVENT_TYPES = (
+    "suggestion.created",
+    "suggestion.updated",
+    "suggestion.deleted",
+    "suggestion.accepted",
+    "suggestion.dismissed",
+    "group_suggestion.created",
+    "group_suggestion.deleted",
+    "assertion.issued",
+    "assertion.revoked",
+    "assertion.accepted",
+    "assertion.rejected",
+    "credential.created",
+    "credential.deleted",
+)
+
+
+class PendingEvent(NamedTuple):
+    """An event to record: its type, the id of its object, the object as the API
+    answers it (JSON-serializable; datetimes are written in ISO 8601)."""
+
+    type: str
+    object_id: Any
+    data: Any
+
+
+def record_event(platform: Platform | int, type: str, object_id: Any, data: Any) -> None:
+    """Record one event (see :func:`record_events`)."""
+    record_events(platform, [PendingEvent(type, object_id, data)])
+
+
+def record_events(platform: Platform | int, events: Sequence[PendingEvent]) -> list[int]:
+    """Record ``events`` of ``platform`` in the current transaction; their ids.
+
+    One statement for any number of events. Delivery starts when the transaction
+    commits (at once when none is open).
+    """
+    if not events:
+        return []
+    unknown = {event.type for event in events} - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event types: {sorted(unknown)}")
+    platform_id = platform if isinstance(platform, int) else platform.pk
+    alias = router.db_for_write(Event)
+    connection = connections[alias]
+    rows = json.dumps(
+        [[event.type, str(event.object_id), event.data] for event in events],
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = "(platform_id, type, object_id, payload, created)"
+    if connection.vendor == "postgresql":
+        source = (
+            "SELECT %s, e.v->>0, e.v->>1, (e.v->2)::jsonb, %s "
+            "FROM json_array_elements(%s::json) WITH ORDINALITY AS e(v, n) ORDER BY e.n"
+        )
+    else:
+        source = (
+            "SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+            "json_extract(value, '$[2]'), %s FROM json_each(%s) ORDER BY key"
+        )
+    sql = f"INSERT INTO {table} {columns} {source} RETURNING id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [platform_id, created, rows])
+        ids = sorted(row[0] for row in cursor.fetchall())
+    transaction.on_commit(lambda: _committed(platform_id, ids), using=alias)
+    return ids
+
+
+def _committed(platform_id: int, event_ids: list[int]) -> None:
+    from .webhooks.delivery import events_committed
+
+    events_committed(platform_id, event_ids)

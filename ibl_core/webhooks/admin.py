@@ -1,0 +1,135 @@
+"""Admin pages of events and webhooks: endpoints (secret shown once, rotation,
+disabled ones and why), deliveries with their attempts, and the events themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ibl_core.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+from . import services
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("platform", "url", "events", "active", "description")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        try:
+            if "url" in cleaned:
+                services.check_url(cleaned["url"])
+            events = cleaned.get("events") or []
+            if not isinstance(events, list):
+                raise ValidationError({"events": ["A list of event types ([] for every type)."]})
+            services.check_events(events)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                self.add_error(field, problems)
+        return cleaned
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """The secret is generated on creation and shown once, in the success message."""
+
+    form = WebhookEndpointForm
+    list_display = ("url", "platform", "active", "events", "failing_since", "disabled_reason")
+    list_filter = ("active", "platform")
+    search_fields = ("url", "description", "platform__key")
+    list_select_related = ("platform",)
+    autocomplete_fields = ("platform",)
+    readonly_fields = ("failing_since", "disabled_reason", "disabled_at", "created", "modified")
+    actions = ("rotate_secrets", "enable")
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
+    ) -> None:
+        if change:
+            if "active" in form.changed_data and obj.active:
+                obj.disabled_reason, obj.disabled_at, obj.failing_since = "", None, None
+            super().save_model(request, obj, form, change)
+            return
+        created = services.create_endpoint(
+            obj.platform,
+            url=obj.url,
+            events=obj.events,
+            active=obj.active,
+            description=obj.description,
+        )
+        obj.pk, obj.secret, obj.created = created.pk, created.secret, created.created
+        obj._state.adding = False
+        self.message_user(
+            request,
+            f"The signing secret is {created.secret} . Copy it now: it will not be shown again.",
+            level=messages.WARNING,
+        )
+
+    @admin.action(description="Rotate the secrets (the old ones sign for the overlap period)")
+    def rotate_secrets(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            secret = services.rotate_secret(endpoint)
+            self.message_user(
+                request, f"{endpoint.url}: new secret {secret} (shown once).", messages.WARNING
+            )
+
+    @admin.action(description="Turn on again (clears why they were off)")
+    def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        count = queryset.update(
+            active=True, disabled_reason="", disabled_at=None, failing_since=None
+        )
+        self.message_user(request, f"{count} endpoint(s) on.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the system writes: readable, deletable, never added or edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "started", "status_code", "latency_ms", "error", "response_excerpt")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "event_type", "endpoint", "status", "attempts", "last_status_code",
+                    "next_attempt_at", "created")  # fmt: skip
+    list_filter = ("status", "event_type")
+    search_fields = ("message_id", "endpoint__url")
+    list_select_related = ("endpoint",)
+    inlines = (WebhookAttemptInline,)
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("delivery", "number", "started", "status_code", "latency_ms", "error")
+    list_select_related = ("delivery",)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "type", "object_id", "platform", "created")
+    list_filter = ("type", "platform")
+    search_fields = ("object_id",)
+    list_select_related = ("platform",)

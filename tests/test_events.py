@@ -1,0 +1,300 @@
+"""The outbox: every write records its events in its own transaction (events.md).
+
+An event's ``data`` is the object as the API answers it; a bulk records one event per
+row in one statement; a write that rolls back records nothing and enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from ibl_catalog.declarations import SUGGESTION_KINDS
+from ibl_catalog.models import ProgramSuggestion
+from ibl_catalog.suggestions import services
+from ibl_catalog.suggestions.views import suggestion_urls  # noqa: F401  (builds the kinds)
+from ibl_core.events import record_event
+from ibl_core.groups import create_or_update_group
+from ibl_core.models import Event, WebhookEndpoint
+from ibl_core.tasks import default_task_backend
+from ibl_core.webhooks.delivery import new_secret
+from ibl_credentials.models import Assertion
+from tests.assertion_helpers import assertion_json, bulk_url, credential_url, detail_url
+from tests.catalog_helpers import BULK, MANAGE, group_body, group_url, make_item
+from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
+from tests.factories import CourseFactory, MembershipFactory, ProgramFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PROGRAM = next(kind for kind in SUGGESTION_KINDS if kind.label == "program")
+COURSE = "course-v1:org+python+2026"
+
+
+def events(**filters) -> list[tuple[str, str, dict]]:
+    return [
+        (event.type, event.object_id, event.payload)
+        for event in Event.objects.filter(**filters).order_by("id")
+    ]
+
+
+@pytest.fixture
+def program(world):
+    return ProgramFactory(platform=world.p1, program_key="program-v1:org+ds+run", name="DS")
+
+
+def post_suggestion(world, program, role="platform_admin_p1", **fields):
+    body = {"platform_key": "p1", "program_key": program.program_key,
+            "user_id": world.users["learner_p1"].pk, **fields}  # fmt: skip
+    return world.client(role).post(MANAGE, body, format="json")
+
+
+# -- suggestions ---------------------------------------------------------------------
+
+
+def test_a_single_write_records_created_then_updated_with_the_answered_object(world, program):
+    first = post_suggestion(world, program)
+    second = post_suggestion(world, program, metadata={"why": "again"})
+    assert (first.status_code, second.status_code) == (200, 200)
+    created, updated = first.json(), second.json()
+    assert events() == [
+        ("suggestion.created", str(created["id"]), created),
+        ("suggestion.updated", str(created["id"]), updated),
+    ]
+    assert Event.objects.filter(platform=world.p1).count() == 2
+
+
+def test_delete_records_the_object_as_it_was(world, program):
+    answered = post_suggestion(world, program).json()
+    response = world.client("platform_admin_p1").delete(
+        f"{MANAGE}?platform_key=p1&suggestion_id={answered['id']}"
+    )
+    assert response.status_code == 200
+    assert events()[-1] == ("suggestion.deleted", str(answered["id"]), answered)
+
+
+def test_deleting_a_missing_suggestion_records_nothing(world):
+    response = world.client("platform_admin_p1").delete(f"{MANAGE}?platform_key=p1&suggestion_id=9")
+    assert response.status_code == 404
+    assert events() == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "event_type"),
+    [
+        ({"accepted": True}, "suggestion.accepted"),
+        ({"visible": False}, "suggestion.dismissed"),
+        ({"accepted": False}, "suggestion.updated"),
+    ],
+)
+def test_the_learners_answer(world, program, answer, event_type):
+    suggestion_id = post_suggestion(world, program).json()["id"]
+    response = world.client("learner_p1").post(
+        "/api/catalog/suggestions/program/user/",
+        {"suggestion_id": suggestion_id, **answer},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert events()[-1] == (event_type, str(suggestion_id), response.json())
+
+
+def bulk_rows(world, program, count):
+    users = UserFactory.create_batch(count)
+    MembershipFactory._meta.model.objects.bulk_create(
+        MembershipFactory.build(user=user, platform=world.p1) for user in users
+    )
+    return [{"program_key": program.program_key, "user_id": user.pk} for user in users]
+
+
+def test_a_bulk_records_one_event_per_row_written(world, program):
+    rows = bulk_rows(world, program, 3)
+    client = world.client("platform_admin_p1")
+    client.post(BULK, {"platform_key": "p1", "suggestion_data": rows[:1]}, format="json")
+    Event.objects.all().delete()
+    bad = {"program_key": "nope", "user_id": rows[0]["user_id"]}
+    response = client.post(
+        BULK, {"platform_key": "p1", "suggestion_data": [*rows, bad]}, format="json"
+    )
+    assert response.json()["successes"] == 3
+    listed = client.get(MANAGE, {"platform_key": "p1", "sort": "id"}).json()["results"]
+    by_id = {row["id"]: row for row in listed}
+    recorded = events()
+    assert sorted(event_type for event_type, _, _ in recorded) == [
+        "suggestion.created",
+        "suggestion.created",
+        "suggestion.updated",
+    ]
+    for _, object_id, data in recorded:
+        assert data == by_id[int(object_id)]
+
+
+def test_a_bulk_records_its_events_in_the_same_queries_for_10_and_500_rows(
+    world, program, django_assert_max_num_queries
+):
+    client = world.client("platform_admin_p1")
+    counts = {}
+    for size in (10, 500):
+        rows = bulk_rows(world, program, size)
+        client.post(BULK, {"platform_key": "p1", "suggestion_data": rows[:1]}, format="json")
+        with django_assert_max_num_queries(1000) as captured:
+            client.post(BULK, {"platform_key": "p1", "suggestion_data": rows}, format="json")
+        counts[size] = len(captured.captured_queries)
+        assert Event.objects.filter(type="suggestion.created").count() >= size - 1
+    assert counts[10] == counts[500]
+
+
+def test_a_write_that_rolls_back_records_no_event_and_enqueues_nothing(world, program):
+    WebhookEndpoint.objects.create(platform=world.p1, url="https://example.org/", secret="x")
+    body = {"program_key": program.program_key, "user_id": world.users["learner_p1"].pk}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.upsert_suggestion(
+            PROGRAM, platform=world.p1, data=body, actor_id=None, user_scope=None
+        )
+        assert Event.objects.count() == 1  # recorded inside the transaction...
+        raise RuntimeError("the request failed after the write")
+    assert events() == []  # ...and gone with it
+    assert not ProgramSuggestion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_is_enqueued_on_commit_and_only_when_someone_listens(world, program):
+    default_task_backend.clear()
+    post_suggestion(world, program)
+    assert default_task_backend.results == []  # no endpoint: no task
+    WebhookEndpoint.objects.create(platform=world.p1, url="https://example.org/", secret="x")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record_event(world.p1, "suggestion.created", 1, {"id": 1})
+        raise RuntimeError
+    assert default_task_backend.results == []  # rolled back: nothing enqueued
+    post_suggestion(world, program, accepted=True)
+    [result] = default_task_backend.results
+    [event] = Event.objects.filter(type="suggestion.updated")
+    assert result.task.name == "dispatch_events"
+    assert result.args == [world.p1.pk, [event.pk]]
+
+
+def test_group_suggestions_record_created_and_deleted(world):
+    users = UserFactory.create_batch(2)
+    for user in users:
+        MembershipFactory(user=user, platform=world.p1)
+    group, _ = create_or_update_group(world.p1, "Cohort", add=users)
+    item = make_item(PROGRAM, world.p1)
+    client = world.client("platform_admin_p1")
+    created = client.post(
+        group_url(PROGRAM) + "?platform_key=p1", group_body(PROGRAM, group, item), format="json"
+    )
+    assert created.status_code == 200, created.content
+    # Updating it is no new group suggestion; the members' own suggestions are the
+    # group's fan-out, not events of their own.
+    client.post(
+        group_url(PROGRAM) + "?platform_key=p1",
+        group_body(PROGRAM, group, item, accepted=True),
+        format="json",
+    )
+    suggestion_id = created.json()["id"]
+    deleted = client.delete(group_url(PROGRAM) + f"?platform_key=p1&suggestion_id={suggestion_id}")
+    assert deleted.status_code == 200
+    [(first_type, first_id, first), (last_type, last_id, last)] = events()
+    assert (first_type, first_id, first) == (
+        "group_suggestion.created", str(suggestion_id), created.json()
+    )  # fmt: skip
+    assert (last_type, last_id) == ("group_suggestion.deleted", str(suggestion_id))
+    assert last["id"] == suggestion_id and last["accepted"] is True
+
+
+# -- assertions ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def credential(world):
+    course = CourseFactory(platform=world.p1, course_id=COURSE, name="Python 101")
+    credential = CredentialFactory(
+        issuer=IssuerFactory(platform=world.p1, entity_id="issuer-p1"), entity_id="cred-python"
+    )
+    credential.course = course
+    return credential
+
+
+def test_issuing_one_records_assertion_issued_with_the_answered_object(world, credential):
+    response = world.client("platform_admin_p1").post(
+        credential_url("cred-python", "platform_admin_p1"),
+        {"recipient": {"identity": "learner_p1"}, "course": COURSE},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    answered = response.json()
+    assert events() == [("assertion.issued", answered["entityId"], answered)]
+    # Issuing again answers the active one: no new event.
+    world.client("platform_admin_p1").post(
+        credential_url("cred-python", "platform_admin_p1"),
+        {"recipient": {"identity": "learner_p1"}, "course": COURSE},
+        format="json",
+    )
+    assert len(events()) == 1
+
+
+def test_a_bulk_issue_records_one_event_per_assertion_issued(world, credential):
+    response = world.client("platform_admin_p1").post(
+        bulk_url("cred-python"),
+        {"users": ["learner_p1", "department_admin", "nobody"], "course": COURSE},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    recorded = events()
+    assert len(recorded) == 2
+    for event_type, entity_id, data in recorded:
+        assertion = Assertion.objects.select_related("credential__issuer", "recipient").get(
+            entity_id=entity_id
+        )
+        assert (event_type, data) == ("assertion.issued", assertion_json(assertion))
+
+
+def test_bulk_issue_events_cost_the_same_queries_for_10_and_500(
+    world, credential, django_assert_max_num_queries
+):
+    client = world.client("platform_admin_p1")
+    counts = {}
+    for size, course in ((10, COURSE), (500, "course-v1:org+other+2026")):
+        if course != COURSE:
+            CourseFactory(platform=world.p1, course_id=course, name="Other")
+        users = UserFactory.create_batch(size)
+        MembershipFactory._meta.model.objects.bulk_create(
+            MembershipFactory.build(user=user, platform=world.p1) for user in users
+        )
+        names = [user.username for user in users]
+        client.post(bulk_url("cred-python"), {"users": names[:1], "course": course}, format="json")
+        with django_assert_max_num_queries(1000) as captured:
+            response = client.post(
+                bulk_url("cred-python"), {"users": names, "course": course}, format="json"
+            )
+        assert len(response.json()["issued"]) == size - 1
+        counts[size] = len(captured.captured_queries)
+    assert counts[10] == counts[500]
+    assert Event.objects.filter(type="assertion.issued").count() == 510
+
+
+@pytest.mark.parametrize(
+    ("body", "event_type"),
+    [
+        ({"revoked": True, "revocationReason": "Fraud"}, "assertion.revoked"),
+        ({"acceptance": "Accepted"}, "assertion.accepted"),
+        ({"acceptance": "Rejected"}, "assertion.rejected"),
+    ],
+)
+def test_revoking_and_answering(world, credential, body, event_type):
+    held = AssertionFactory(credential=credential, recipient=world.users["learner_p1"])
+    role = "platform_admin_p1" if "revoked" in body else "learner_p1"
+    response = world.client(role).put(detail_url(held.entity_id, role), body, format="json")
+    assert response.status_code == 200, response.content
+    assert events() == [(event_type, held.entity_id, response.json())]
+    # The same answer again changes nothing and records nothing.
+    world.client(role).put(detail_url(held.entity_id, role), body, format="json")
+    assert len(events()) == 1
+
+
+def test_unknown_event_types_are_refused(world):
+    with pytest.raises(ValueError, match="Unknown event types"):
+        record_event(world.p1, "suggestion.exploded", 1, {})
+
+
+def test_secrets_have_the_standard_webhooks_form():
+    secret = new_secret()
+    assert secret.startswith("whsec_") and len(secret) == 6 + 44
