@@ -7,7 +7,7 @@ It mounts the catalog and credentials URLs when those apps are installed, so
 from django.apps import apps
 from django.urls import include, path
 
-urlpatterns = []
+urlpatterns = [path("api/core/", include("ibl_core.webhooks.urls"))]
 if apps.is_installed("ibl_catalog"):
     urlpatterns.append(path("api/catalog/", include("ibl_catalog.urls")))
 if apps.is_installed("ibl_credentials"):

@@ -43,7 +43,7 @@ def check_url_syntax(url: str) -> tuple[str, str, int]:
         raise UnsafeURL("The URL must not carry a user name or password.")
     host = parts.hostname.rstrip(".").lower()
     if host in METADATA_HOSTS:
-        raise UnsafeURL("Cloud metadata addresses are refused.")
+        raise UnsafeURL("Link-local and cloud metadata addresses are refused.")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:

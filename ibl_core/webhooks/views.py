@@ -1,0 +1,167 @@
+"""``/api/core/orgs/{org}/webhooks/``: a platform's webhook endpoints, for its admins.
+
+Platform admins of ``{org}`` and DM admins only; an endpoint of another platform is
+404, as a missing one.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ibl_core.models import Platform, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ibl_core.pagination import int_param
+from ibl_core.permissions import IsDMAdmin, IsPlatformAdmin
+from ibl_core.platforms import platform_for_request
+from ibl_core.views import PlatformScopedView
+
+from . import delivery, services
+from .serializers import (
+    RotateSecretSerializer,
+    WebhookDeliverySerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointWithSecretSerializer,
+)
+
+TAGS = ["webhooks"]
+
+
+class WebhookBaseView(PlatformScopedView):
+    """A platform's webhook endpoints: for its platform admins and DM admins."""
+
+    permission_classes = [IsDMAdmin | IsPlatformAdmin]
+    serializer_class = WebhookEndpointSerializer
+
+    def platform(self) -> Platform:
+        return platform_for_request(self.request, self)
+
+    def endpoints(self) -> QuerySet[WebhookEndpoint]:
+        return WebhookEndpoint.objects.filter(platform=self.platform())
+
+    def endpoint(self) -> WebhookEndpoint:
+        found = self.endpoints().filter(pk=self.kwargs["pk"]).first()
+        if found is None:
+            raise NotFound("Webhook endpoint not found.")
+        return found
+
+
+class WebhookListView(WebhookBaseView):
+    """The platform's webhook endpoints, and creating one."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="List the platform's webhook endpoints",
+        responses=WebhookEndpointSerializer(many=True),
+    )
+    def get(self, request: Request, org: str) -> Response:
+        return Response(WebhookEndpointSerializer(self.endpoints().order_by("id"), many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Create a webhook endpoint",
+        description="Answers the endpoint with its signing secret, shown this once.",
+        request=WebhookEndpointSerializer,
+        responses={201: WebhookEndpointWithSecretSerializer},
+    )
+    def post(self, request: Request, org: str) -> Response:
+        body = WebhookEndpointSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        endpoint = services.create_endpoint(self.platform(), **body.validated_data)
+        return Response(
+            WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+
+
+class WebhookDetailView(WebhookBaseView):
+    """One webhook endpoint of the platform."""
+
+    @extend_schema(tags=TAGS, summary="One webhook endpoint")
+    def get(self, request: Request, org: str, pk: int) -> Response:
+        return Response(WebhookEndpointSerializer(self.endpoint()).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change a webhook endpoint",
+        description="Changes the fields sent. Turning an endpoint on again clears why it "
+        "was turned off.",
+        request=WebhookEndpointSerializer(partial=True),
+    )
+    def patch(self, request: Request, org: str, pk: int) -> Response:
+        endpoint = self.endpoint()
+        body = WebhookEndpointSerializer(endpoint, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        sent = {
+            name: body.validated_data[name] for name in request.data if name in body.validated_data
+        }
+        endpoint = services.update_endpoint(endpoint, sent)
+        return Response(WebhookEndpointSerializer(endpoint).data)
+
+    @extend_schema(tags=TAGS, summary="Delete a webhook endpoint", responses={204: None})
+    def delete(self, request: Request, org: str, pk: int) -> Response:
+        self.endpoint().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(WebhookBaseView):
+    """A new signing secret for an endpoint."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Rotate the signing secret",
+        description="A new secret, shown this once. The previous one keeps signing "
+        "deliveries beside it for overlap_seconds, so receivers can switch without "
+        "refusing any.",
+        request=RotateSecretSerializer,
+        responses=WebhookEndpointWithSecretSerializer,
+    )
+    def post(self, request: Request, org: str, pk: int) -> Response:
+        endpoint = self.endpoint()
+        body = RotateSecretSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.rotate_secret(endpoint, body.validated_data.get("overlap_seconds"))
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+
+
+def with_attempts(deliveries: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDelivery]:
+    return deliveries.prefetch_related(
+        Prefetch("attempt_records", queryset=WebhookAttempt.objects.order_by("number"),
+                 to_attr="recent_attempts")
+    )  # fmt: skip
+
+
+class WebhookTestView(WebhookBaseView):
+    """A test event sent to an endpoint now."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Send a test event",
+        description="Sends a webhook.test event to the endpoint now, once (no retries), "
+        "and answers the delivery with the receiver's answer.",
+        request=None,
+        responses=WebhookDeliverySerializer,
+    )
+    def post(self, request: Request, org: str, pk: int) -> Response:
+        sent = delivery.send_test_event(self.endpoint())
+        [found] = with_attempts(WebhookDelivery.objects.filter(pk=sent.pk))
+        return Response(WebhookDeliverySerializer(found).data)
+
+
+class WebhookDeliveriesView(WebhookBaseView):
+    """The latest deliveries to an endpoint, with their last attempt."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Recent deliveries to an endpoint",
+        description="Newest first.",
+        parameters=[OpenApiParameter("limit", int, description="How many (1-100, default 50).")],
+        responses=WebhookDeliverySerializer(many=True),
+    )
+    def get(self, request: Request, org: str, pk: int) -> Response:
+        endpoint = self.endpoint()
+        limit = min(int_param(request, "limit", 50, minimum=1), 100)
+        recent = with_attempts(endpoint.deliveries.order_by("-id"))[:limit]
+        return Response(WebhookDeliverySerializer(recent, many=True).data)

@@ -1,0 +1,271 @@
+"""Webhook delivery end to end: a receiver on loopback verifies every delivery with the
+``standardwebhooks`` library; retries, 410, auto-disable; SSRF refusals."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from ibl_core.conf import ibl_settings
+from ibl_core.events import record_event
+from ibl_core.models import Event, WebhookDelivery, WebhookEndpoint
+from ibl_core.tasks import default_task_backend
+from ibl_core.webhooks import delivery
+from ibl_core.webhooks.addresses import UnsafeURL, safe_addresses
+from ibl_core.webhooks.services import create_endpoint, rotate_secret
+from tests.webhook_receiver import receiver
+
+pytestmark = pytest.mark.django_db
+DATA = {"id": 7, "user_id": 3, "program_key": "program-v1:org+ds+run"}
+
+
+def verified(endpoint_secret: str, request) -> dict:
+    """The payload of a request the receiver got, verified as a Standard Webhooks
+    receiver would (raises when the signature does not match)."""
+    return Webhook(endpoint_secret).verify(request.body, request.headers)
+
+
+def dispatch(platform, event_type="suggestion.created", data=DATA) -> list[WebhookDelivery]:
+    """Record an event and run what its commit would enqueue, synchronously."""
+    record_event(platform, event_type, data["id"], data)
+    event = Event.objects.latest("id")
+    delivery.dispatch_events.call(platform.pk, [event.pk])
+    return list(WebhookDelivery.objects.filter(event=event).order_by("id"))
+
+
+def test_a_delivery_is_signed_and_verifies_with_standardwebhooks(world):
+    with receiver() as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "succeeded"
+    [request] = hook.requests
+    payload = verified(endpoint.secret, request)
+    event = Event.objects.get()
+    assert payload == {
+        "type": "suggestion.created",
+        "timestamp": event.created.isoformat().replace("+00:00", "Z"),
+        "data": DATA,
+    }
+    assert request.path == "/hooks/ibl"
+    assert request.headers["webhook-id"] == f"msg_{event.pk}"
+    assert request.headers["content-type"] == "application/json"
+    sent.refresh_from_db()
+    assert (sent.status, sent.attempts, sent.last_status_code) == ("succeeded", 1, 200)
+    [attempt] = sent.attempt_records.all()
+    assert (attempt.status_code, attempt.response_excerpt) == (200, "answered 200")
+    assert attempt.latency_ms is not None and attempt.latency_ms >= 0
+
+
+def test_only_matching_active_endpoints_of_the_platform_get_deliveries(world):
+    with receiver() as hook:
+        everything = create_endpoint(world.p1, url=hook.url)
+        assertions_only = create_endpoint(world.p1, url=hook.url, events=["assertion.issued"])
+        create_endpoint(world.p1, url=hook.url, active=False)
+        create_endpoint(world.p2, url=hook.url)
+        sent = dispatch(world.p1)
+    assert [d.endpoint_id for d in sent] == [everything.pk]
+    assert assertions_only.receives("assertion.issued")
+
+
+def test_retries_until_the_receiver_answers_2xx(world):
+    default_task_backend.clear()
+    with receiver(script=[500, 503, 429]) as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "pending"
+        retries = [r for r in default_task_backend.results if r.task.name == "attempt_delivery"]
+        # Each failure schedules the next attempt with backoff (the worker would wait).
+        [first_retry] = retries[-1:]
+        assert first_retry.args == [sent.pk]
+        assert first_retry.task.run_after is not None
+        assert delivery.run_attempt(sent.pk) == "pending"
+        assert delivery.run_attempt(sent.pk) == "pending"
+        assert delivery.run_attempt(sent.pk) == "succeeded"
+    assert len(hook.requests) == 4
+    # The same message, signed anew each time, verifies every time.
+    ids = {request.headers["webhook-id"] for request in hook.requests}
+    assert ids == {sent.message_id}
+    for request in hook.requests:
+        verified(endpoint.secret, request)
+    sent.refresh_from_db()
+    assert [a.status_code for a in sent.attempt_records.order_by("number")] == [500, 503, 429, 200]
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None and endpoint.active
+
+
+def test_backoff_grows_exponentially_with_jitter():
+    base = ibl_settings.WEBHOOK_RETRY_BASE_SECONDS
+    for attempt in range(1, 8):
+        delay = delivery.retry_delay(attempt).total_seconds()
+        expected = base * 3 ** (attempt - 1)
+        assert expected * 0.75 <= delay <= expected * 1.25
+    total = sum(base * 3 ** (n - 1) for n in range(1, ibl_settings.WEBHOOK_MAX_ATTEMPTS))
+    assert 12 * 3600 < total < 30 * 3600  # about a day
+
+
+def test_a_delivery_gives_up_after_the_last_attempt(world):
+    with (
+        receiver(then=500) as hook,
+        override_settings(IBL_DATA_MANAGER={**_settings(), "WEBHOOK_MAX_ATTEMPTS": 3}),
+    ):
+        create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1)
+        statuses = [delivery.run_attempt(sent.pk) for _ in range(4)]
+    assert statuses == ["pending", "pending", "failed", "gone"]
+    assert len(hook.requests) == 3
+
+
+def test_410_disables_the_endpoint(world):
+    with receiver(script=[410]) as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "failed"
+        endpoint.refresh_from_db()
+        assert endpoint.active is False
+        assert endpoint.disabled_reason == "The receiver answered 410 Gone."
+        assert dispatch(world.p1) == []  # nothing more is sent to it
+    assert len(hook.requests) == 1
+
+
+def test_sustained_failure_disables_the_endpoint(world):
+    with receiver(then=502) as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            failing_since=timezone.now() - timedelta(days=4)
+        )
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "failed"
+    endpoint.refresh_from_db()
+    assert endpoint.active is False
+    assert endpoint.disabled_reason.startswith("Every attempt failed since ")
+
+
+def test_no_answer_is_a_failed_attempt(world):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    endpoint = create_endpoint(world.p1, url=f"http://127.0.0.1:{port}/")
+    [sent] = dispatch(world.p1)
+    assert delivery.run_attempt(sent.pk) == "pending"
+    [attempt] = sent.attempt_records.all()
+    assert attempt.status_code is None and "ConnectionRefused" in attempt.error
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is not None
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(world):
+    with receiver() as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        old = endpoint.secret
+        new = rotate_secret(endpoint, overlap_seconds=3600)
+        [sent] = dispatch(world.p1)
+        delivery.run_attempt(sent.pk)
+        rotate_secret(endpoint, overlap_seconds=0)
+        newest = endpoint.secret
+        [again] = dispatch(world.p1)
+        delivery.run_attempt(again.pk)
+    during, after = hook.requests
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    verified(old, during) and verified(new, during)
+    verified(newest, after)
+    with pytest.raises(Exception, match="No matching signature"):
+        verified(new, after)
+
+
+def test_the_test_event(world):
+    with receiver() as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        sent = delivery.send_test_event(endpoint)
+    assert sent.status == "succeeded"
+    payload = verified(endpoint.secret, hook.requests[0])
+    assert payload["type"] == "webhook.test" and payload["data"] == {"endpoint_id": endpoint.pk}
+
+
+# -- SSRF -------------------------------------------------------------------------
+
+
+def _settings(**changes):
+    from django.conf import settings
+
+    return {**settings.IBL_DATA_MANAGER, **changes}
+
+
+def resolving_to(*addresses):
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
+                 (a, port)) for a in addresses]  # fmt: skip
+
+    return getaddrinfo
+
+
+REFUSED = [
+    ("https://127.0.0.1/", None, "loopback or private"),
+    ("https://[::1]/", None, "loopback or private"),
+    ("https://10.0.0.8/", None, "loopback or private"),
+    ("https://192.168.1.1/", None, "loopback or private"),
+    ("https://172.16.0.1/", None, "loopback or private"),
+    ("https://169.254.169.254/latest/meta-data/", None, "metadata"),
+    ("https://[fe80::1]/", None, "Link-local"),
+    ("https://metadata.google.internal/", None, "metadata"),
+    ("https://hooks.example.org/", ["93.184.216.34", "10.1.2.3"], "loopback or private"),
+    ("https://hooks.example.org/", ["127.0.0.1"], "loopback or private"),
+    ("https://hooks.example.org/", ["169.254.169.254"], "Link-local"),
+    ("https://hooks.example.org/", ["::ffff:10.0.0.1"], "loopback or private"),
+    ("http://hooks.example.org/", ["93.184.216.34"], "https"),
+]
+
+
+@pytest.mark.parametrize(("url", "addresses", "message"), REFUSED)
+def test_internal_addresses_are_refused_without_the_allow_setting(
+    monkeypatch, url, addresses, message
+):
+    if addresses:
+        monkeypatch.setattr(socket, "getaddrinfo", resolving_to(*addresses))
+    with (
+        override_settings(IBL_DATA_MANAGER=_settings(WEBHOOKS_ALLOW_PRIVATE=False)),
+        pytest.raises(UnsafeURL, match=message),
+    ):
+        safe_addresses(url)
+
+
+def test_a_public_address_is_accepted(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", resolving_to("93.184.216.34"))
+    with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOKS_ALLOW_PRIVATE=False)):
+        assert safe_addresses("https://hooks.example.org/x")[3] == ["93.184.216.34"]
+
+
+def test_link_local_and_metadata_are_refused_even_when_private_is_allowed(monkeypatch):
+    assert ibl_settings.WEBHOOKS_ALLOW_PRIVATE  # the suite's setting
+    for url in ("http://169.254.169.254/", "http://[fe80::1]/", "http://metadata.google.internal/"):
+        with pytest.raises(UnsafeURL):
+            safe_addresses(url)
+    monkeypatch.setattr(socket, "getaddrinfo", resolving_to("169.254.1.1"))
+    with pytest.raises(UnsafeURL, match="Link-local"):
+        safe_addresses("http://sneaky.example.org/")
+
+
+def test_an_address_that_became_internal_is_refused_at_send(world, monkeypatch):
+    """Checked at save, and again at every attempt (DNS may change in between)."""
+    monkeypatch.setattr(socket, "getaddrinfo", resolving_to("93.184.216.34"))
+    with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOKS_ALLOW_PRIVATE=False)):
+        create_endpoint(world.p1, url="https://hooks.example.org/")
+        monkeypatch.setattr(socket, "getaddrinfo", resolving_to("10.0.0.5"))
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "pending"
+    [attempt] = sent.attempt_records.all()
+    assert attempt.status_code is None
+    assert attempt.error == "Refused: The URL resolves to a loopback or private address."
+
+
+def test_the_body_is_the_exact_json_sent(world):
+    with receiver() as hook:
+        create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1, data={"id": 1, "name": "Zoë"})
+        delivery.run_attempt(sent.pk)
+    assert json.loads(hook.requests[0].body)["data"] == {"id": 1, "name": "Zoë"}
