@@ -185,13 +185,17 @@ STORAGES = storages_from_env(os.environ)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache: per process unless REDIS_URL names a Redis server that every worker shares
-# (the API's throttles count there, docs/production.md "Throttling"; needs the `redis` extra).
-if os.environ.get("REDIS_URL"):
+# The cache: per process unless CACHE_URL (else REDIS_URL) names a Redis server that
+# every worker shares (the API's throttles count there, docs/production.md "Throttling";
+# needs the `redis` extra). CACHE_URL lets the cache and RQ's queue use different Redis.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL.")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX", "ibl"),
             # A Redis that hangs must not hang requests: throttling fails open.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

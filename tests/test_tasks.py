@@ -97,3 +97,23 @@ def test_a_task_is_enqueued_when_the_write_commits_and_never_when_it_rolls_back(
         assert default_task_backend.results == []  # not before the commit
     [result] = default_task_backend.results
     assert result.args == [2, 2]
+
+
+def test_the_backend_is_chosen_by_configuration_alone():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from example_project.settings import tasks_from_env
+
+    assert tasks_from_env({}) == (
+        {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
+        None,
+    )
+    redis_url = "redis://cache.internal:6379/1"
+    assert tasks_from_env({"TASKS_BACKEND": "rq", "REDIS_URL": redis_url}) == (
+        {"default": {"BACKEND": "django_tasks_rq.RQBackend"}},
+        {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}},
+    )
+    with pytest.raises(ImproperlyConfigured, match="TASKS_BACKEND=rq needs REDIS_URL"):
+        tasks_from_env({"TASKS_BACKEND": "rq"})
+    with pytest.raises(ImproperlyConfigured, match="TASKS_BACKEND must be one of"):
+        tasks_from_env({"TASKS_BACKEND": "celery"})
