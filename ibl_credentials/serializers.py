@@ -416,8 +416,9 @@ class ExpiresField(serializers.Field):
     """``{"amount": int > 0, "duration": "days" | "weeks" | "months" | "years"}``."""
 
     default_error_messages = {
-        "invalid": 'Expected null or {"amount": <positive integer>, "duration": "days", '
-        '"weeks", "months" or "years"}.',
+        # Braces doubled: DRF formats the message.
+        "invalid": 'Expected null or {{"amount": <positive integer>, "duration": "days", '
+        '"weeks", "months" or "years"}}.',
         "too_long": "At most {limit} {duration}.",
     }
 
