@@ -102,11 +102,10 @@ class CredentialItemInline(admin.TabularInline):
 class CredentialSignatoryFormSet(forms.BaseInlineFormSet):
     """A credential's signatories belong to the credential's issuer: set, not chosen."""
 
-    def _construct_form(self, i: int, **kwargs: Any) -> Any:
-        form = super()._construct_form(i, **kwargs)
+    def add_fields(self, form: Any, index: Any) -> None:
+        super().add_fields(form, index)
         if self.instance.issuer_id is not None:
             form.instance.issuer = self.instance.issuer
-        return form
 
 
 class CredentialSignatoryInline(admin.TabularInline):
