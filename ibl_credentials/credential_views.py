@@ -196,7 +196,8 @@ class CredentialListView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
             "issuer (its oldest); a platform without an issuer is 400. `courses`, "
             "`programs` and `pathways` list keys of this platform's catalog (an unknown "
             "key is 400). `entityId` is generated when absent; a taken one is 400. The "
-            "snake_case names of the published documentation are accepted as aliases. "
+            "names with underscores of the published documentation (icon_image, criteria_text, "
+            "issuing_signal...) are accepted as aliases. "
             "Errors use the envelope."
         ),
         parameters=PATH_PARAMETERS,

@@ -484,7 +484,7 @@ def _keys(kind: str) -> serializers.ListField:
 
 
 class CredentialWriteSerializer(serializers.Serializer):
-    """A credential (badge class). The snake_case names `icon_image`,
+    """A credential (badge class). The names `icon_image`,
     `background_image`, `thumbnail_image`, `criteria_url`, `criteria_text` (for
     `criteriaNarrative`), `issuing_signal` (for `signal`) and `credential_type` are
     accepted as aliases; sending both names of one field is 400. null or "" for an
@@ -513,7 +513,11 @@ class CredentialWriteSerializer(serializers.Serializer):
     criteria_url = _text(500, validators=[validate_http_url], help_text="Alias of criteriaUrl.")
     criteriaNarrative = _text()
     criteria_text = _text(help_text="Alias of criteriaNarrative.")
-    signal = StrictCharField(max_length=100, required=False, help_text='Default "COURSE_PASSED".')
+    signal = StrictCharField(
+        max_length=100,
+        required=False,
+        help_text="What triggers issuing; by default a passed course.",
+    )
     issuing_signal = StrictCharField(max_length=100, required=False, help_text="Alias of signal.")
     html_template = _text()
     css_template = _text()
