@@ -29,7 +29,7 @@ from ibl_core.text import UNSTORABLE
 
 from . import selectors, services, shapes
 from .filters import CredentialFilter, PublicCredentialsUnlessAdmin
-from .issuer_views import ACCESS_ERRORS, deleted, enveloped_errors
+from .issuer_views import ACCESS_ERRORS, LiteralSegmentsAreNotIds, deleted, enveloped_errors
 from .models import Credential, ItemKind
 from .permissions import CREDENTIALS
 from .serializers import (
@@ -235,7 +235,9 @@ CREDENTIAL_ENTITY_ID = OpenApiParameter(
 _DETAIL_404 = "Unknown platform, path user or credential (a private one, for members)."
 
 
-class CredentialDetailView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
+class CredentialDetailView(
+    LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin
+):
     """GET, PUT (partial) and DELETE of one credential."""
 
     permission_classes = CREDENTIALS

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope
+from ibl_core import envelope, errors
 from ibl_core.models import Platform
 from ibl_core.parsers import LimitedJSONParser
 from ibl_core.text import UNSTORABLE
@@ -33,6 +34,7 @@ from .serializers import (
     SignatoryCreateSerializer,
     StatusOnlySerializer,
 )
+from .validators import RESERVED_ENTITY_IDS
 from .views import PATH_PARAMETERS, CredentialsView
 
 DELETED = "Deleted"
@@ -57,6 +59,17 @@ def deleted() -> dict[str, Any]:
     return {"status": {"success": True, "description": DELETED}}
 
 
+class LiteralSegmentsAreNotIds:
+    """For a view of ``{entity_id}``: a literal segment of the API (``issuers``,
+    ``assertions``...) is never an id, so ``.../issuers`` without its slash answers as an
+    unknown URL does (404, naming the URL with the slash), before any other check."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if str(kwargs.get("entity_id", "")).lower() in RESERVED_ENTITY_IDS:
+            return errors.page_not_found(request, exceptions.NotFound())
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
 ENTITY_ID_PARAMETER = OpenApiParameter(
     "entity_id",
     OpenApiTypes.STR,
@@ -66,7 +79,7 @@ ENTITY_ID_PARAMETER = OpenApiParameter(
 )
 
 
-class IssuerDetailView(envelope.EnvelopeErrorsMixin, CredentialsView):
+class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, CredentialsView):
     """GET, PUT (partial) and DELETE of one issuer of the platform."""
 
     permission_classes = ISSUER_DETAIL

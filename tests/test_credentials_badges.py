@@ -236,10 +236,30 @@ def test_unknown_credential_and_null_character(world, issuer):
     assert world.client("learner_p1").get(detail_url("a%00")).status_code == 404
 
 
-@pytest.mark.parametrize("segment", ["issuers", "assertions", "course-credentials", "images"])
-def test_literal_segments_are_never_a_credential(world, issuer, segment):
-    response = world.client("platform_admin_p1").delete(detail_url(segment, "platform_admin_p1"))
-    assert response.status_code != 200
+@pytest.mark.parametrize(
+    "segment",
+    ["issuers", "assertions", "course-credentials", "images", "credentials-over-time"],
+)
+@pytest.mark.parametrize("role", ["platform_admin_p1", "anonymous"])
+def test_literal_segments_are_never_a_credential(world, issuer, segment, role):
+    CredentialFactory(issuer=issuer)
+    url = detail_url(segment, "platform_admin_p1")
+    for method in ("get", "put", "delete"):
+        response = getattr(world.client(role), method)(url, {}, format="json")
+        assert (response.status_code, response.json()) == (
+            404,
+            {"detail": f"Not found. This URL ends with a slash: {url}/"},
+        )
+    assert Credential.objects.count() == 1
+
+
+def test_authority_without_its_slash_is_not_an_issuer(world, issuer):
+    url = "/api/credentials/orgs/p1/users/platform_admin_p1/issuers/authority"
+    response = world.client("platform_admin_p1").delete(url)
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": f"Not found. This URL ends with a slash: {url}/"},
+    )
 
 
 # Create -----------------------------------------------------------------------------
