@@ -100,11 +100,10 @@ def default_issuer(platform: Platform) -> Issuer | None:
 def issuer_by_reference(platform: Platform, reference: str) -> Issuer | None:
     """The issuer ``reference`` names on ``platform``: its entityId, or else the
     platform's key or org for the default issuer. Another platform's issuer is None."""
-    issuer = issuers_of_platform(platform).filter(entity_id=reference).first()
+    issuers = issuers_of_platform(platform)
+    issuer = issuers.filter(entity_id=reference).first()
     if issuer is None and reference in (platform.key, platform.org):
-        oldest = default_issuer(platform)
-        if oldest is not None:
-            issuer = issuers_of_platform(platform).get(pk=oldest.pk)
+        issuer = issuers.order_by("created", "id").first()  # as default_issuer chooses
     return issuer
 
 

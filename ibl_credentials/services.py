@@ -222,6 +222,10 @@ def update_credential(
             except JSONBoundsError as error:
                 raise serializers.ValidationError({"metadata": [str(error)]}) from None
             changes["metadata"] = merged
+        new_issuer = changes.get("issuer")
+        if new_issuer is not None and new_issuer.pk != locked.issuer_id:
+            # The credential's own signatories sign for its issuer: they move with it.
+            Signatory.objects.filter(credential=locked).update(issuer=new_issuer)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save()

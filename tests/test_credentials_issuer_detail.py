@@ -166,6 +166,17 @@ def test_an_entity_id_wins_over_the_platform_key(world, acme):
     assert response.json() == [issuer_json(named_p1)]
 
 
+@pytest.mark.parametrize("reference", ["acme", "p1"])
+def test_get_in_a_fixed_number_of_queries(world, acme, reference, django_assert_max_num_queries):
+    for n in range(5):
+        SignatoryFactory(issuer=acme, name=f"Signer {n}")
+    client = world.client("learner_p1")
+    # key, key last_used (once a minute), platform, membership, issuer by entityId,
+    # the default issuer (by key only), its signatories
+    with django_assert_max_num_queries(7):
+        assert len(client.get(issuer_url(reference)).json()[0]["signatories"]) == 6
+
+
 def test_credential_signatories_are_not_the_issuers(world, acme):
     credential = CredentialFactory(issuer=acme)
     SignatoryFactory(issuer=acme, credential=credential, name="Only here", title="Chair")
