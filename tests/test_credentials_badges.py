@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from ibl_credentials.models import Credential, CredentialItem, Signatory
@@ -841,3 +842,84 @@ def test_course_credentials_pages(world, issuer):
     assert result["next"] == f"{BASE}{url}?page=2&page_size=2"
     response = world.client("learner_p1").get(f"{url}?page_size=x")
     assert response.status_code == 400
+
+
+# Races ------------------------------------------------------------------------------
+
+TAKEN = "A credential with this entityId already exists."
+
+
+def test_entity_id_race_lost_at_insert_is_400_not_500(world, issuer, monkeypatch):
+    from ibl_credentials.serializers import CredentialWriteSerializer
+
+    CredentialFactory(issuer=issuer, entity_id="raced")
+    monkeypatch.setattr(CredentialWriteSerializer, "validate_entityId", lambda self, value: value)
+    response = create(world, {"name": "B", "entityId": "raced"})
+    assert (response.status_code, response.json()) == (
+        400,
+        failed({"entityId": [TAKEN]}, f"entityId: {TAKEN}"),
+    )
+    assert Credential.objects.count() == 1
+
+
+def test_generated_entity_id_collision_is_retried(world, issuer, monkeypatch):
+    from ibl_credentials import services
+
+    CredentialFactory(issuer=issuer, entity_id="collides")
+    generated = iter(["collides", "fresh"])
+    monkeypatch.setattr(services, "generate_entity_id", lambda: next(generated))
+    response = create(world, {"name": "B", "courses": []})
+    assert (response.status_code, response.json()["result"]["entityId"]) == (201, "fresh")
+
+
+def run_together(count: int, work) -> list:
+    """``work()`` in ``count`` threads started at once; their results."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results: list = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(work())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite in-process threads serialize on one file; run with PostgreSQL",
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_concurrent_creates_of_one_entity_id_give_one_201(world, issuer, monkeypatch):
+    from ibl_credentials.serializers import CredentialWriteSerializer
+
+    monkeypatch.setattr(CredentialWriteSerializer, "validate_entityId", lambda self, value: value)
+    statuses = run_together(6, lambda: create(world, {"name": "B", "entityId": "same"}).status_code)
+    assert sorted(statuses) == [201] + [400] * 5
+    assert Credential.objects.filter(entity_id="same").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_concurrent_signatories_of_one_name_give_one_201(world, issuer):
+    body = {"name": "Same", "title": "Dean", "signature": SIGNATURE}
+    url = "/api/credentials/orgs/p1/users/platform_admin_p1/issuers/authority/"
+    statuses = run_together(
+        6, lambda: world.client("platform_admin_p1").post(url, body, format="json").status_code
+    )
+    assert sorted(statuses) == [200] * 5 + [201]
+    assert Signatory.objects.filter(name="Same").count() == 1
