@@ -29,7 +29,13 @@ from ibl_core.text import UNSTORABLE
 
 from . import selectors, services, shapes
 from .filters import CredentialFilter, PublicCredentialsUnlessAdmin
-from .issuer_views import ACCESS_ERRORS, LiteralSegmentsAreNotIds, deleted, enveloped_errors
+from .issuer_views import (
+    ACCESS_ERRORS,
+    LiteralSegmentsAreNotIds,
+    deleted,
+    enveloped_errors,
+    not_found,
+)
 from .models import Credential, ItemKind
 from .permissions import CREDENTIALS
 from .serializers import (
@@ -268,7 +274,8 @@ class CredentialDetailView(
         parameters=[*PATH_PARAMETERS, CREDENTIAL_ENTITY_ID],
         responses={
             200: CredentialEnvelopeSerializer,
-            **enveloped_errors(**ACCESS_ERRORS, e404=_DETAIL_404),
+            **enveloped_errors(**ACCESS_ERRORS),
+            **not_found(_DETAIL_404),
         },
     )
     def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
@@ -287,9 +294,8 @@ class CredentialDetailView(
         request=CredentialUpdateSerializer,
         responses={
             200: CredentialEnvelopeSerializer,
-            **enveloped_errors(
-                e400="Invalid field (in the envelope).", **ACCESS_ERRORS, e404=_DETAIL_404
-            ),
+            **enveloped_errors(e400="Invalid field (in the envelope).", **ACCESS_ERRORS),
+            **not_found(_DETAIL_404),
         },
     )
     def put(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
@@ -316,10 +322,9 @@ class CredentialDetailView(
         responses={
             200: StatusOnlySerializer,
             **enveloped_errors(
-                **ACCESS_ERRORS,
-                e404=_DETAIL_404,
-                e409="The credential has active assertions; nothing was deleted.",
+                **ACCESS_ERRORS, e409="The credential has active assertions; nothing was deleted."
             ),
+            **not_found(_DETAIL_404),
         },
     )
     def delete(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:

@@ -13,7 +13,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +26,7 @@ from rest_framework.response import Response
 from ibl_core import envelope, errors
 from ibl_core.models import Platform
 from ibl_core.parsers import LimitedJSONParser
+from ibl_core.schema import DETAIL_BODY
 from ibl_core.text import UNSTORABLE
 
 from . import selectors, services, shapes
@@ -48,6 +54,18 @@ def enveloped_errors(**descriptions: str) -> dict[int, OpenApiResponse]:
     }
 
 
+def not_found(description: str) -> dict[int, OpenApiResponse]:
+    """The 404 of a ``{entity_id}`` route: enveloped, except for a literal segment of
+    the API in place of the id (``.../issuers`` without its slash), which answers as
+    an unknown URL does: ``{"detail": "Not found. This URL ends with a slash: ..."}``."""
+    either = PolymorphicProxySerializer(
+        component_name="NotFoundEnvelopeOrDetail",
+        serializers=[ErrorEnvelopeSerializer, DETAIL_BODY],
+        resource_type_field_name=None,
+    )
+    return {404: OpenApiResponse(either, description=description)}
+
+
 ACCESS_ERRORS = {
     "e401": "Missing or invalid credentials.",
     "e403": "Not allowed.",
@@ -70,6 +88,7 @@ class LiteralSegmentsAreNotIds:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
+ISSUER_404 = "Unknown platform, path user or issuer."
 ENTITY_ID_PARAMETER = OpenApiParameter(
     "entity_id",
     OpenApiTypes.STR,
@@ -114,7 +133,8 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         parameters=[*PATH_PARAMETERS, ENTITY_ID_PARAMETER],
         responses={
             200: IssuerSerializer(many=True),
-            **enveloped_errors(**ACCESS_ERRORS, e404="Unknown platform, path user or issuer."),
+            **enveloped_errors(**ACCESS_ERRORS),
+            **not_found(ISSUER_404),
         },
     )
     def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
@@ -133,11 +153,8 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         request=IssuerUpdateSerializer,
         responses={
             200: IssuerSerializer(many=True),
-            **enveloped_errors(
-                e400="Invalid field (in the envelope).",
-                **ACCESS_ERRORS,
-                e404="Unknown platform, path user or issuer.",
-            ),
+            **enveloped_errors(e400="Invalid field (in the envelope).", **ACCESS_ERRORS),
+            **not_found(ISSUER_404),
         },
     )
     def put(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
@@ -163,10 +180,9 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         responses={
             200: StatusOnlySerializer,
             **enveloped_errors(
-                **ACCESS_ERRORS,
-                e404="Unknown platform, path user or issuer.",
-                e409="The issuer still has credentials; nothing was deleted.",
+                **ACCESS_ERRORS, e409="The issuer still has credentials; nothing was deleted."
             ),
+            **not_found(ISSUER_404),
         },
     )
     def delete(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
