@@ -12,6 +12,7 @@ from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
 from ibl_core import groups
 from ibl_core.models import APIKey, UserGroupMember, hash_api_key
+from ibl_credentials.models import Assertion
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -64,8 +65,8 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
         response = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
     # members are added on their group's page; group suggestions are written with the
-    # API only (it fans them out to the members).
-    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS)
+    # API only (it fans them out to the members); assertions are issued with the API.
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion)
     assert response.status_code == (403 if model in read_only else 200)
 
 

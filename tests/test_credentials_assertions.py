@@ -698,6 +698,26 @@ def test_admin_pages(admin_client, world, held, django_assert_max_num_queries):
     assert public_url(held.entity_id) in page_html.content.decode()
 
 
+def test_admin_corrects_an_assertion_but_does_not_reissue_it(admin_client, world, held):
+    assert admin_client.get("/admin/ibl_credentials/assertion/add/").status_code == 403
+    url = f"/admin/ibl_credentials/assertion/{held.pk}/change/"
+    form = {
+        "narrative": "Corrected.",
+        "evidence": "[]",
+        "metadata": '{"fixed": true}',
+        "expires_0": "",
+        "expires_1": "",
+        # read-only fields sent anyway are ignored
+        "recipient": world.users["learner_p2"].pk,
+        "revoked": "on",
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    held.refresh_from_db()
+    assert (held.narrative, held.metadata) == ("Corrected.", {"fixed": True})
+    assert (held.recipient, held.revoked) == (world.users["learner_p1"], False)
+
+
 def test_losing_the_race_answers_the_winner(world, credential, monkeypatch):
     """The one-active constraint decides: an issue whose insert it refuses answers 200
     with the assertion that got in first (the _postgres tests show it with threads).
