@@ -363,8 +363,11 @@ class Assertion(TimeStampedModel):
                 fields=["platform", "recipient", "-issued_on", "-id"],
                 name="ibl_assertion_recipient_new",
             ),
+            # A credential's list: the page in index order, and its COUNT (the list's
+            # revoked / superseded / expires filters) from the index alone.
             models.Index(
-                fields=["credential", "-issued_on", "-id"], name="ibl_assertion_credential_new"
+                fields=["credential", "-issued_on", "-id", "revoked", "superseded", "expires"],
+                name="ibl_assertion_credential_list",
             ),
             models.Index(fields=["platform", "issued_on"], name="ibl_assertion_platform_day"),
         ]

@@ -217,7 +217,7 @@ class CredentialAssertionsView(AssertionsView):
         platform = self.get_platform()
         credential = selectors.credential_of_platform(platform, entity_id)
         assertions = selectors.scoped_to_managed_users(
-            request, platform, self.get_queryset().filter(credential=credential)
+            request, platform, selectors.assertions_of_credential(credential)
         )
         return self.page_of(query.apply(assertions))
 
