@@ -749,3 +749,15 @@ def test_browsable_api_pages(client, world, held):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == expected
         assert b"should either include" not in response.content
+
+
+@pytest.mark.parametrize("role", ["learner_p1", "platform_admin_p1", "department_admin"])
+def test_a_malformed_department_mode_is_400_for_every_caller(world, role):
+    # (a learner may not read a credential's list at all: 403 before its parameters)
+    urls = [user_url(role)] + (
+        [] if role == "learner_p1" else [credential_url("cred-python", role)]
+    )
+    for url in urls:
+        response = world.client(role).get(url, {"department_mode": "maybe"})
+        assert response.status_code == 400, url
+        assert list(response.json()) == ["department_mode"]
