@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core import envelope
 from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
-from ibl_core.pagination import positive_int_param
+from ibl_core.pagination import CredentialsPagePagination
 from ibl_core.parsers import LimitedJSONParser
 from ibl_core.text import UNSTORABLE
 
@@ -53,64 +51,12 @@ CREDENTIAL_PAGE_SIZE = 10
 CREDENTIAL_MAX_PAGE_SIZE = 100
 
 
-class CredentialPagePagination(PageNumberPagination):
-    """``page`` / ``page_size`` (default 10, larger than 100 clamped) in the envelope.
+class CredentialPagePagination(CredentialsPagePagination):
+    """``page`` / ``page_size`` (default 10, larger than 100 clamped) in the envelope."""
 
-    Bad values are 400, a page past the end 404 (``Invalid page.``). The items are in
-    ``data`` (``results`` for the list that says so: ``items_name``).
-    """
-
-    page_query_param = "page"
-    page_size_query_param = "page_size"
+    default_page_size = CREDENTIAL_PAGE_SIZE
     max_page_size = CREDENTIAL_MAX_PAGE_SIZE
-    items_name = "data"
-
-    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
-        page_size = min(
-            positive_int_param(request, self.page_size_query_param, CREDENTIAL_PAGE_SIZE),
-            CREDENTIAL_MAX_PAGE_SIZE,
-        )
-        page_number = positive_int_param(request, self.page_query_param, 1)
-        try:
-            self.page = Paginator(queryset, page_size).page(page_number)
-        except InvalidPage:
-            raise exceptions.NotFound("Invalid page.") from None
-        self.request = request
-        return list(self.page.object_list)
-
-    def get_paginated_response(self, data: Any) -> Response:
-        assert self.page is not None  # paginate_queryset ran
-        return Response(
-            envelope.success(
-                {
-                    "next": self.get_next_link(),
-                    "previous": self.get_previous_link(),
-                    "count": self.page.paginator.count,
-                    self.items_name: data,
-                    "num_pages": self.page.paginator.num_pages,
-                    "page_number": self.page.number,
-                    "max_page_size": CREDENTIAL_MAX_PAGE_SIZE,
-                }
-            )
-        )
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "name": self.page_query_param,
-                "required": False,
-                "in": "query",
-                "description": "Page number (default 1).",
-                "schema": {"type": "integer", "minimum": 1},
-            },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": "Results per page (default 10; larger than 100 is clamped).",
-                "schema": {"type": "integer", "minimum": 1},
-            },
-        ]
+    items_description = "Credentials"
 
 
 class CourseCredentialPagination(CredentialPagePagination):
