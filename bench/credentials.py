@@ -4,7 +4,10 @@
    recipient at a time (a sample of single POSTs from one client, extrapolated), and
    against the 2 s the contract allows on SQLite;
 2. page 1 of a credential's assertions at 1,000,000 assertions, against the same page of
-   a credential holding 1,000, interleaved, every count checked exact.
+   a credential holding 1,000, interleaved, every count checked exact. No target: the
+   page itself is read in index order, but the exact count of active assertions is an
+   index-only scan of the credential's entries, so it grows with the credential
+   (docs/performance.md, "Assertions").
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ LARGE_LIST = 1_000_000
 ITEMS_PER_USER = 100
 BULK_TARGET_SECONDS = 2.0
 SINGLES_TARGET = 20.0
-LIST_TARGET = 3.0
 PAGE_SIZE = 20
 
 
@@ -190,8 +192,6 @@ def bench_credentials(report: Any, client: Client, plan: Any) -> None:
         f"ratio: page 1 at {size:,} / at 1,000",
         list_ratio,
         "x",
-        target=f"<= {LIST_TARGET:g}x",
-        ok=list_ratio <= LIST_TARGET,
         key="credentials.list_ratio",
         table=f"a credential's assertions, page 1 at {size:,} / at 1,000",
         level=1,

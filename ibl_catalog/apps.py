@@ -8,7 +8,7 @@ from django.apps import AppConfig
 
 class IblCatalogConfig(AppConfig):
     name = "ibl_catalog"
-    verbose_name = "IBL catalog (programs, suggestions)"
+    verbose_name = "IBL catalog (programs, courses, pathways, suggestions)"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -200,3 +200,76 @@ class CredentialsPagination(LimitOffsetPagination):
                 "schema": {"type": "integer", "minimum": 0},
             },
         ]
+
+
+class CredentialsPagePagination(CatalogPagination):
+    """``page`` / ``page_size`` lists of the credentials app: the catalog's rules (bad
+    values 400, a ``page_size`` above the maximum clamped, a page past the end 404, an
+    exact ``count``) answered as ``{next, previous, count, <items>, num_pages,
+    page_number, max_page_size}``, in the envelope or bare as each list is published.
+
+    Subclasses set ``default_page_size``, ``max_page_size``, ``items_name`` (``data``;
+    ``results`` for the one list published so) and ``enveloped``.
+    """
+
+    default_page_size = 10
+    max_page_size = 100
+    items_name = "data"
+    enveloped = True
+    #: The ``page_size`` parameter's description in the schema.
+    items_description = "Results"
+
+    def get_page_size(self, request: Request) -> int:
+        requested = positive_int_param(request, self.page_size_query_param, self.default_page_size)
+        return min(requested, self.max_page_size)
+
+    def get_page(self, data: Any) -> dict[str, Any]:
+        """The page object without the envelope."""
+        assert self.page is not None  # paginate_queryset ran
+        return {
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "count": self.page.paginator.count,
+            self.items_name: data,
+            "num_pages": self.page.paginator.num_pages,
+            "page_number": self.page.number,
+            "max_page_size": self.max_page_size,
+        }
+
+    def get_paginated_response(self, data: Any) -> Response:
+        page = self.get_page(data)
+        return Response(envelope.success(page) if self.enveloped else page)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        url = {"type": "string", "format": "uri", "nullable": True}
+        properties = {
+            "next": url,
+            "previous": url,
+            "count": {"type": "integer", "example": 12},
+            self.items_name: schema,
+            "num_pages": {"type": "integer", "example": 2},
+            "page_number": {"type": "integer", "example": 1},
+            "max_page_size": {"type": "integer", "example": self.max_page_size},
+        }
+        return {"type": "object", "required": list(properties), "properties": properties}
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (default 1).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"{self.items_description} per page (default {self.default_page_size}; "
+                    f"larger than {self.max_page_size} is clamped)."
+                ),
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]

@@ -1,4 +1,4 @@
-"""Admin pages for issuers, signatories and uploaded images.
+"""Admin pages for issuers, signatories, credentials (badge classes) and uploaded images.
 
 Images added here go through the same pipeline as the API
 (:func:`ibl_credentials.images.process_image`), so the admin cannot store a file the
@@ -19,13 +19,26 @@ from django.utils.html import format_html
 from ibl_core.forms import NullableJSONFormField
 
 from . import images, services
-from .models import IMAGE_NAME_MAX_LENGTH, Issuer, Signatory, UploadedImage
+from .models import (
+    IMAGE_NAME_MAX_LENGTH,
+    Credential,
+    CredentialItem,
+    Issuer,
+    Signatory,
+    UploadedImage,
+)
 
 
 class SignatoryInline(admin.TabularInline):
+    """The issuer's own signatories (those of one credential are on its page)."""
+
     model = Signatory
+    fk_name = "issuer"
     extra = 0
     fields = ("order", "name", "title", "signature_image")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(credential__isnull=True)
 
 
 @admin.register(Issuer)
@@ -44,17 +57,102 @@ class IssuerAdmin(admin.ModelAdmin):
     }
 
 
+class SignatoryForm(forms.ModelForm):
+    """A signatory of one credential belongs to that credential's issuer."""
+
+    class Meta:
+        model = Signatory
+        fields = ("issuer", "credential", "order", "name", "title", "signature_image")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        issuer, credential = cleaned.get("issuer"), cleaned.get("credential")
+        if issuer is not None and credential is not None and credential.issuer_id != issuer.pk:
+            self.add_error("credential", "This credential belongs to another issuer.")
+        return cleaned
+
+
 @admin.register(Signatory)
 class SignatoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "title", "issuer", "platform", "order")
-    list_filter = ("issuer__platform",)
-    search_fields = ("name", "title", "issuer__name", "issuer__entity_id")
-    list_select_related = ("issuer__platform",)
-    autocomplete_fields = ("issuer",)
+    form = SignatoryForm
+    list_display = ("name", "title", "issuer", "credential", "platform", "order")
+    list_filter = ("issuer__platform", ("credential", admin.EmptyFieldListFilter))
+    search_fields = (
+        "name",
+        "title",
+        "issuer__name",
+        "issuer__entity_id",
+        "credential__name",
+        "credential__entity_id",
+    )
+    list_select_related = ("issuer__platform", "credential")
+    autocomplete_fields = ("issuer", "credential")
 
     @admin.display(ordering="issuer__platform__key")
     def platform(self, signatory: Signatory) -> Any:
         return signatory.issuer.platform
+
+
+class CredentialItemInline(admin.TabularInline):
+    model = CredentialItem
+    extra = 0
+    fields = ("kind", "key")
+
+
+class CredentialSignatoryFormSet(forms.BaseInlineFormSet):
+    """A credential's signatories belong to the credential's issuer: set, not chosen."""
+
+    def add_fields(self, form: Any, index: Any) -> None:
+        super().add_fields(form, index)
+        if self.instance.issuer_id is not None:
+            form.instance.issuer = self.instance.issuer
+
+
+class CredentialSignatoryInline(admin.TabularInline):
+    """Signatories of this credential only (the issuer's are on the issuer's page)."""
+
+    model = Signatory
+    fk_name = "credential"
+    formset = CredentialSignatoryFormSet
+    extra = 0
+    fields = ("order", "name", "title", "signature_image")
+    verbose_name = "signatory of this credential"
+    verbose_name_plural = "signatories of this credential"
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "entity_id",
+        "platform",
+        "issuer",
+        "credential_type",
+        "public",
+        "created_by",
+        "created",
+    )
+    list_filter = ("platform", "public", "credential_type", "signal")
+    search_fields = ("name", "entity_id", "description", "issuer__name", "platform__key")
+    list_select_related = ("platform", "issuer", "created_by")
+    autocomplete_fields = ("platform", "issuer", "created_by")
+    readonly_fields = ("created", "modified")
+    date_hierarchy = "created"
+    inlines = (CredentialItemInline, CredentialSignatoryInline)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(CredentialItem)
+class CredentialItemAdmin(admin.ModelAdmin):
+    list_display = ("key", "kind", "credential", "platform")
+    list_filter = ("kind", "credential__platform")
+    search_fields = ("key", "credential__name", "credential__entity_id")
+    list_select_related = ("credential__platform",)
+    autocomplete_fields = ("credential",)
+
+    @admin.display(ordering="credential__platform__key")
+    def platform(self, item: CredentialItem) -> Any:
+        return item.credential.platform
 
 
 class UploadedImageAddForm(forms.ModelForm):

@@ -320,8 +320,10 @@ class OverTimeView(PlatformScopedView):
 
     def answer(self, request: Request) -> tuple[QuerySet, OverTimeQuery, dict[str, Any]]:
         platform = platform_for_request(request, self)
+        # A plain dict, not the QueryDict: DRF reads "" in form-like data as "not
+        # given", and the schema promises a date (an empty date is a 400 here).
         parameters = OverTimeQuerySerializer(
-            data=request.query_params, context={"platform": platform}
+            data=request.query_params.dict(), context={"platform": platform}
         )
         parameters.is_valid(raise_exception=True)
         query: OverTimeQuery = parameters.validated_data["query"]

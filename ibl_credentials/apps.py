@@ -18,7 +18,7 @@ DEMO_ASSERTIONS = [
 
 class IblCredentialsConfig(AppConfig):
     name = "ibl_credentials"
-    verbose_name = "IBL credentials (issuers, images)"
+    verbose_name = "IBL credentials (issuers, credentials, assertions, images)"
     default_auto_field = "django.db.models.BigAutoField"
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:

@@ -1,15 +1,309 @@
-"""PLACEHOLDER: replaced by the helper that owns this module (never merged as is)."""
+"""Credentials (badge classes): the list, creation, one credential, course credentials.
 
-from rest_framework.views import APIView
+Access rules live in :mod:`ibl_credentials.permissions` (writes: admins) and
+:mod:`ibl_credentials.filters` (members see public credentials only); lookups in
+:mod:`ibl_credentials.selectors`, writes in :mod:`ibl_credentials.services`, the
+credential object in :mod:`ibl_credentials.shapes`. Every answer and every error is
+enveloped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ibl_core import envelope
+from ibl_core.filter_backends import PlatformFilterBackend
+from ibl_core.models import Platform
+from ibl_core.pagination import CredentialsPagePagination
+from ibl_core.parsers import LimitedJSONParser
+from ibl_core.text import UNSTORABLE
+
+from . import selectors, services, shapes
+from .filters import CredentialFilter, PublicCredentialsUnlessAdmin
+from .issuer_views import (
+    ACCESS_ERRORS,
+    LiteralSegmentsAreNotIds,
+    deleted,
+    enveloped_errors,
+    not_found,
+)
+from .models import Credential, ItemKind
+from .permissions import CREDENTIALS
+from .serializers import (
+    CourseCredentialListEnvelopeSerializer,
+    CredentialEnvelopeSerializer,
+    CredentialListEnvelopeSerializer,
+    CredentialUpdateSerializer,
+    CredentialWriteSerializer,
+    StatusOnlySerializer,
+)
+from .views import PATH_PARAMETERS, CredentialsView
+
+UPDATED = "Updated"
+CREDENTIAL_PAGE_SIZE = 10
+CREDENTIAL_MAX_PAGE_SIZE = 100
 
 
-class CourseCredentialsView(APIView):
-    pass
+class CredentialPagePagination(CredentialsPagePagination):
+    """``page`` / ``page_size`` (default 10, larger than 100 clamped) in the envelope."""
+
+    default_page_size = CREDENTIAL_PAGE_SIZE
+    max_page_size = CREDENTIAL_MAX_PAGE_SIZE
+    items_description = "Credentials"
 
 
-class CredentialListView(APIView):
-    pass
+class CourseCredentialPagination(CredentialPagePagination):
+    items_name = "results"
 
 
-class CredentialDetailView(APIView):
-    pass
+class CredentialQuerysetMixin(CredentialsView):
+    """The platform's credentials, each with what its object shows."""
+
+    model = Credential
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        return selectors.credentials_of_platform(platform)
+
+    def credential_page(self) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        return self.get_paginated_response([shapes.credential_object(c) for c in page])
+
+    def fetched(self, credential: Credential) -> dict[str, Any]:
+        """The object of a credential just written, read back with everything it shows."""
+        return shapes.credential_object(self.get_queryset().get(pk=credential.pk))
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (default 1)."),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description="Results per page (default 10; larger than 100 is clamped).",
+    ),
+]
+FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "search", OpenApiTypes.STR, description="Part of the name or the description."
+    ),
+    OpenApiParameter("course", OpenApiTypes.STR, description="A linked course's key."),
+    OpenApiParameter("program", OpenApiTypes.STR, description="A linked program's key."),
+    OpenApiParameter("pathway", OpenApiTypes.STR, description="A linked pathway's id."),
+    OpenApiParameter(
+        "platform_org",
+        OpenApiTypes.STR,
+        description="The platform's org (or key); must name the platform of the path.",
+    ),
+]
+_LIST_ERRORS = enveloped_errors(
+    e400="Invalid query parameter (in the envelope).",
+    **ACCESS_ERRORS,
+    e404="Unknown platform or path user, or a page past the end.",
+)
+
+
+class CredentialListView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
+    """GET (search, filter, paginate) and POST (create) of the platform's credentials."""
+
+    permission_classes = CREDENTIALS
+    parser_classes = [LimitedJSONParser]
+    pagination_class = CredentialPagePagination
+    filter_backends = [PublicCredentialsUnlessAdmin, PlatformFilterBackend]
+    filterset_class = CredentialFilter
+
+    def get_serializer_class(self) -> Any:
+        return CredentialWriteSerializer
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_retrieve",
+        summary="Search the platform's credentials",
+        description=(
+            "Members of {org} (and DM admins). Members see public credentials, platform "
+            "admins and DM admins every one. Newest first. `search` matches the name or "
+            "the description (case-insensitive); `course`, `program`, `pathway` keep the "
+            "credentials linked to that item; `platform_org` must name the platform of the "
+            "path. Paged by `page` and `page_size` (default 10, at most 100). Errors use the "
+            "envelope."
+        ),
+        parameters=[*PATH_PARAMETERS, *FILTER_PARAMETERS, *PAGE_PARAMETERS],
+        responses={200: CredentialListEnvelopeSerializer, **_LIST_ERRORS},
+    )
+    def get(self, request: Request, org: str, user_id: str) -> Response:
+        return self.credential_page()
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_create",
+        summary="Create a credential (platform admins)",
+        description=(
+            "Platform admins of {org} and DM admins. `name` is required. `issuer` is the "
+            "entityId of an issuer of this platform, by default the platform's default "
+            "issuer (its oldest); a platform without an issuer is 400. `courses`, "
+            "`programs` and `pathways` list keys of this platform's catalog (an unknown "
+            "key is 400). `entityId` is generated when absent; a taken one is 400. The "
+            "names with underscores of the published documentation (icon_image, criteria_text, "
+            "issuing_signal...) are accepted as aliases. "
+            "Errors use the envelope."
+        ),
+        parameters=PATH_PARAMETERS,
+        request=CredentialWriteSerializer,
+        responses={
+            201: CredentialEnvelopeSerializer,
+            **enveloped_errors(
+                e400="Invalid field (in the envelope).",
+                **ACCESS_ERRORS,
+                e404="Unknown platform or path user.",
+            ),
+        },
+    )
+    def post(self, request: Request, org: str, user_id: str) -> Response:
+        platform = self.get_platform()
+        serializer = CredentialWriteSerializer(
+            data=request.data, context={"request": request, "platform": platform}
+        )
+        serializer.is_valid(raise_exception=True)
+        credential = services.create_credential(
+            platform=platform, created_by=self.get_path_user(), **serializer.validated_data
+        )
+        return Response(
+            envelope.success(self.fetched(credential), envelope.CREATED),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+CREDENTIAL_ENTITY_ID = OpenApiParameter(
+    "entity_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The credential's entityId.",
+)
+_DETAIL_404 = "Unknown platform, path user or credential (a private one, for members)."
+
+
+class CredentialDetailView(
+    LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin
+):
+    """GET, PUT (partial) and DELETE of one credential."""
+
+    permission_classes = CREDENTIALS
+    parser_classes = [LimitedJSONParser]
+
+    def get_serializer_class(self) -> Any:
+        return CredentialUpdateSerializer
+
+    def get_object(self) -> Credential:
+        entity_id = self.kwargs["entity_id"]
+        credential = None
+        if not UNSTORABLE.search(entity_id):
+            visible = PublicCredentialsUnlessAdmin().filter_queryset(
+                self.request, self.get_queryset(), self
+            )
+            credential = visible.filter(entity_id=entity_id).first()
+        if credential is None:
+            raise exceptions.NotFound(f"Credential {entity_id!r} not found.")
+        return credential
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_retrieve2",
+        summary="Get one credential",
+        description=(
+            "Members of {org} (and DM admins). A private credential is 404 for members. "
+            "Errors use the envelope."
+        ),
+        parameters=[*PATH_PARAMETERS, CREDENTIAL_ENTITY_ID],
+        responses={
+            200: CredentialEnvelopeSerializer,
+            **enveloped_errors(**ACCESS_ERRORS),
+            **not_found(_DETAIL_404),
+        },
+    )
+    def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
+        return Response(envelope.success(shapes.credential_object(self.get_object())))
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_update",
+        summary="Change a credential (platform admins)",
+        description=(
+            "Platform admins of {org} and DM admins. Partial: only the fields sent change, "
+            "with the rules of creation. `metadata` is merged into the stored object (its "
+            "top-level keys); `courses`, `programs` and `pathways` replace their list when "
+            "sent. entityId cannot be changed and is ignored. Errors use the envelope."
+        ),
+        parameters=[*PATH_PARAMETERS, CREDENTIAL_ENTITY_ID],
+        request=CredentialUpdateSerializer,
+        responses={
+            200: CredentialEnvelopeSerializer,
+            **enveloped_errors(e400="Invalid field (in the envelope).", **ACCESS_ERRORS),
+            **not_found(_DETAIL_404),
+        },
+    )
+    def put(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
+        credential = self.get_object()
+        serializer = CredentialUpdateSerializer(
+            data=request.data,
+            partial=True,
+            context={"request": request, "platform": self.get_platform()},
+        )
+        serializer.is_valid(raise_exception=True)
+        credential = services.update_credential(credential, **serializer.validated_data)
+        return Response(envelope.success(self.fetched(credential), UPDATED))
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_destroy",
+        summary="Delete a credential (platform admins)",
+        description=(
+            "Platform admins of {org} and DM admins. Deletes the credential with its "
+            "links, its own signatories and its past assertions. While it has active "
+            "assertions (not revoked, not superseded, not expired): 409, nothing deleted. "
+            "Errors use the envelope."
+        ),
+        parameters=[*PATH_PARAMETERS, CREDENTIAL_ENTITY_ID],
+        responses={
+            200: StatusOnlySerializer,
+            **enveloped_errors(
+                **ACCESS_ERRORS, e409="The credential has active assertions; nothing was deleted."
+            ),
+            **not_found(_DETAIL_404),
+        },
+    )
+    def delete(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
+        services.delete_credential(self.get_object())
+        return Response(deleted())
+
+
+class CourseCredentialsView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
+    """GET: the platform's credentials linked to at least one course."""
+
+    permission_classes = CREDENTIALS
+    pagination_class = CourseCredentialPagination
+    filter_backends = [PublicCredentialsUnlessAdmin]
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        return selectors.credentials_of_platform(platform).filter(
+            selectors.linked_to(ItemKind.COURSE)
+        )
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_course_credentials_list",
+        summary="Credentials linked to courses",
+        description=(
+            "Members of {org} (and DM admins): the credentials linked to at least one "
+            "course, newest first (members: public ones). Paged by `page` and `page_size` "
+            "(default 10, at most 100); this list names its items `results`. Errors use the "
+            "envelope."
+        ),
+        parameters=[*PATH_PARAMETERS, *PAGE_PARAMETERS],
+        responses={
+            200: OpenApiResponse(CourseCredentialListEnvelopeSerializer),
+            **_LIST_ERRORS,
+        },
+    )
+    def get(self, request: Request, org: str, user_id: str) -> Response:
+        return self.credential_page()

@@ -32,6 +32,19 @@ def generate_entity_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def entity_id_field() -> models.CharField:
+    """The ``entityId`` of issuers, credentials and assertions: generated, opaque,
+    URL-safe, unique across the installation (it appears in public URLs), never a
+    literal path segment of the API."""
+    return models.CharField(
+        max_length=ENTITY_ID_MAX_LENGTH,
+        unique=True,
+        default=generate_entity_id,
+        validators=[validate_entity_id, validate_unreserved_entity_id],
+        help_text="Opaque URL-safe identifier (entityId in the API), unique across platforms.",
+    )
+
+
 class ItemKind(models.TextChoices):
     """The catalog items a credential can be earned for."""
 
@@ -46,13 +59,7 @@ class Issuer(TimeStampedModel):
     platform = models.ForeignKey(
         Platform, on_delete=models.CASCADE, related_name="credential_issuers"
     )
-    entity_id = models.CharField(
-        max_length=ENTITY_ID_MAX_LENGTH,
-        unique=True,
-        default=generate_entity_id,
-        validators=[validate_entity_id, validate_unreserved_entity_id],
-        help_text="Opaque URL-safe identifier (entityId in the API), unique across platforms.",
-    )
+    entity_id = entity_id_field()
     name = models.CharField(max_length=255)
     url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     email = models.EmailField(max_length=254, blank=True)
@@ -201,13 +208,7 @@ class Credential(TimeStampedModel):
         on_delete=models.PROTECT,  # an issuer with credentials is not deleted (409)
         related_name="credentials",
     )
-    entity_id = models.CharField(
-        max_length=ENTITY_ID_MAX_LENGTH,
-        unique=True,
-        default=generate_entity_id,
-        validators=[validate_entity_id, validate_unreserved_entity_id],
-        help_text="Opaque URL-safe identifier (entityId in the API), unique across platforms.",
-    )
+    entity_id = entity_id_field()
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     credential_type = models.CharField(max_length=100, default="badge")
@@ -309,12 +310,7 @@ class Assertion(TimeStampedModel):
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="assertions")
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="assertions")
-    entity_id = models.CharField(
-        max_length=ENTITY_ID_MAX_LENGTH,
-        unique=True,
-        default=generate_entity_id,
-        validators=[validate_entity_id, validate_unreserved_entity_id],
-    )
+    entity_id = entity_id_field()
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ibl_assertions"
     )
@@ -363,8 +359,11 @@ class Assertion(TimeStampedModel):
                 fields=["platform", "recipient", "-issued_on", "-id"],
                 name="ibl_assertion_recipient_new",
             ),
+            # A credential's list: the page in index order, and its COUNT (the list's
+            # revoked / superseded / expires filters) from the index alone.
             models.Index(
-                fields=["credential", "-issued_on", "-id"], name="ibl_assertion_credential_new"
+                fields=["credential", "-issued_on", "-id", "revoked", "superseded", "expires"],
+                name="ibl_assertion_credential_list",
             ),
             models.Index(fields=["platform", "issued_on"], name="ibl_assertion_platform_day"),
         ]

@@ -78,7 +78,31 @@ class IsReadOnlyOrPlatformAdmin(BasePermission):
         return IsPlatformAdminOrDMAdmin().has_permission(request, view)
 
 
+class CanChangeIssuers(IsReadOnlyOrPlatformAdmin):
+    """Issuer detail: members read, platform admins / DM admins change and delete."""
+
+    message = "Only platform admins may change or delete issuers."
+
+
+class CanAddSignatories(IsReadOnlyOrPlatformAdmin):
+    """Signatories are written by platform admins / DM admins."""
+
+    message = "Only platform admins may add signatories."
+
+
+class CanChangeCredentials(IsReadOnlyOrPlatformAdmin):
+    """Credentials: members read, platform admins / DM admins create, change and delete."""
+
+    message = "Only platform admins may create, change or delete credentials."
+
+
 #: Reading issuers, searching and uploading images.
 CREDENTIALS_MEMBER = [IsPlatformMemberOrDMAdmin, IsPathUserOrPlatformAdmin]
 #: Issuers: members read, admins create.
 ISSUERS = [*CREDENTIALS_MEMBER, IsReadOnlyOrPlatformAdmin]
+#: One issuer: members read, admins change and delete.
+ISSUER_DETAIL = [*CREDENTIALS_MEMBER, CanChangeIssuers]
+#: Adding signatories: admins.
+SIGNATORIES = [*CREDENTIALS_MEMBER, CanAddSignatories]
+#: Credentials (badge classes): members read public ones, admins everything.
+CREDENTIALS = [*CREDENTIALS_MEMBER, CanChangeCredentials]

@@ -19,6 +19,7 @@ from ibl_core.models import (
     WebhookDelivery,
     hash_api_key,
 )
+from ibl_credentials.models import Assertion
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -71,10 +72,10 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
         response = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
     # members are added on their group's page; group suggestions are written with the
-    # API only (it fans them out to the members).
-    # Events, deliveries and attempts are the system's records.
-    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Event, WebhookDelivery,
-                 WebhookAttempt)  # fmt: skip
+    # API only (it fans them out to the members); assertions are issued with the API;
+    # events, deliveries and attempts are the system's records.
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, Event,
+                 WebhookDelivery, WebhookAttempt)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 
@@ -274,3 +275,117 @@ def test_user_list_shows_each_users_id(superuser_client, world):
 def test_the_admin_names_the_project(superuser_client):
     body = superuser_client.get("/admin/").content.decode()
     assert "ibl-data-manager administration" in body and "Django administration" not in body
+
+
+# Credentials (badge classes) ----------------------------------------------------------
+
+
+def credential_form(world, issuer, **fields) -> dict:
+    return {
+        "platform": world.p1.pk,
+        "issuer": issuer.pk,
+        "entity_id": "badge",
+        "name": "Badge",
+        "credential_type": "badge",
+        "signal": "COURSE_PASSED",
+        "tags": "[]",
+        "metadata": "{}",
+        "public": "on",
+        "items-TOTAL_FORMS": "0",
+        "items-INITIAL_FORMS": "0",
+        "own_signatories-TOTAL_FORMS": "0",
+        "own_signatories-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def test_credential_pages_in_bounded_queries(
+    superuser_client, world, django_assert_max_num_queries
+):
+    from tests.credentials_factories import (
+        CredentialFactory,
+        CredentialItemFactory,
+        SignatoryFactory,
+    )
+
+    for _ in range(20):
+        credential = CredentialFactory(issuer__platform=world.p1)
+        CredentialItemFactory(credential=credential)
+        SignatoryFactory(issuer=credential.issuer, credential=credential)
+    for name in ("credential", "credentialitem", "signatory"):
+        with django_assert_max_num_queries(15):
+            response = superuser_client.get(reverse(f"admin:ibl_credentials_{name}_changelist"))
+        assert response.status_code == 200
+        assert "Credential" in response.content.decode()
+    with django_assert_max_num_queries(20):
+        response = superuser_client.get(
+            reverse("admin:ibl_credentials_credential_change", args=[credential.pk])
+        )
+    page = response.content.decode()
+    assert credential.items.get().key in page
+    assert credential.own_signatories.get().name in page
+
+
+def test_credential_added_in_the_admin_with_links_and_signatories(superuser_client, world):
+    from ibl_credentials.models import Credential
+    from tests.credentials_factories import IssuerFactory, SignatoryFactory
+
+    issuer = IssuerFactory(platform=world.p1)
+    SignatoryFactory(issuer=issuer, name="Issuer-wide")
+    form = credential_form(
+        world,
+        issuer,
+        **{
+            "items-TOTAL_FORMS": "1",
+            "items-0-kind": "course",
+            "items-0-key": "course-v1:a+b+c",
+            "own_signatories-TOTAL_FORMS": "1",
+            "own_signatories-0-order": "0",
+            "own_signatories-0-name": "Prof",
+            "own_signatories-0-title": "Chair",
+            "own_signatories-0-signature_image": "https://x.org/s.png",
+        },
+    )
+    response = superuser_client.post(reverse("admin:ibl_credentials_credential_add"), form)
+    assert response.status_code == 302, response.content.decode()
+    credential = Credential.objects.get(entity_id="badge")
+    assert list(credential.items.values_list("kind", "key")) == [("course", "course-v1:a+b+c")]
+    signatory = credential.own_signatories.get()
+    assert (signatory.name, signatory.issuer) == ("Prof", issuer)
+    # The issuer's page lists its issuer-wide signatories only.
+    page = superuser_client.get(
+        reverse("admin:ibl_credentials_issuer_change", args=[issuer.pk])
+    ).content.decode()
+    assert "Issuer-wide" in page and 'value="Prof"' not in page
+
+
+def test_credential_admin_refuses_a_foreign_issuer_and_images(superuser_client, world):
+    from ibl_credentials.models import Credential
+    from tests.credentials_factories import IssuerFactory
+
+    p2_issuer = IssuerFactory(platform=world.p2)
+    url = reverse("admin:ibl_credentials_credential_add")
+    response = superuser_client.post(url, credential_form(world, p2_issuer))
+    assert response.status_code == 200
+    assert "The issuer must belong to the same platform." in response.content.decode()
+    issuer = IssuerFactory(platform=world.p1)
+    response = superuser_client.post(
+        url, credential_form(world, issuer, icon_image="uploaded_images/p2/x.png")
+    )
+    assert response.status_code == 200
+    assert not Credential.objects.exists()
+
+
+def test_signatory_admin_refuses_a_credential_of_another_issuer(superuser_client, world):
+    from ibl_credentials.models import Signatory
+    from tests.credentials_factories import CredentialFactory, IssuerFactory
+
+    issuer = IssuerFactory(platform=world.p1)
+    other = CredentialFactory(issuer__platform=world.p1)
+    response = superuser_client.post(
+        reverse("admin:ibl_credentials_signatory_add"),
+        {"issuer": issuer.pk, "credential": other.pk, "order": 0, "name": "N", "title": "T"},
+    )
+    assert response.status_code == 200
+    assert "This credential belongs to another issuer." in response.content.decode()
+    assert not Signatory.objects.exists()

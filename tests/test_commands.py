@@ -405,6 +405,9 @@ def test_ibl_user_prints_the_users_id():
         ["ibl_pathway", "p", "--platform", "x", "--name", "X", "--uuid", "nope"],
         ["ibl_group", "--platform", "x"],
         ["ibl_group", "g", "--platform", "x", "--add", "a", "--remove", "a"],
+        ["ibl_credential", "Badge"],
+        ["ibl_credential", " ", "--platform", "x"],
+        ["ibl_credential", "x" * 256, "--platform", "x"],
     ],
 )
 def test_bad_arguments_give_one_line_and_nonzero_exit(args):
@@ -422,3 +425,141 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(args):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ibl_credential ---------------------------------------------------------------------
+
+
+def credential_world() -> None:
+    run("ibl_platform", "acme", "--name", "Acme Academy")
+    run("ibl_platform", "beta")
+    run("ibl_course", "course-v1:acme+c1+2026", "--platform", "acme", "--name", "C1")
+    run("ibl_course", "course-v1:acme+c2+2026", "--platform", "acme", "--name", "C2")
+    run("ibl_program", "program-v1:acme+p+run", "--platform", "acme", "--name", "P")
+    run("ibl_pathway", "data", "--platform", "acme", "--name", "Data")
+    run("ibl_course", "course-v1:beta+c9+2026", "--platform", "beta", "--name", "C9")
+
+
+def links(credential) -> list[tuple[str, str]]:
+    return list(credential.items.order_by("id").values_list("kind", "key"))
+
+
+def test_ibl_credential_creates_the_default_issuer_and_prints_the_entity_id():
+    from ibl_credentials.models import Credential, Issuer
+
+    credential_world()
+    output = run(
+        "ibl_credential",
+        "Python",
+        "--platform",
+        "acme",
+        "--course",
+        "course-v1:acme+c1+2026",
+        "--program",
+        "program-v1:acme+p+run",
+        "--pathway",
+        "data",
+    )
+    credential = Credential.objects.get()
+    assert output == f"{credential.entity_id}\n"
+    issuer = Issuer.objects.get()
+    assert (issuer.platform.key, issuer.name) == ("acme", "Acme Academy")
+    assert (credential.issuer, credential.platform.key, credential.name) == (
+        issuer,
+        "acme",
+        "Python",
+    )
+    assert links(credential) == [
+        ("course", "course-v1:acme+c1+2026"),
+        ("program", "program-v1:acme+p+run"),
+        ("pathway", "data"),
+    ]
+
+
+def test_ibl_credential_is_idempotent_by_name_and_replaces_the_kinds_given():
+    from ibl_credentials.models import Credential, Issuer
+
+    credential_world()
+    first = run(
+        "ibl_credential", "Python", "--platform", "acme", "--course", "course-v1:acme+c1+2026"
+    )
+    run("ibl_credential", "Other", "--platform", "acme")
+    assert Issuer.objects.count() == 1  # the default issuer is reused
+    second = run(
+        "ibl_credential",
+        "Python",
+        "--platform",
+        "acme",
+        "--course",
+        "course-v1:acme+c2+2026",
+        "--program",
+        "program-v1:acme+p+run",
+    )
+    assert second == first
+    credential = Credential.objects.get(name="Python")
+    assert links(credential) == [
+        ("course", "course-v1:acme+c2+2026"),
+        ("program", "program-v1:acme+p+run"),
+    ]
+    assert run("ibl_credential", "Python", "--platform", "acme") == first
+    assert len(links(credential)) == 2  # kinds not given are kept
+    # The same name on another platform is another credential.
+    other = run("ibl_credential", "Python", "--platform", "beta")
+    assert other != first and Credential.objects.count() == 3
+
+
+def test_ibl_credential_uses_the_oldest_issuer_or_the_one_named():
+    from ibl_credentials.models import Credential
+    from tests.credentials_factories import IssuerFactory
+
+    credential_world()
+    oldest = IssuerFactory(platform=Platform.objects.get(key="acme"), entity_id="oldest")
+    named = IssuerFactory(platform=oldest.platform, entity_id="named")
+    run("ibl_credential", "A", "--platform", "acme")
+    assert Credential.objects.get(name="A").issuer == oldest
+    run("ibl_credential", "B", "--platform", "acme", "--issuer", "named")
+    assert Credential.objects.get(name="B").issuer == named
+    run("ibl_credential", "A", "--platform", "acme", "--issuer", "named")
+    assert Credential.objects.get(name="A").issuer == named
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--platform", "missing"],
+            "Platform 'missing' does not exist (create it with ibl_platform).",
+        ),
+        (["--issuer", "nope"], "Issuer 'nope' does not exist on platform 'acme'."),
+        (["--issuer", "beta-issuer"], "Issuer 'beta-issuer' does not exist on platform 'acme'."),
+        (
+            ["--course", "course-v1:beta+c9+2026", "--course", "x"],
+            "Unknown course keys on platform 'acme': 'course-v1:beta+c9+2026', 'x'.",
+        ),
+        (["--program", "nope"], "Unknown program keys on platform 'acme': 'nope'."),
+        (["--pathway", "nope"], "Unknown pathway keys on platform 'acme': 'nope'."),
+    ],
+)
+def test_ibl_credential_errors_write_nothing(args, message):
+    from ibl_credentials.models import Credential, Issuer
+    from tests.credentials_factories import IssuerFactory
+
+    credential_world()
+    IssuerFactory(platform=Platform.objects.get(key="beta"), entity_id="beta-issuer")
+    with pytest.raises(CommandError) as error:
+        run("ibl_credential", "Python", "--platform", "acme", *args)
+    assert str(error.value) == message
+    assert not Credential.objects.exists()
+    assert Issuer.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "NAME must not be blank."), ("x" * 256, "at most 255")]
+)
+def test_ibl_credential_refuses_bad_names(name, message):
+    from ibl_credentials.models import Credential
+
+    run("ibl_platform", "acme")
+    with pytest.raises(CommandError, match=message):
+        run("ibl_credential", name, "--platform", "acme")
+    assert not Credential.objects.exists()

@@ -220,10 +220,11 @@ def test_only_an_end_date_counts_the_30_days_ending_then(seeded, today):
     }
 
 
-def test_blank_dates_are_the_defaults(seeded, today):
-    response = get(seeded, CREDENTIALS, start_date="", end_date="")
-    assert response.json() == get(seeded, CREDENTIALS).json()
-    assert next(iter(response.json()["data"])) == "2026-02-02"
+@pytest.mark.parametrize("name", ["start_date", "end_date", "department_mode", "department_id"])
+def test_an_empty_parameter_is_400_naming_it(seeded, today, name):
+    response = get(seeded, CREDENTIALS, **{name: ""})
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
 
 
 def test_the_real_today_is_the_utc_date():

@@ -698,6 +698,26 @@ def test_admin_pages(admin_client, world, held, django_assert_max_num_queries):
     assert public_url(held.entity_id) in page_html.content.decode()
 
 
+def test_admin_corrects_an_assertion_but_does_not_reissue_it(admin_client, world, held):
+    assert admin_client.get("/admin/ibl_credentials/assertion/add/").status_code == 403
+    url = f"/admin/ibl_credentials/assertion/{held.pk}/change/"
+    form = {
+        "narrative": "Corrected.",
+        "evidence": "[]",
+        "metadata": '{"fixed": true}',
+        "expires_0": "",
+        "expires_1": "",
+        # read-only fields sent anyway are ignored
+        "recipient": world.users["learner_p2"].pk,
+        "revoked": "on",
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    held.refresh_from_db()
+    assert (held.narrative, held.metadata) == ("Corrected.", {"fixed": True})
+    assert (held.recipient, held.revoked) == (world.users["learner_p1"], False)
+
+
 def test_losing_the_race_answers_the_winner(world, credential, monkeypatch):
     """The one-active constraint decides: an issue whose insert it refuses answers 200
     with the assertion that got in first (the _postgres tests show it with threads).
@@ -729,3 +749,15 @@ def test_browsable_api_pages(client, world, held):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == expected
         assert b"should either include" not in response.content
+
+
+@pytest.mark.parametrize("role", ["learner_p1", "platform_admin_p1", "department_admin"])
+def test_a_malformed_department_mode_is_400_for_every_caller(world, role):
+    # (a learner may not read a credential's list at all: 403 before its parameters)
+    urls = [user_url(role)] + (
+        [] if role == "learner_p1" else [credential_url("cred-python", role)]
+    )
+    for url in urls:
+        response = world.client(role).get(url, {"department_mode": "maybe"})
+        assert response.status_code == 400, url
+        assert list(response.json()) == ["department_mode"]

@@ -42,7 +42,10 @@ def issuer_json(issuer: Issuer) -> dict:
         "name": issuer.name,
         "org": issuer.platform.key,
         "entityId": issuer.entity_id,
-        "signatories": {s.name: s.title for s in issuer.signatories.order_by("order", "id")},
+        "signatories": {
+            s.name: s.title
+            for s in issuer.signatories.filter(credential=None).order_by("order", "id")
+        },
         "url": issuer.url,
         "iconImage": issuer.icon_image,
         "email": issuer.email,

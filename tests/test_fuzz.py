@@ -61,6 +61,9 @@ def aim(case, world) -> None:
             container["platform_key"] = "p1"
 
 
+PUBLIC_ASSERTION = "/api/credentials/public/assertions/{entity_id}/"
+
+
 def excluded_checks(case) -> list:
     # Schema-valid data may still name users or programs that do not exist: a 400 is
     # the right answer there, so "valid data must be accepted" does not apply.
@@ -83,6 +86,18 @@ def excluded_checks(case) -> list:
 def test_api_conforms_to_its_schema(case, fuzz_world):
     aim(case, fuzz_world)
     key = fuzz_world.keys["platform_admin_p1"]
-    case.call_and_validate(
-        headers={"Authorization": f"Api-Token {key}"}, excluded_checks=excluded_checks(case)
-    )
+    headers = {"Authorization": f"Api-Token {key}"}
+    if case.path == PUBLIC_ASSERTION:
+        # The contract answers an unknown public assertion with 404 and an empty body,
+        # and a revoked one with 404 and a JSON body: one OpenAPI response cannot say
+        # both, so the schema documents the JSON one and the empty one is checked here.
+        response = case.call(headers=headers)
+        if response.status_code == 404 and not response.content:
+            from ibl_credentials.models import Assertion
+
+            entity_id = str(case.path_parameters["entity_id"])
+            assert not Assertion.objects.filter(entity_id=entity_id).exists()
+            return
+        case.validate_response(response, excluded_checks=excluded_checks(case))
+        return
+    case.call_and_validate(headers=headers, excluded_checks=excluded_checks(case))

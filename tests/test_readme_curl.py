@@ -58,7 +58,8 @@ def readme_commands() -> list[tuple[str, str | None]]:
 def test_the_readme_block_has_the_examples_it_promises():
     text = " ".join(command for command, _ in readme_commands())
     for needle in ("-X POST", "/bulk/", "suggestion_data", "query=", "sort=", "page=2",
-                   "-X DELETE", "-F \"image=@", "/issuers/"):  # fmt: skip
+                   "-X DELETE", "-F \"image=@", "/issuers/", "/assertions/bulk/",
+                   "/public/assertions/", "revocationReason", "-over-time/"):  # fmt: skip
         assert needle in text, needle
 
 

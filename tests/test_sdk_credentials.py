@@ -179,7 +179,10 @@ def test_the_whole_lifecycle_through_the_published_client(world, live_server):
     assert bulk.status == 200, body(bulk)
     result = sdk.BulkCreateAssertion.from_dict(body(bulk))
     assert (result.issued, result.skipped) == (["department_admin"], ["learner_p1", "nobody-here"])
-    assert body(bulk)["reasons"] == {"learner_p1": "already_issued", "nobody-here": "user_not_found"}
+    assert body(bulk)["reasons"] == {
+        "learner_p1": "already_issued",
+        "nobody-here": "user_not_found",
+    }
 
     of_credential = api.credentials_orgs_users_assertions_retrieve3(entity_id=credential_id, **ids)
     assert of_credential.status == 200

@@ -56,9 +56,34 @@ class AssertionAdmin(admin.ModelAdmin):
     list_select_related = ("credential", "recipient", "platform")
     raw_id_fields = ("credential", "recipient", "issued_by")
     date_hierarchy = "issued_on"
-    readonly_fields = ("public_url", "revoked_at", "created", "modified")
+    # Issued through the API or the bulk endpoint only: they resolve the recipient and
+    # the item, compute the expiry and keep one active assertion per item. Here an
+    # assertion's narrative, evidence, metadata and expiry may be corrected; revoking
+    # goes through the action, with a reason.
+    readonly_fields = (
+        "public_url",
+        "entity_id",
+        "platform",
+        "credential",
+        "recipient",
+        "item_kind",
+        "item_key",
+        "item_name",
+        "issued_on",
+        "issued_by",
+        "revoked",
+        "revocation_reason",
+        "revoked_at",
+        "superseded",
+        "acceptance",
+        "created",
+        "modified",
+    )
     action_form = RevokeActionForm
     actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.display(description="Public page")
     def public_url(self, assertion: Assertion) -> str:

@@ -31,6 +31,20 @@ def assertions_of_platform(platform: Platform) -> QuerySet[Assertion]:
     )
 
 
+def assertions_of_credential(credential: Credential) -> QuerySet[Assertion]:
+    """A credential's assertions, newest first.
+
+    Filtered by the credential alone (it belongs to one platform): the index on
+    (credential, issued_on, id, revoked, superseded, expires) then both orders the page
+    and answers the list's COUNT without reading the table, whatever the platform holds.
+    """
+    return (
+        Assertion.objects.filter(credential=credential)
+        .select_related(*RELATED)
+        .order_by("-issued_on", "-id")
+    )
+
+
 def credential_of_platform(platform: Platform, entity_id: str) -> Credential:
     """The credential ``entity_id`` of ``platform``; 404 for any other (or another tenant's)."""
     credential = None

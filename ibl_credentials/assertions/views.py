@@ -21,6 +21,7 @@ from ibl_core.conf import ibl_settings
 from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
 from ibl_core.parsers import LimitedJSONParser
+from ibl_core.platforms import department_mode_requested
 from ibl_core.roles import managed_user_ids
 from ibl_core.schema import error_responses
 from ibl_core.text import UNSTORABLE
@@ -82,6 +83,12 @@ class AssertionsView(CredentialsView):
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
         return selectors.assertions_of_platform(platform)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A malformed department_mode is a 400 for every caller, not only for the
+        # department admins whose permission class reads it.
+        department_mode_requested(request)
 
     def page_of(self, assertions: QuerySet[Assertion]) -> Response:
         page = self.paginate_queryset(assertions)
@@ -217,7 +224,7 @@ class CredentialAssertionsView(AssertionsView):
         platform = self.get_platform()
         credential = selectors.credential_of_platform(platform, entity_id)
         assertions = selectors.scoped_to_managed_users(
-            request, platform, self.get_queryset().filter(credential=credential)
+            request, platform, selectors.assertions_of_credential(credential)
         )
         return self.page_of(query.apply(assertions))
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('modified', models.DateTimeField(auto_now=True)),
-                ('entity_id', models.CharField(default=ibl_credentials.models.generate_entity_id, max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', "Use only letters, digits, '-' and '_' (a URL-safe identifier).", code='invalid_entity_id'), ibl_credentials.validators.validate_unreserved_entity_id])),
+                ('entity_id', models.CharField(default=ibl_credentials.models.generate_entity_id, help_text='Opaque URL-safe identifier (entityId in the API), unique across platforms.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', "Use only letters, digits, '-' and '_' (a URL-safe identifier).", code='invalid_entity_id'), ibl_credentials.validators.validate_unreserved_entity_id])),
                 ('item_kind', models.CharField(blank=True, choices=[('course', 'Course'), ('program', 'Program'), ('pathway', 'Pathway')], max_length=10)),
                 ('item_key', models.CharField(blank=True, max_length=255)),
                 ('item_name', models.CharField(blank=True, help_text="The item's name when the assertion was issued.", max_length=255)),
@@ -157,7 +157,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='assertion',
-            index=models.Index(fields=['credential', '-issued_on', '-id'], name='ibl_assertion_credential_new'),
+            index=models.Index(fields=['credential', '-issued_on', '-id', 'revoked', 'superseded', 'expires'], name='ibl_assertion_credential_list'),
         ),
         migrations.AddIndex(
             model_name='assertion',
