@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from rest_framework import exceptions, serializers, status
 
+from ibl_core.events import record_event
 from ibl_core.fields import JSONBoundsError, checked_json
 from ibl_core.models import Platform
 
-from . import images, selectors
+from . import images, selectors, shapes
 from .models import Credential, CredentialItem, Issuer, Signatory, UploadedImage, generate_entity_id
 from .serializers import CREDENTIAL_ENTITY_ID_TAKEN, ENTITY_ID_TAKEN
 
@@ -200,6 +201,7 @@ def create_credential(
             with transaction.atomic():
                 credential.save(force_insert=True)
                 _replace_items(credential, items or {})
+                record_credential_event("credential.created", credential)
         except IntegrityError:
             if not Credential.objects.filter(entity_id=credential.entity_id).exists():
                 raise  # another constraint failed: not ours to explain
@@ -242,4 +244,13 @@ def delete_credential(credential: Credential) -> None:
             return
         if selectors.active_assertions(locked).exists():
             raise Conflict(CREDENTIAL_HAS_ASSERTIONS)
+        record_credential_event("credential.deleted", locked)  # the object as it was
         locked.delete()
+
+
+def record_credential_event(event_type: str, credential: Credential) -> None:
+    """Record ``event_type`` with the credential object as the API answers it (read
+    with everything it shows, in the caller's transaction)."""
+    platform = credential.platform
+    shown = selectors.credentials_of_platform(platform).get(pk=credential.pk)
+    record_event(platform, event_type, shown.entity_id, shapes.credential_object(shown))

@@ -298,3 +298,30 @@ def test_unknown_event_types_are_refused(world):
 def test_secrets_have_the_standard_webhooks_form():
     secret = new_secret()
     assert secret.startswith("whsec_") and len(secret) == 6 + 44
+
+
+# -- credentials ---------------------------------------------------------------------
+
+
+def test_creating_and_deleting_a_credential_records_its_object(world):
+    IssuerFactory(platform=world.p1, name="Acme", entity_id="acme")
+    client = world.client("platform_admin_p1")
+    base = "/api/credentials/orgs/p1/users/platform_admin_p1/"
+    created = client.post(base, {"name": "Badge", "tags": ["x"]}, format="json")
+    assert created.status_code == 201, created.content
+    result = created.json()["result"]
+    assert events() == [("credential.created", result["entityId"], result)]
+    shown = client.get(f"{base}{result['entityId']}").json()["result"]
+    deleted = client.delete(f"{base}{result['entityId']}")
+    assert deleted.status_code == 200
+    assert events()[-1] == ("credential.deleted", result["entityId"], shown)
+
+
+def test_a_refused_credential_delete_records_nothing(world, credential):
+    AssertionFactory(credential=credential, recipient=world.users["learner_p1"])
+    Event.objects.all().delete()
+    response = world.client("platform_admin_p1").delete(
+        "/api/credentials/orgs/p1/users/platform_admin_p1/cred-python"
+    )
+    assert response.status_code == 409
+    assert events() == []
