@@ -591,16 +591,39 @@ def test_the_fan_out_threshold_is_a_validated_setting():
     ]
 
 
-def test_above_the_threshold_the_fan_out_still_happens_in_the_request(
-    kind, world, settings, caplog
+def test_above_the_threshold_the_fan_out_is_a_background_task(
+    kind, world, settings, django_capture_on_commit_callbacks
 ):
-    # Tasks come later (events): until then a group above the threshold is fanned out
-    # in the request too, so its members have the suggestion when the POST answers.
+    from ibl_catalog.suggestions.fanout import fan_out_task
+    from ibl_core.tasks import default_task_backend
+
     settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "GROUP_FANOUT_TASK_THRESHOLD": 2}
-    caplog.set_level("INFO", logger="ibl.catalog")
+    default_task_backend.clear()
     learners = members(world.p1, 3)
     group = group_with(world, learners)
     item = make_item(kind, world.p1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(world, kind, group_body(kind, group, item))
+    assert response.status_code == 200
+    assert response.json()["user_count"] == 3  # the answer is the same as below it
+    assert not kind.model._default_manager.exists()  # the members wait for the task
+    suggestion = kind.group_model.objects.get()
+    [queued] = [r for r in default_task_backend.results if r.task.name == "fan_out_task"]
+    assert queued.args == [kind.label, suggestion.pk]
+    # A member leaves before the task runs: the task reaches those there when it runs.
+    remove_members(group, [learners[0].pk])
+    assert fan_out_task.call(*queued.args) == 2
+    assert set(kind.model._default_manager.values_list("user_id", flat=True)) == {
+        learners[1].pk,
+        learners[2].pk,
+    }
+    # Deleted before its task ran: the task does nothing.
+    suggestion.delete()
+    assert fan_out_task.call(*queued.args) == 0
+
+
+def test_below_the_threshold_the_members_have_it_when_the_post_answers(kind, world):
+    group = group_with(world, members(world.p1, 2))
+    item = make_item(kind, world.p1)
     assert post(world, kind, group_body(kind, group, item)).status_code == 200
-    assert kind.model._default_manager.count() == 3
-    assert "to 3 members in the request" in caplog.text
+    assert kind.model._default_manager.count() == 2

@@ -12,8 +12,12 @@ Every step is a fixed number of set-based statements (one per batch of
 parameter (``ibl_core.sql.values_select``). Everything runs in the caller's
 transaction: a POST's, or the membership change's (``group_members_changed`` is sent
 inside it), so it is visible when the request or command returns and rolls back with
-it. Groups larger than ``GROUP_FANOUT_TASK_THRESHOLD`` are meant to be fanned out by a
-background task once tasks exist; until then they are fanned out the same way.
+it. A group suggestion to more than ``GROUP_FANOUT_TASK_THRESHOLD`` members is fanned
+out by a background task instead (:func:`fan_out_task`, enqueued when the transaction
+commits): the request answers at once, and the members receive it when the task runs.
+The task reads the members then, under the group's lock, so joins and leaves in
+between are neither missed nor applied twice (a join writes create-only and its
+support rows do nothing on conflict).
 
 Lock order (PostgreSQL): per-user suggestions are inserted and locked in (user, item)
 order, as every other writer does, before support rows are written or removed.
@@ -31,7 +35,8 @@ from django.db.models import CharField, Field, Model, Value
 from ibl_core.conf import ibl_settings
 from ibl_core.groups import group_members
 from ibl_core.models import Platform, UserGroup
-from ibl_core.sql import values_select
+from ibl_core.sql import retrying_transaction, values_select
+from ibl_core.tasks import enqueue_on_commit, task
 
 from .base import GroupSuggestionBase, SuggestionKind
 from .writer import PendingWrite, write_suggestions
@@ -103,23 +108,32 @@ def _row_fields(group_suggestion: Any) -> dict[str, Any]:
     }
 
 
-def fan_out(kind: SuggestionKind, platform: Platform, group_suggestion: GroupSuggestionBase) -> int:
+def fan_out(
+    kind: SuggestionKind,
+    platform: Platform,
+    group_suggestion: GroupSuggestionBase,
+    *,
+    in_background: bool = False,
+) -> int:
     """Give every current member of the group the per-user suggestion (create-only) and
-    record that this group suggestion supports it; the number of members reached."""
+    record that this group suggestion supports it; the number of members reached.
+
+    Above ``GROUP_FANOUT_TASK_THRESHOLD`` members (and not already in the task), the
+    work is left to :func:`fan_out_task` once the transaction commits."""
     user_ids = sorted(
         group_members(group_suggestion.group).values_list("pk", flat=True)  # type: ignore[attr-defined]
     )
     if not user_ids:
         return 0
-    if len(user_ids) > int(ibl_settings.GROUP_FANOUT_TASK_THRESHOLD):
-        # Meant for a background task once tasks exist; until then, here (set-based,
-        # so a large group is still one request: docs/performance.md).
+    if not in_background and len(user_ids) > int(ibl_settings.GROUP_FANOUT_TASK_THRESHOLD):
         logger.info(
-            "Fanning out group suggestion %s to %d members in the request "
+            "Fanning out group suggestion %s to %d members in a background task "
             "(above GROUP_FANOUT_TASK_THRESHOLD).",
             group_suggestion.pk,
             len(user_ids),
         )
+        enqueue_on_commit(fan_out_task, kind.label, group_suggestion.pk)
+        return len(user_ids)
     fields = _row_fields(group_suggestion)
     item_id = group_suggestion.item_id  # type: ignore[attr-defined]
     write_suggestions(
@@ -131,6 +145,28 @@ def fan_out(kind: SuggestionKind, platform: Platform, group_suggestion: GroupSug
     )
     _add_support(kind, "id", group_suggestion.pk, user_ids)
     return len(user_ids)
+
+
+@task()
+def fan_out_task(kind_label: str, group_suggestion_id: int) -> int:
+    """The fan-out of a large group's suggestion, in its own transaction under the
+    group's lock; the members reached (0 when it was deleted meanwhile)."""
+    kind = next(kind for kind in _kinds() if kind.label == kind_label)
+    manager: Any = kind.group_model._default_manager  # type: ignore[union-attr]
+
+    def work() -> int:
+        found = manager.filter(pk=group_suggestion_id).values_list("group_id", flat=True).first()
+        if found is None:
+            return 0
+        lock_group(found)
+        suggestion = (
+            manager.select_related("group__platform").filter(pk=group_suggestion_id).first()
+        )
+        if suggestion is None:  # deleted while we waited for the lock
+            return 0
+        return fan_out(kind, suggestion.group.platform, suggestion, in_background=True)
+
+    return retrying_transaction(work, using=manager.db)
 
 
 def group_suggestions_by_kind(group: UserGroup) -> dict[str, list[dict[str, Any]]]:
