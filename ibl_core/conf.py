@@ -26,9 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "BULK_MAX_ROWS": 10_000,
     "BULK_BATCH_SIZE": 2000,
     "BULK_MAX_BODY_BYTES": 16 * 1024 * 1024,
-    # Groups with more members than this will have their suggestions fanned out by a
-    # background task once tasks exist; for now every fan-out runs in the request's
-    # (or command's) transaction whatever the group's size.
+    # A group suggestion to more members than this is fanned out by a background task
+    # (after the request commits) instead of in the request (docs/events.md).
     "GROUP_FANOUT_TASK_THRESHOLD": 5000,
     # A write the database aborted as a deadlock or serialization failure is run again,
     # up to this many attempts in all.
