@@ -88,7 +88,9 @@ def record_events(platform: Platform | int, events: Sequence[PendingEvent]) -> l
     with connection.cursor() as cursor:
         cursor.execute(sql, [platform_id, created, rows])
         ids = sorted(row[0] for row in cursor.fetchall())
-    transaction.on_commit(lambda: _committed(platform_id, ids), using=alias)
+    # robust: the write has committed, so a queue that fails to answer must not turn
+    # the request into an error (the failure is logged; the events stay recorded).
+    transaction.on_commit(lambda: _committed(platform_id, ids), using=alias, robust=True)
     return ids
 
 

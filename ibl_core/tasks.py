@@ -29,5 +29,6 @@ __all__ = ["default_task_backend", "enqueue_on_commit", "task", "task_backends"]
 
 def enqueue_on_commit(work: Any, *args: Any, using: str | None = None, **kwargs: Any) -> None:
     """Enqueue the task ``work`` with these arguments once the current transaction
-    commits (at once outside a transaction); never when it rolls back."""
-    transaction.on_commit(lambda: work.enqueue(*args, **kwargs), using=using)
+    commits (at once outside a transaction); never when it rolls back. A queue that
+    fails then is logged, not raised: the write it follows has committed."""
+    transaction.on_commit(lambda: work.enqueue(*args, **kwargs), using=using, robust=True)

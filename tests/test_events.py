@@ -325,3 +325,19 @@ def test_a_refused_credential_delete_records_nothing(world, credential):
     )
     assert response.status_code == 409
     assert events() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queue_that_fails_after_the_commit_does_not_fail_the_request(
+    world, program, monkeypatch, caplog
+):
+    from ibl_core.webhooks import delivery as webhook_delivery
+
+    def unreachable_queue(platform_id, event_ids):
+        raise ConnectionError("the queue does not answer")
+
+    monkeypatch.setattr(webhook_delivery, "events_committed", unreachable_queue)
+    response = post_suggestion(world, program)
+    assert response.status_code == 200
+    assert [event_type for event_type, _, _ in events()] == ["suggestion.created"]
+    assert "the queue does not answer" in caplog.text

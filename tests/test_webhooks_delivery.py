@@ -269,3 +269,12 @@ def test_the_body_is_the_exact_json_sent(world):
         [sent] = dispatch(world.p1, data={"id": 1, "name": "Zoë"})
         delivery.run_attempt(sent.pk)
     assert json.loads(hook.requests[0].body)["data"] == {"id": 1, "name": "Zoë"}
+
+
+def test_a_backend_that_cannot_defer_ends_a_failed_delivery_instead_of_crashing(world):
+    immediate = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with receiver(then=500) as hook, override_settings(TASKS=immediate):
+        create_endpoint(world.p1, url=hook.url)
+        [sent] = dispatch(world.p1)
+        assert delivery.run_attempt(sent.pk) == "failed"
+    assert len(hook.requests) == 1

@@ -117,7 +117,9 @@ def dispatch_events(platform_id: int, event_ids: list[int]) -> int:
     with transaction.atomic():
         created = WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
         for delivery in created:
-            transaction.on_commit(functools.partial(attempt_delivery.enqueue, delivery.pk))
+            transaction.on_commit(
+                functools.partial(attempt_delivery.enqueue, delivery.pk), robust=True
+            )
     return len(created)
 
 
@@ -202,7 +204,12 @@ def _failed(
     if now - failing_since >= timedelta(seconds=ibl_settings.WEBHOOK_DISABLE_AFTER_SECONDS):
         disable(endpoint, f"Every attempt failed since {failing_since:%Y-%m-%d %H:%M} UTC.", now)
         _finish(delivery, Status.FAILED, now)
-    elif not retry or delivery.attempts >= ibl_settings.WEBHOOK_MAX_ATTEMPTS:
+    elif (
+        not retry
+        or delivery.attempts >= ibl_settings.WEBHOOK_MAX_ATTEMPTS
+        # A backend that cannot defer a task (the immediate one) cannot retry later.
+        or not attempt_delivery.get_backend().supports_defer
+    ):
         _finish(delivery, Status.FAILED, now)
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
