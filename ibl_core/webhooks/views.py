@@ -17,6 +17,7 @@ from ibl_core.models import Platform, WebhookAttempt, WebhookDelivery, WebhookEn
 from ibl_core.pagination import int_param
 from ibl_core.permissions import IsDMAdmin, IsPlatformAdmin
 from ibl_core.platforms import platform_for_request
+from ibl_core.schema import error_responses
 from ibl_core.views import PlatformScopedView
 
 from . import delivery, services
@@ -28,6 +29,13 @@ from .serializers import (
 )
 
 TAGS = ["webhooks"]
+ACCESS = {
+    "e401": "Missing or invalid credentials.",
+    "e403": "Not a platform admin of this platform (nor a DM admin).",
+    "e404": "Unknown platform, or no such endpoint on it.",
+}
+READ_ERRORS = error_responses(**ACCESS)
+WRITE_ERRORS = error_responses(e400="Invalid field.", **ACCESS)
 
 
 class WebhookBaseView(PlatformScopedView):
@@ -55,7 +63,7 @@ class WebhookListView(WebhookBaseView):
     @extend_schema(
         tags=TAGS,
         summary="List the platform's webhook endpoints",
-        responses=WebhookEndpointSerializer(many=True),
+        responses={200: WebhookEndpointSerializer(many=True), **READ_ERRORS},
     )
     def get(self, request: Request, org: str) -> Response:
         return Response(WebhookEndpointSerializer(self.endpoints().order_by("id"), many=True).data)
@@ -65,7 +73,7 @@ class WebhookListView(WebhookBaseView):
         summary="Create a webhook endpoint",
         description="Answers the endpoint with its signing secret, shown this once.",
         request=WebhookEndpointSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer},
+        responses={201: WebhookEndpointWithSecretSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, org: str) -> Response:
         body = WebhookEndpointSerializer(data=request.data)
@@ -79,7 +87,11 @@ class WebhookListView(WebhookBaseView):
 class WebhookDetailView(WebhookBaseView):
     """One webhook endpoint of the platform."""
 
-    @extend_schema(tags=TAGS, summary="One webhook endpoint")
+    @extend_schema(
+        tags=TAGS,
+        summary="One webhook endpoint",
+        responses={200: WebhookEndpointSerializer, **READ_ERRORS},
+    )
     def get(self, request: Request, org: str, pk: int) -> Response:
         return Response(WebhookEndpointSerializer(self.endpoint()).data)
 
@@ -89,6 +101,7 @@ class WebhookDetailView(WebhookBaseView):
         description="Changes the fields sent. Turning an endpoint on again clears why it "
         "was turned off.",
         request=WebhookEndpointSerializer(partial=True),
+        responses={200: WebhookEndpointSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
@@ -100,7 +113,9 @@ class WebhookDetailView(WebhookBaseView):
         endpoint = services.update_endpoint(endpoint, sent)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(tags=TAGS, summary="Delete a webhook endpoint", responses={204: None})
+    @extend_schema(
+        tags=TAGS, summary="Delete a webhook endpoint", responses={204: None, **READ_ERRORS}
+    )
     def delete(self, request: Request, org: str, pk: int) -> Response:
         self.endpoint().delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -116,7 +131,7 @@ class WebhookRotateSecretView(WebhookBaseView):
         "deliveries beside it for overlap_seconds, so receivers can switch without "
         "refusing any.",
         request=RotateSecretSerializer,
-        responses=WebhookEndpointWithSecretSerializer,
+        responses={200: WebhookEndpointWithSecretSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
@@ -142,7 +157,7 @@ class WebhookTestView(WebhookBaseView):
         description="Sends a webhook.test event to the endpoint now, once (no retries), "
         "and answers the delivery with the receiver's answer.",
         request=None,
-        responses=WebhookDeliverySerializer,
+        responses={200: WebhookDeliverySerializer, **READ_ERRORS},
     )
     def post(self, request: Request, org: str, pk: int) -> Response:
         sent = delivery.send_test_event(self.endpoint())
@@ -158,7 +173,7 @@ class WebhookDeliveriesView(WebhookBaseView):
         summary="Recent deliveries to an endpoint",
         description="Newest first.",
         parameters=[OpenApiParameter("limit", int, description="How many (1-100, default 50).")],
-        responses=WebhookDeliverySerializer(many=True),
+        responses={200: WebhookDeliverySerializer(many=True), **WRITE_ERRORS},
     )
     def get(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
