@@ -27,6 +27,11 @@ ENTITY_ID_MAX_LENGTH = 100
 IMAGE_NAME_MAX_LENGTH = 254
 
 
+def generate_salt() -> str:
+    """A new salt for an assertion's hashed recipient identity (Open Badges)."""
+    return secrets.token_hex(16)
+
+
 def generate_entity_id() -> str:
     """A new opaque, URL-safe id for an issuer, credential or assertion (128 random bits)."""
     return secrets.token_urlsafe(16)
@@ -344,6 +349,12 @@ class Assertion(TimeStampedModel):
         blank=True,
         related_name="ibl_issued_assertions",
     )
+    recipient_salt = models.CharField(
+        max_length=64,
+        default=generate_salt,
+        editable=False,
+        help_text="Open Badges: the recipient identity is sha256(email + salt).",
+    )
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -371,3 +382,7 @@ class Assertion(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.entity_id
+
+
+# Open Badges models live in their package; importing them here registers them.
+from .openbadges.models import IssuerKey, SignedCredential, StatusList  # noqa: E402, F401
