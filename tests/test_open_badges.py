@@ -95,6 +95,39 @@ def test_every_assertion_has_its_own_salt():
     assert first.recipient_salt != second.recipient_salt
 
 
+def test_assertions_issued_in_bulk_get_their_own_salt(world, held):
+    """Bulk issue inserts with SQL: the database makes each row's salt."""
+    response = world.client("platform_admin_p1").post(
+        "/api/credentials/orgs/p1/users/platform_admin_p1/cred-ob/assertions/bulk/",
+        {"users": ["learner_p2", "department_admin", "platform_admin_p1"]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    salts = list(
+        Assertion.objects.exclude(pk=held.pk).values_list("recipient_salt", flat=True)
+    )
+    assert len(salts) >= 2 and len(set(salts)) == len(salts)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", salt) for salt in salts)
+
+
+def test_the_admin_never_shows_a_private_key(world, held, client):
+    from django.contrib.auth import get_user_model
+
+    key = signing.active_key(held.credential.issuer)
+    admin_user = get_user_model().objects.create_superuser("ob-admin", "a@example.org", "pw")
+    client.force_login(admin_user)
+    for url in (
+        "/admin/ibl_credentials/issuerkey/",
+        f"/admin/ibl_credentials/issuerkey/{key.pk}/change/",
+        f"/admin/ibl_credentials/issuer/{held.credential.issuer.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert key.private_key_encrypted not in response.content.decode()
+        assert "private_key" not in response.content.decode()
+    assert key.did in client.get("/admin/ibl_credentials/issuerkey/").content.decode()
+
+
 def test_badge_class_and_issuer_profile(held):
     badge = get("/ob/v2/badges/cred-ob")
     assert badge.status_code == 200 and badge["Content-Type"].startswith("application/ld+json")

@@ -42,6 +42,9 @@ class IssuerKey(models.Model):
 class SignedCredential(models.Model):
     """An assertion as a signed ``OpenBadgeCredential``, in both forms, signed once.
 
+    Both forms are kept as the exact text served (a JSON column may reorder keys, which
+    would change the ``ETag`` between two reads of the same credential).
+
     ``content_hash`` is the hash of the unsigned credential: when the assertion, its
     credential or issuer change what the credential says, it is signed again.
     """
@@ -54,7 +57,7 @@ class SignedCredential(models.Model):
     )
     status_index = models.PositiveIntegerField(help_text="Its bit in the issuer's status list.")
     content_hash = models.CharField(max_length=64)
-    ldp = models.JSONField(help_text="The credential with its eddsa-rdfc-2022 proof.")
+    ldp = models.TextField(help_text="The credential with its eddsa-rdfc-2022 proof (JSON).")
     jwt = models.TextField(help_text="The VC-JWT form.")
     signed_at = models.DateTimeField()
 
@@ -79,7 +82,7 @@ class StatusList(models.Model):
         "ibl_credentials.Issuer", on_delete=models.CASCADE, related_name="ob_status_list"
     )
     fingerprint = models.CharField(max_length=64)
-    ldp = models.JSONField()
+    ldp = models.TextField(help_text="The list with its eddsa-rdfc-2022 proof (JSON).")
     jwt = models.TextField()
     built_at = models.DateTimeField()
 

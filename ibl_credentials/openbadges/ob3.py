@@ -126,7 +126,7 @@ def signed_credential(assertion: Assertion, base: str) -> SignedCredential:
             "issuer": issuer,
             "status_index": index,
             "content_hash": current,
-            "ldp": ldp,
+            "ldp": signing.jsonld_json(ldp),
             "jwt": jwt,
             "signed_at": now,
         }

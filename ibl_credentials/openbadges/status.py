@@ -84,7 +84,12 @@ def status_list(issuer: Issuer, base: str) -> StatusList:
     key = signing.active_key(issuer)
     now = timezone.now()
     ldp, jwt = signing.sign(list_document(issuer, indexes, base=base, did=key.did), key, now)
-    values = {"fingerprint": fingerprint, "ldp": ldp, "jwt": jwt, "built_at": now}
+    values = {
+        "fingerprint": fingerprint,
+        "ldp": signing.jsonld_json(ldp),
+        "jwt": jwt,
+        "built_at": now,
+    }
     try:
         with transaction.atomic():
             built, _ = StatusList.objects.update_or_create(issuer=issuer, defaults=values)

@@ -351,8 +351,8 @@ class CredentialView(PublicDocumentView):
     def get(self, request: Request, entity_id: str) -> HttpResponse:
         assertion = _assertion(entity_id, "ob_signed")
         signed = ob3.signed_credential(assertion, links.base_url(request._request))
-        body = signed.ldp if isinstance(request.accepted_renderer, VcLdJsonRenderer) else None
-        text = _dump(body) if body is not None else signed.jwt
+        ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
+        text = signed.ldp if ldp else signed.jwt
         return self.cached(request, text, modified=signed.signed_at)
 
 
@@ -377,6 +377,6 @@ class StatusListView(PublicDocumentView):
         except Issuer.DoesNotExist:
             raise Http404 from None
         built = status.status_list(issuer, links.base_url(request._request))
-        body = built.ldp if isinstance(request.accepted_renderer, VcLdJsonRenderer) else None
-        text = _dump(body) if body is not None else built.jwt
+        ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
+        text = built.ldp if ldp else built.jwt
         return self.cached(request, text, modified=built.built_at)
