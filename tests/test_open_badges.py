@@ -103,9 +103,7 @@ def test_assertions_issued_in_bulk_get_their_own_salt(world, held):
         format="json",
     )
     assert response.status_code == 200, response.content
-    salts = list(
-        Assertion.objects.exclude(pk=held.pk).values_list("recipient_salt", flat=True)
-    )
+    salts = list(Assertion.objects.exclude(pk=held.pk).values_list("recipient_salt", flat=True))
     assert len(salts) >= 2 and len(set(salts)) == len(salts)
     assert all(re.fullmatch(r"[0-9a-f]{32}", salt) for salt in salts)
 
