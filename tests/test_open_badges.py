@@ -225,6 +225,13 @@ def test_public_base_url_setting_wins_over_the_request(held):
     assert body["badge"] == "https://badges.example/ob/v2/badges/cred-ob"
 
 
+def test_json_api_urls_follow_the_public_base_url(world, held):
+    with override_settings(IBL_DATA_MANAGER={"OPEN_BADGES_BASE_URL": "https://badges.example"}):
+        body = world.client("learner_p1").get(detail_url(held.entity_id)).json()
+    assert body["verifyUrl"] == "https://badges.example/ob/v2/assertions/held-ob"
+    assert body["imageUrl"] == "https://badges.example/ob/v2/assertions/held-ob/image?format=png"
+
+
 def test_json_api_assertion_has_verify_and_image_urls(world, held):
     response = world.client("learner_p1").get(detail_url(held.entity_id))
     assert response.status_code == 200

@@ -24,13 +24,18 @@ _current_environ: ContextVar[dict[str, Any] | None] = ContextVar(
 )
 
 
+_current_base: ContextVar[str | None] = ContextVar("ibl_openbadges_base", default=None)
+
+
 def remember_request(sender: Any, environ: dict[str, Any] | None = None, **kwargs: Any) -> None:
     """``request_started`` receiver: keep the environ of the request being answered."""
     _current_environ.set(environ)
+    _current_base.set(None)
 
 
 def forget_request(sender: Any, **kwargs: Any) -> None:
     _current_environ.set(None)
+    _current_base.set(None)
 
 
 def base_url(request: HttpRequest | None = None) -> str:
@@ -39,10 +44,18 @@ def base_url(request: HttpRequest | None = None) -> str:
     if configured:
         return str(configured).rstrip("/")
     if request is None:
+        known = _current_base.get()
+        if known is not None:  # a list of 1,000 assertions works it out once
+            return known
         environ = _current_environ.get()
         if environ is None:
             return ""
-        request = WSGIRequest(environ)
+        try:
+            found = WSGIRequest(environ).build_absolute_uri("/").rstrip("/")
+        except DisallowedHost:
+            found = ""
+        _current_base.set(found)
+        return found
     try:
         return request.build_absolute_uri("/").rstrip("/")
     except DisallowedHost:
