@@ -221,11 +221,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Tags and operation ids from the segment after /api/ (catalog, credentials); the
+    # Open Badges paths (/ob/) name their own tag.
+    "SCHEMA_PATH_PREFIX": r"/api/",
 }
 
 IBL_DATA_MANAGER: dict = {}
 if os.environ.get("IBL_THROTTLE_RATES"):
     IBL_DATA_MANAGER["THROTTLE_RATES"] = throttle_rates_from_env(os.environ["IBL_THROTTLE_RATES"])
+# Open Badges (docs/open-badges.md): the public host named in badges, and the secret the
+# issuers' signing keys are encrypted with (default: the SECRET_KEY).
+for _key in ("OPEN_BADGES_BASE_URL", "OPEN_BADGES_KEY_SECRET"):
+    if os.environ.get(f"IBL_{_key}"):
+        IBL_DATA_MANAGER[_key] = os.environ[f"IBL_{_key}"]
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,7 @@ from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
 from ibl_core import groups
 from ibl_core.models import APIKey, UserGroupMember, hash_api_key
-from ibl_credentials.models import Assertion
+from ibl_credentials.models import Assertion, IssuerKey, SignedCredential, StatusList
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -29,6 +29,8 @@ GROUP_MODELS = [
     for model in (kind.group_model, kind.support_model)
     if model is not None
 ]
+# Made by the Open Badges endpoints and the issuer's creation: read-only in the admin.
+OPEN_BADGES_MODELS = [IssuerKey, SignedCredential, StatusList]
 MODELS = [model for model in admin.site._registry if model._meta.app_label.startswith("ibl_")]
 
 
@@ -65,8 +67,9 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
         response = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
     # members are added on their group's page; group suggestions are written with the
-    # API only (it fans them out to the members); assertions are issued with the API.
-    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion)
+    # API only (it fans them out to the members); assertions are issued with the API;
+    # keys, signed credentials and status lists are made by the server.
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS)
     assert response.status_code == (403 if model in read_only else 200)
 
 
