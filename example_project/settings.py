@@ -258,6 +258,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Tags and operation ids from the segment after /api/ (catalog, credentials); the
+    # Open Badges paths (/ob/) name their own tag.
+    "SCHEMA_PATH_PREFIX": r"/api/",
 }
 
 IBL_DATA_MANAGER: dict = {}
@@ -266,6 +269,12 @@ if os.environ.get("IBL_THROTTLE_RATES"):
 # Webhooks to loopback/private addresses and over http://: local development only.
 if env_bool("IBL_WEBHOOKS_ALLOW_PRIVATE"):
     IBL_DATA_MANAGER["WEBHOOKS_ALLOW_PRIVATE"] = True
+
+# Open Badges (docs/open-badges.md): the public host named in badges, and the secret the
+# issuers' signing keys are encrypted with (default: the SECRET_KEY).
+for _key in ("OPEN_BADGES_BASE_URL", "OPEN_BADGES_KEY_SECRET"):
+    if os.environ.get(f"IBL_{_key}"):
+        IBL_DATA_MANAGER[_key] = os.environ[f"IBL_{_key}"]
 
 LOGGING = {
     "version": 1,

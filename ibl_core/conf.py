@@ -77,6 +77,12 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_RESPONSE_EXCERPT": 1000,
     # Paths whose errors are answered in JSON (ibl_core.errors), by prefix.
     "API_PATH_PREFIXES": ["/api/"],
+    # Open Badges (docs/open-badges.md). The scheme and host of the public URLs in
+    # badges and credentials (e.g. "https://badges.example.com"); None: the request's.
+    "OPEN_BADGES_BASE_URL": None,
+    # The secret the issuers' private keys are encrypted with at rest; None: SECRET_KEY.
+    # Changing it makes the stored keys unreadable: set it once, keep it apart.
+    "OPEN_BADGES_KEY_SECRET": None,
 }
 
 _POSITIVE_INTS = (
@@ -211,6 +217,17 @@ def validate_settings(configured: Any) -> list[str]:
     if not isinstance(merged["WEBHOOKS_ALLOW_PRIVATE"], bool):
         problems.append("WEBHOOKS_ALLOW_PRIVATE must be true or false.")
     problems += _throttle_problems(merged["THROTTLE_RATES"], merged["THROTTLE_CACHE"])
+    base_url = merged["OPEN_BADGES_BASE_URL"]
+    if base_url is not None and (
+        not isinstance(base_url, str) or not re.fullmatch(r"https?://[^/?#\s]+", base_url)
+    ):
+        problems.append(
+            "OPEN_BADGES_BASE_URL must be None or a scheme and host without a path, "
+            f"e.g. 'https://badges.example.com', got {base_url!r}."
+        )
+    secret = merged["OPEN_BADGES_KEY_SECRET"]
+    if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
+        problems.append("OPEN_BADGES_KEY_SECRET must be None or a string of 32+ characters.")
     return problems
 
 

@@ -12,3 +12,5 @@ if apps.is_installed("ibl_catalog"):
     urlpatterns.append(path("api/catalog/", include("ibl_catalog.urls")))
 if apps.is_installed("ibl_credentials"):
     urlpatterns.append(path("api/credentials/", include("ibl_credentials.urls")))
+    # Open Badges documents (public): ``docs/open-badges.md``.
+    urlpatterns.append(path("ob/", include("ibl_credentials.openbadges.urls")))

@@ -237,3 +237,4 @@ class UploadedImageAdmin(admin.ModelAdmin):
 
 
 from .assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
+from .openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)

@@ -21,6 +21,11 @@ class IblCredentialsConfig(AppConfig):
     verbose_name = "IBL credentials (issuers, credentials, assertions, images)"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from .openbadges import signals
+
+        signals.connect()
+
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo
         course, and assertions of it for two learners. Running it again changes nothing

@@ -8,6 +8,7 @@ checked and named through :mod:`ibl_core.catalog_items` when the catalog is inst
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,22 @@ from .validators import (
 
 ENTITY_ID_MAX_LENGTH = 100
 IMAGE_NAME_MAX_LENGTH = 254
+
+
+def generate_salt() -> str:
+    """A new salt for an assertion's hashed recipient identity (Open Badges)."""
+    return secrets.token_hex(16)
+
+
+class RandomSalt(models.Func):
+    """32 random hex characters made by the database: rows inserted by raw SQL (bulk
+    issue) get their own salt too. PostgreSQL 13+ and SQLite."""
+
+    template = "replace(gen_random_uuid()::text, '-', '')"
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="lower(hex(randomblob(16)))", **extra)
 
 
 def generate_entity_id() -> str:
@@ -340,6 +357,13 @@ class Assertion(TimeStampedModel):
         blank=True,
         related_name="ibl_issued_assertions",
     )
+    recipient_salt = models.CharField(
+        max_length=64,
+        default=generate_salt,
+        db_default=RandomSalt(),
+        editable=False,
+        help_text="Open Badges: the recipient identity is sha256(email + salt).",
+    )
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -370,3 +394,7 @@ class Assertion(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.entity_id
+
+
+# Open Badges models live in their package; importing them here registers them.
+from .openbadges.models import IssuerKey, SignedCredential, StatusList  # noqa: E402, F401

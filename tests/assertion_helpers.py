@@ -68,6 +68,8 @@ def assertion_json(assertion: Assertion, *, public: bool = False) -> dict:
         "revoked": assertion.revoked,
         "revocationReason": assertion.revocation_reason,
         "acceptance": assertion.acceptance,
+        "verifyUrl": f"http://testserver/ob/v2/assertions/{assertion.entity_id}",
+        "imageUrl": f"http://testserver/ob/v2/assertions/{assertion.entity_id}/image?format=png",
     }
 
 

@@ -19,7 +19,7 @@ from ibl_core.models import (
     WebhookDelivery,
     hash_api_key,
 )
-from ibl_credentials.models import Assertion
+from ibl_credentials.models import Assertion, IssuerKey, SignedCredential, StatusList
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -36,6 +36,8 @@ GROUP_MODELS = [
     for model in (kind.group_model, kind.support_model)
     if model is not None
 ]
+# Made by the Open Badges endpoints and the issuer's creation: read-only in the admin.
+OPEN_BADGES_MODELS = [IssuerKey, SignedCredential, StatusList]
 MODELS = [model for model in admin.site._registry if model._meta.app_label.startswith("ibl_")]
 
 
@@ -73,9 +75,10 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # Read-only bookkeeping (the counts the database keeps) has no add page; group
     # members are added on their group's page; group suggestions are written with the
     # API only (it fans them out to the members); assertions are issued with the API;
-    # events, deliveries and attempts are the system's records.
-    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, Event,
-                 WebhookDelivery, WebhookAttempt)  # fmt: skip
+    # keys, signed credentials and status lists are made by the server; events,
+    # deliveries and attempts are the system's records.
+    read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS,
+                 Event, WebhookDelivery, WebhookAttempt)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

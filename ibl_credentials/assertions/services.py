@@ -44,7 +44,7 @@ from ibl_credentials.models import (
     generate_entity_id,
 )
 
-from .shapes import RELATED, assertion_object
+from .shapes import RELATED, assertion_object, open_badges_urls
 
 #: Bulk reasons (docs/credentials.md).
 ALREADY_ISSUED = "already_issued"
@@ -289,7 +289,8 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
 
     The rows of one bulk issue differ only in their entity id and recipient (the
     statement wrote the same values in every other column), so the object is built
-    once from one of them and copied with each recipient. Rows just inserted are not
+    once from one of them and copied with each entity id (and the URLs naming it) and
+    recipient. Rows just inserted are not
     read back by recipient: without statistics on them, PostgreSQL's plan for that
     took seconds for 10,000.
     """
@@ -305,6 +306,8 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
             {
                 **template,
                 "entityId": inserted[user_id],
+                # verifyUrl, imageUrl: they name the assertion.
+                **open_badges_urls(Assertion(entity_id=inserted[user_id])),
                 "recipient": {
                     "username": username,
                     "email": email or "",

@@ -77,6 +77,18 @@ def assertion_object(assertion: Assertion, *, recipient: dict[str, str] | None =
         "revoked": assertion.revoked,
         "revocationReason": assertion.revocation_reason,
         "acceptance": assertion.acceptance,
+        **open_badges_urls(assertion),
+    }
+
+
+def open_badges_urls(assertion: Assertion) -> dict[str, str]:
+    """``verifyUrl`` (the Open Badges 2.0 hosted assertion) and ``imageUrl`` (baked PNG)."""
+    from ibl_credentials.openbadges import links
+
+    base = links.base_url()
+    return {
+        "verifyUrl": links.assertion_url(assertion.entity_id, base),
+        "imageUrl": links.assertion_image_url(assertion.entity_id, base),
     }
 
 

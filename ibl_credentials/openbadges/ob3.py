@@ -1,0 +1,146 @@
+"""Open Badges 3.0: an assertion as an ``OpenBadgeCredential``, signed once and stored.
+
+:func:`signed_credential` returns the stored signed forms; it signs only the first time
+a credential is asked for, and again when what the credential says has changed (its
+``content_hash``, computed without URLs' host or key, differs). Reading never signs
+otherwise, so a thousand reads cost no signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ibl_credentials.assertions.shapes import utc_text
+from ibl_credentials.models import Assertion
+
+from . import links, ob2, signing
+from .contexts import OB_V3, VC_V2
+from .models import SignedCredential
+
+#: Entries in each issuer's status list (the Bitstring Status List minimum).
+STATUS_LIST_SIZE = 131_072
+MEDIA_TYPE_LDP = "application/vc+ld+json"
+MEDIA_TYPE_JWT = "application/vc+jwt"
+
+
+def credential_document(
+    assertion: Assertion, *, base: str, did: str, status_index: int
+) -> dict[str, Any]:
+    """The unsigned ``OpenBadgeCredential`` (``credential__issuer``, ``recipient`` loaded)."""
+    credential, issuer = assertion.credential, assertion.credential.issuer
+    salt = assertion.recipient_salt
+    achievement: dict[str, Any] = {
+        "id": links.badge_url(credential.entity_id, base),
+        "type": ["Achievement"],
+        "name": credential.name,
+        "description": credential.description or credential.name,
+        "criteria": ob2.criteria(credential),
+        "image": {"id": ob2.badge_image(credential, base), "type": "Image"},
+    }
+    tags = [tag for tag in credential.tags or [] if isinstance(tag, str)]
+    if tags:
+        achievement["tag"] = tags
+    profile: dict[str, Any] = {
+        "id": did,
+        "type": ["Profile"],
+        "name": issuer.name,
+        "url": issuer.url or links.issuer_url(issuer.entity_id, base),
+    }
+    if issuer.email:
+        profile["email"] = issuer.email
+    list_url = links.status_list_url(issuer.entity_id, base)
+    document: dict[str, Any] = {
+        "@context": [VC_V2, OB_V3],
+        "id": links.credential_url(assertion.entity_id, base),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": credential.name,
+        "issuer": profile,
+        "validFrom": _seconds(utc_text(assertion.issued_on)),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": ob2.hashed_identity(ob2.recipient_email(assertion), salt),
+                    "identityType": "emailAddress",
+                    "hashed": True,
+                    "salt": salt,
+                }
+            ],
+            "achievement": achievement,
+        },
+        "credentialStatus": {
+            "id": f"{list_url}#{status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(status_index),
+            "statusListCredential": list_url,
+        },
+    }
+    if assertion.expires is not None:
+        document["validUntil"] = _seconds(utc_text(assertion.expires))
+    return document
+
+
+def _seconds(text: str) -> str:
+    """``2026-01-31T12:00:00.123456Z`` -> ``2026-01-31T12:00:00Z`` (JWT dates are whole)."""
+    return text.split(".", 1)[0] + "Z" if "." in text else text
+
+
+def content_hash(assertion: Assertion) -> str:
+    """What the credential says, independent of the host it is served from and the key."""
+    document = credential_document(assertion, base="", did="", status_index=0)
+    return hashlib.sha256(signing.jsonld_json(document).encode()).hexdigest()
+
+
+def signed_credential(assertion: Assertion, base: str) -> SignedCredential:
+    """The stored signed credential; signed now only if missing or its content changed.
+
+    ``assertion`` comes with ``ob_signed`` already loaded (or absent) when the caller
+    selected it: no query then for the common, already-signed case.
+    """
+    current = content_hash(assertion)
+    try:
+        stored: SignedCredential | None = assertion.ob_signed
+    except SignedCredential.DoesNotExist:
+        stored = None
+    issuer = assertion.credential.issuer
+    if stored is not None and stored.content_hash == current and stored.issuer_id == issuer.pk:
+        return stored
+    key = signing.active_key(issuer)
+    for _attempt in range(5):
+        index = (
+            stored.status_index
+            if stored is not None and stored.issuer_id == issuer.pk
+            else secrets.randbelow(STATUS_LIST_SIZE)
+        )
+        document = credential_document(assertion, base=base, did=key.did, status_index=index)
+        now = timezone.now()
+        ldp, jwt = signing.sign(document, key, now)
+        values = {
+            "issuer": issuer,
+            "status_index": index,
+            "content_hash": current,
+            "ldp": signing.jsonld_json(ldp),
+            "jwt": jwt,
+            "signed_at": now,
+        }
+        try:
+            with transaction.atomic():
+                signed, _ = SignedCredential.objects.update_or_create(
+                    assertion=assertion, defaults=values
+                )
+        except IntegrityError:
+            # The random index is taken in this issuer's list (or a parallel read signed
+            # first): read what is stored, else try another index.
+            existing = SignedCredential.objects.filter(assertion=assertion).first()
+            if existing is not None and existing.content_hash == current:
+                return existing
+            continue
+        return signed
+    raise RuntimeError("No free status list index found.")

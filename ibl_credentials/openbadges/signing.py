@@ -1,0 +1,234 @@
+"""Issuer keys (Ed25519, ``did:key``) and the two proofs of a Verifiable Credential.
+
+- Keys: generated with ``cryptography``; the private key is stored encrypted with
+  Fernet (AES-128-CBC + HMAC-SHA256) under a key derived by HKDF-SHA256 from
+  ``OPEN_BADGES_KEY_SECRET`` (default: ``SECRET_KEY``). It is decrypted only here, to
+  sign, and never returned, logged or shown.
+- ``did:key``: the multicodec ``ed25519-pub`` (0xed 0x01) public key, base58btc, ``z``.
+- VC-JWT: a compact JWS (``alg: EdDSA``, ``kid`` the did:key verification method,
+  ``typ: JWT``) made by ``joserfc``, whose payload is the credential plus the JWT claims
+  Open Badges 3.0 names (``iss``, ``jti``, ``nbf``, ``exp``).
+- Data Integrity ``eddsa-rdfc-2022``: RDFC-1.0 (URDNA2015) canonical N-Quads of the
+  proof options and of the credential by ``pyld`` with the shipped contexts, SHA-256 of
+  each, Ed25519 over the two hashes; ``proofValue`` is multibase base58btc.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import warnings
+from typing import Any
+
+import base58
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from joserfc import jws
+from joserfc.jwk import OKPKey
+from pyld import jsonld
+
+from ibl_core.conf import ibl_settings
+
+from .contexts import document_loader
+from .models import IssuerKey
+
+ED25519_PUB_MULTICODEC = b"\xed\x01"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+
+# Keys ------------------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    secret = ibl_settings.OPEN_BADGES_KEY_SECRET or settings.SECRET_KEY
+    derived = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"ibl-data-manager open badges",
+        info=b"issuer private keys v1",
+    ).derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def did_key(public_key: Ed25519PublicKey) -> str:
+    """``did:key:z6Mk...`` for an Ed25519 public key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "did:key:z" + base58.b58encode(ED25519_PUB_MULTICODEC + raw).decode()
+
+
+def public_key_from_did(did: str) -> Ed25519PublicKey:
+    """The Ed25519 public key a ``did:key`` (or its verification method) names."""
+    identifier = did.split("#", 1)[0].removeprefix("did:key:")
+    if not identifier.startswith("z"):
+        raise ValueError("Not a base58btc did:key.")
+    decoded = base58.b58decode(identifier[1:])
+    if decoded[:2] != ED25519_PUB_MULTICODEC or len(decoded) != 34:
+        raise ValueError("Not an Ed25519 did:key.")
+    return Ed25519PublicKey.from_public_bytes(decoded[2:])
+
+
+def verification_method(did: str) -> str:
+    """The did:key's one verification method: ``did:key:z6Mk...#z6Mk...``."""
+    return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def key_material() -> dict[str, str]:
+    """A new key pair as stored: ``did`` and ``private_key_encrypted`` (migrations use it)."""
+    private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    return {
+        "did": did_key(private.public_key()),
+        "private_key_encrypted": _fernet().encrypt(raw).decode(),
+    }
+
+
+def new_key(issuer: Any) -> IssuerKey:
+    """Generate and store a new active key for ``issuer`` (callers retire the old one)."""
+    return IssuerKey.objects.create(issuer=issuer, **key_material())
+
+
+def active_key(issuer: Any) -> IssuerKey:
+    """The issuer's active key, made now if the issuer has none yet."""
+    key = IssuerKey.objects.filter(issuer=issuer, retired__isnull=True).first()
+    if key is None:
+        with transaction.atomic():
+            key = new_key(issuer)
+    return key
+
+
+def rotate_key(issuer: Any) -> IssuerKey:
+    """Retire the active key (kept: what it signed still verifies) and make a new one.
+
+    Credentials are signed with the new key the next time they change.
+    """
+    with transaction.atomic():
+        IssuerKey.objects.filter(issuer=issuer, retired__isnull=True).update(retired=timezone.now())
+        return new_key(issuer)
+
+
+def _private_key(key: IssuerKey) -> Ed25519PrivateKey:
+    raw = _fernet().decrypt(key.private_key_encrypted.encode())
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+# Data Integrity (eddsa-rdfc-2022) ---------------------------------------------------
+
+
+def canonical_hash(document: dict[str, Any]) -> bytes:
+    """SHA-256 of the document's RDFC-1.0 canonical N-Quads (shipped contexts only)."""
+    nquads = jsonld.normalize(
+        document,
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": document_loader,
+        },
+    )
+    missing = [value for value in _leaves(document) if value not in nquads]
+    if missing:
+        # A term no context defines is dropped by JSON-LD: it would not be signed.
+        raise ValueError(f"Values outside the signed graph: {missing[:5]}")
+    return hashlib.sha256(nquads.encode()).digest()
+
+
+def _leaves(node: Any) -> list[str]:
+    """Every scalar of a JSON-LD document (not its contexts), as N-Quads would write it."""
+    if isinstance(node, dict):
+        return [leaf for key, value in node.items() if key != "@context" for leaf in _leaves(value)]
+    if isinstance(node, list):
+        return [leaf for value in node for leaf in _leaves(value)]
+    if isinstance(node, bool):
+        return ["true" if node else "false"]
+    if isinstance(node, str):
+        return [json.dumps(node, ensure_ascii=False)[1:-1]]
+    return [str(node)]
+
+
+def add_data_integrity_proof(
+    document: dict[str, Any], key: IssuerKey, created: dt.datetime
+) -> dict[str, Any]:
+    """A copy of ``document`` with an embedded ``eddsa-rdfc-2022`` proof."""
+    options = {
+        "@context": document["@context"],
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": created.astimezone(dt.UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+        "verificationMethod": verification_method(key.did),
+        "proofPurpose": "assertionMethod",
+    }
+    signature = _private_key(key).sign(canonical_hash(options) + canonical_hash(document))
+    proof = {k: v for k, v in options.items() if k != "@context"}
+    proof["proofValue"] = "z" + base58.b58encode(signature).decode()
+    return {**document, "proof": proof}
+
+
+# VC-JWT ------------------------------------------------------------------------------
+
+
+def _numeric_date(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def vc_jwt(credential: dict[str, Any], key: IssuerKey) -> str:
+    """The credential as a compact JWS, ``alg: EdDSA``, ``kid`` its verification method."""
+    claims: dict[str, Any] = {"iss": key.did, "jti": credential["id"]}
+    if "validFrom" in credential:
+        claims["nbf"] = _numeric_date(credential["validFrom"])
+    if "validUntil" in credential:
+        claims["exp"] = _numeric_date(credential["validUntil"])
+    subject_id = credential.get("credentialSubject", {}).get("id")
+    if subject_id:
+        claims["sub"] = subject_id
+    payload = jsonld_json({**credential, **claims})
+    private = _private_key(key)
+    raw = private.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    jwk = OKPKey.import_key(
+        {"kty": "OKP", "crv": "Ed25519", "x": _b64url(public), "d": _b64url(raw)}
+    )
+    header = {"alg": "EdDSA", "kid": verification_method(key.did), "typ": "JWT"}
+    with warnings.catch_warnings():
+        # RFC 9864 prefers "Ed25519"; Open Badges 3.0 verifiers know "EdDSA".
+        warnings.simplefilter("ignore")
+        return jws.serialize_compact(header, payload, jwk, algorithms=["EdDSA"])
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jsonld_json(document: dict[str, Any]) -> str:
+    """Compact JSON with sorted keys: the bytes we hash, sign and serve."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sign(document: dict[str, Any], key: IssuerKey, created: dt.datetime) -> tuple[dict, str]:
+    """Both signed forms of an unsigned credential: (with embedded proof, VC-JWT).
+
+    The only entry point that signs: the tests count its calls to prove reads never sign.
+    """
+    with_proof = add_data_integrity_proof(document, key, created)
+    return with_proof, vc_jwt(with_proof, key)
