@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 
@@ -546,19 +544,15 @@ def test_fan_out_query_count_is_the_same_for_10_and_500_members(world):
     assert counts[0] == counts[1]
 
 
-def test_a_5000_member_fan_out_takes_well_under_two_seconds(world, capsys):
+def test_a_5000_member_fan_out_reaches_every_member(world):
+    # Its speed is measured by make bench (part family), not asserted here.
     kind = SUGGESTION_KINDS[2]
     group = group_with(world, members(world.p1, 5000))
     item = make_item(kind, world.p1)
-    started = time.perf_counter()
     response = post(world, kind, group_body(kind, group, item))
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.json()["user_count"] == 5000
     assert kind.model._default_manager.count() == 5000
-    with capsys.disabled():
-        print(f"\n5,000-member fan-out on {connection.vendor}: {elapsed:.2f} s")
-    assert elapsed < 2
 
 
 def item_keys(kind, item):

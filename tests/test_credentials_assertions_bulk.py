@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -211,23 +210,20 @@ def test_bulk_queries_do_not_grow(world, credential):
     assert Assertion.objects.filter(revoked=False, superseded=False).count() == 510
 
 
-def test_ten_thousand_recipients(world, credential, capsys):
+def test_ten_thousand_recipients(world, credential):
+    # The contract's maximum in one request; its speed is measured by make bench
+    # (part credentials), not asserted here.
     users = members(world, 10_000)
     names = [user.username for user in users]
     client = world.client("platform_admin_p1")
-    started = time.perf_counter()
     response = client.post(
         bulk_url("cred-python", "platform_admin_p1"),
         {"users": names, "course": COURSE},
         format="json",
     )
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
-    assert len(response.json()["issued"]) == 10_000
+    assert response.json()["issued"] == names
     assert Assertion.objects.filter(item_key=COURSE).count() == 10_000
-    with capsys.disabled():
-        print(f"\nbulk issue of 10,000 on {connection.vendor}: {elapsed:.2f} s")
-    assert elapsed < 2.0 if connection.vendor == "sqlite" else elapsed < 4.0
 
 
 def test_odd_identities_name_nobody(world, credential):
