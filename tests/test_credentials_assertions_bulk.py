@@ -204,7 +204,7 @@ def test_bulk_queries_do_not_grow(world, credential):
     bulk(world, {"users": ["nobody"]})  # the key's first use records it: not counted below
     small, small_queries = bulk_with_holders(world, credential, 10, "small")
     large, large_queries = bulk_with_holders(world, credential, 500, "large")
-    assert small_queries == large_queries <= 16
+    assert small_queries == large_queries <= 17  # the credential's row lock included
     assert (len(small["issued"]), len(large["issued"])) == (5, 250)
     assert set(large["reasons"].values()) == {"already_issued", "user_not_found"}
     assert Assertion.objects.filter(revoked=False, superseded=False).count() == 510

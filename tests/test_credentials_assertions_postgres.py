@@ -100,3 +100,48 @@ def test_concurrent_single_and_bulk_issues():
     responses = run_together(requests)
     assert all(r.status_code in (200, 201) for r in responses)
     assert Assertion.objects.filter(revoked=False, superseded=False).count() == 20
+
+
+@pytest.mark.parametrize("path", ["single", "bulk"])
+def test_an_issue_racing_the_credentials_delete_is_404_not_500(path):
+    """The delete holds the credential's row; the issue waits for it, then finds no
+    credential: 404, and no assertion of a deleted credential."""
+    import threading
+
+    from django.db import close_old_connections, transaction
+
+    from ibl_credentials.models import Credential
+
+    credential, learners, client = setup()
+    deleting, answered = threading.Event(), {}
+
+    def delete_slowly():
+        with transaction.atomic():
+            Credential.objects.select_for_update().get(pk=credential.pk).delete()
+            deleting.set()
+            threading.Event().wait(1.0)  # the issue arrives while the delete holds the row
+        close_old_connections()
+
+    def issue():
+        deleting.wait(5)
+        if path == "single":
+            url, body = (
+                credential_url("race-cred", "race-admin", "race"),
+                {"recipient": {"identity": learners[0].username}},
+            )
+        else:
+            url, body = (
+                bulk_url("race-cred", "race-admin", "race"),
+                {"users": [learner.username for learner in learners]},
+            )
+        answered["response"] = client().post(url, body, format="json")
+        close_old_connections()
+
+    threads = [threading.Thread(target=delete_slowly), threading.Thread(target=issue)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answered["response"].status_code == 404
+    assert answered["response"].json() == {"detail": "Credential not found."}
+    assert not Assertion.objects.exists()

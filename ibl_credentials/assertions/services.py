@@ -44,6 +44,7 @@ from ibl_credentials.models import (
     generate_entity_id,
 )
 
+from .selectors import CREDENTIAL_NOT_FOUND
 from .shapes import RELATED, assertion_object, open_badges_urls
 
 #: Bulk reasons (docs/credentials.md).
@@ -236,6 +237,19 @@ def active_assertions(credential: Credential, item: Item) -> QuerySet[Assertion]
     )
 
 
+def lock_credential(credential: Credential) -> None:
+    """Hold ``credential`` against a concurrent delete until the issue commits.
+
+    Issuing takes the credential's row (``FOR NO KEY UPDATE``) before it reads or
+    writes assertions, the order a delete takes them in (credential ``FOR UPDATE``,
+    then its assertions): a delete either waits for the issue and sees its active
+    assertion (409), or goes first and the issue finds no credential (404), never a
+    foreign key failing at commit (500).
+    """
+    if not Credential.objects.select_for_update(no_key=True).filter(pk=credential.pk).exists():
+        raise exceptions.NotFound(CREDENTIAL_NOT_FOUND)
+
+
 def issue_assertion(
     *, credential: Credential, recipient_id: int, details: IssueDetails, issued_by: Any
 ) -> tuple[Assertion, bool]:
@@ -246,6 +260,7 @@ def issue_assertion(
     """
 
     def work() -> tuple[int, bool]:
+        lock_credential(credential)
         now = timezone.now()
         mine = active_assertions(credential, details.item).filter(recipient_id=recipient_id)
         current = mine.values_list("pk", "expires").first()
@@ -382,6 +397,7 @@ def bulk_issue(
 
     def work() -> set[int]:
         """Issue to the candidates; the ids of those who already held it."""
+        lock_credential(credential)
         now = timezone.now()
         current = active_assertions(credential, details.item).filter(
             in_list("recipient_id", set(candidates))
