@@ -761,3 +761,29 @@ def test_a_malformed_department_mode_is_400_for_every_caller(world, role):
         response = world.client(role).get(url, {"department_mode": "maybe"})
         assert response.status_code == 400, url
         assert list(response.json()) == ["department_mode"]
+
+
+@pytest.mark.parametrize(
+    ("role", "body"),
+    [
+        ("platform_admin_p1", {"revoked": True, "revocationReason": "Cheated"}),
+        ("learner_p1", {"acceptance": "Accepted"}),
+    ],
+)
+def test_a_put_racing_the_credentials_delete_is_404(world, held, monkeypatch, role, body):
+    """The credential (its assertions all inactive) is deleted between the PUT's read of
+    the assertion and its write: 404, as if the delete had come first, and no event."""
+    from ibl_core.models import Event
+
+    Assertion.objects.filter(pk=held.pk).update(superseded=True)
+    real = services.update_assertion
+
+    def delete_first(assertion, changes):
+        Credential.objects.filter(pk=assertion.credential_id).delete()
+        return real(assertion, changes)
+
+    monkeypatch.setattr(services, "update_assertion", delete_first)
+    response = put(world, held, body, role=role)
+    assert (response.status_code, response.json()) == (404, {"detail": "Assertion not found."})
+    assert not Assertion.objects.filter(pk=held.pk).exists()
+    assert not Event.objects.filter(object_id=held.entity_id).exists()

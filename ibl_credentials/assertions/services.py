@@ -44,7 +44,7 @@ from ibl_credentials.models import (
     generate_entity_id,
 )
 
-from .selectors import CREDENTIAL_NOT_FOUND
+from .selectors import ASSERTION_NOT_FOUND, CREDENTIAL_NOT_FOUND
 from .shapes import RELATED, assertion_object, open_badges_urls
 
 #: Bulk reasons (docs/credentials.md).
@@ -538,8 +538,23 @@ def revoke_assertion(assertion: Assertion, reason: str) -> Assertion:
 
 def update_assertion(assertion: Assertion, changes: Mapping[str, Any]) -> Assertion:
     """Apply a validated PUT body: revoke (``revoked``, ``revocation_reason``) and/or
-    set ``acceptance``. Un-revoking is a 400; so is answering a revoked assertion."""
+    set ``acceptance``. Un-revoking is a 400; so is answering a revoked assertion.
+
+    The assertion's row is taken first (``FOR NO KEY UPDATE``) and the change applied
+    to it as it is then: an assertion deleted since the request read it (its
+    credential's DELETE, once none of its assertions was active) is a 404, and a
+    concurrent revoke or answer is seen, not overwritten.
+    """
     with transaction.atomic():
+        locked = (
+            Assertion.objects.select_for_update(no_key=True, of=("self",))
+            .select_related(*RELATED)
+            .filter(pk=assertion.pk)
+            .first()
+        )
+        if locked is None:
+            raise exceptions.NotFound(ASSERTION_NOT_FOUND)
+        assertion = locked
         if "revoked" in changes:
             if changes["revoked"]:
                 assertion = revoke_assertion(assertion, changes["revocation_reason"])
