@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from ibl_catalog.models import Program, ProgramSuggestion
-from ibl_core.models import APIKey, Platform, PlatformMembership
+from ibl_core.models import APIKey, Event, Platform, PlatformMembership
 
 #: Timestamps of generated rows: BASE_TIME plus n seconds.
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
@@ -204,21 +204,56 @@ def raw_upsert(
     return sql, [platform_id, bench.admin_id, now, now, rows]
 
 
-def run_raw(sql: str, params: list) -> float:
-    """Execute one statement in its own transaction; seconds, commit included."""
+def raw_events(bench: BenchPlatform, events: list[tuple[str, str, Any]]) -> tuple[str, list]:
+    """The physical limit of a write's outbox: one ``INSERT ... SELECT`` of ``events``
+    (type, object id, payload) into the event table from one JSON parameter, as SQL and
+    parameters. The JSON is built here, before any timing, as :func:`raw_upsert`'s
+    parameters are; no ids are returned."""
+    table = Event._meta.db_table
+    platform_id = Platform.objects.values_list("pk", flat=True).get(key=bench.key)
+    now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
+    rows = json.dumps([list(event) for event in events], separators=(",", ":"))
+    columns = "(platform_id, type, object_id, payload, created)"
+    if connection.vendor == "postgresql":
+        sql = (
+            f"INSERT INTO {table} {columns} SELECT %s, v->>0, v->>1, v->2, %s "
+            "FROM jsonb_array_elements(%s::jsonb) AS e(v)"
+        )
+    else:
+        sql = (
+            f"INSERT INTO {table} {columns} SELECT %s, json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]'), %s FROM json_each(%s)"
+        )
+    return sql, [platform_id, now, rows]
+
+
+def run_raw(*statements: tuple[str, list]) -> float:
+    """Execute ``statements`` (SQL, parameters) in one transaction; seconds, commit
+    included."""
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for sql, params in statements:
+            cursor.execute(sql, params)
     return time.perf_counter() - started
 
 
 def reset_suggestions(bench: BenchPlatform) -> None:
-    """Delete the platform's suggestions (the count triggers follow); on PostgreSQL also
-    VACUUM the table, so every sample writes into the same kind of table."""
+    """Delete the platform's suggestions (the count triggers follow) and its events; on
+    PostgreSQL also VACUUM both tables, so every sample writes into the same kind of
+    table."""
     ProgramSuggestion.objects.filter(platform__key=bench.key).delete()
+    Event.objects.filter(platform__key=bench.key).delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {ProgramSuggestion._meta.db_table}")
+            cursor.execute(f"VACUUM ANALYZE {Event._meta.db_table}")
+
+
+def recorded_events(bench: BenchPlatform, event_type: str) -> list[tuple[str, str, Any]]:
+    """The platform's events of ``event_type`` as the API recorded them, oldest first:
+    (type, object id, payload)."""
+    found = Event.objects.filter(platform__key=bench.key, type=event_type).order_by("pk")
+    return list(found.values_list("type", "object_id", "payload"))
 
 
 def create_courses(bench: BenchPlatform, count: int) -> list[tuple[int, str]]:

@@ -10,8 +10,7 @@ event and sends nothing.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,6 +37,10 @@ EVENT_TYPES = (
 )
 
 
+_KNOWN_TYPES = frozenset(EVENT_TYPES)
+_ENCODER = DjangoJSONEncoder(separators=(",", ":"))
+
+
 class PendingEvent(NamedTuple):
     """An event to record: its type, the id of its object, the object as the API
     answers it (JSON-serializable; datetimes are written in ISO 8601)."""
@@ -52,32 +55,33 @@ def record_event(platform: Platform | int, type: str, object_id: Any, data: Any)
     record_events(platform, [PendingEvent(type, object_id, data)])
 
 
-def record_events(platform: Platform | int, events: Sequence[PendingEvent]) -> list[int]:
+def record_events(platform: Platform | int, events: Iterable[PendingEvent]) -> list[int]:
     """Record ``events`` of ``platform`` in the current transaction; their ids.
 
-    One statement for any number of events. Delivery starts when the transaction
-    commits (at once when none is open).
+    One statement for any number of events. ``events`` may be a generator: each event
+    is encoded as it comes, so a bulk write's objects need not all be held at once.
+    Delivery starts when the transaction commits (at once when none is open).
     """
-    if not events:
+    encode = _ENCODER.encode
+    parts = []
+    for event in events:
+        if event.type not in _KNOWN_TYPES:
+            raise ValueError(f"Unknown event type: {event.type!r}")
+        parts.append(encode((event.type, str(event.object_id), event.data)))
+    if not parts:
         return []
-    unknown = {event.type for event in events} - set(EVENT_TYPES)
-    if unknown:
-        raise ValueError(f"Unknown event types: {sorted(unknown)}")
+    rows = "[" + ",".join(parts) + "]"
+    del parts
     platform_id = platform if isinstance(platform, int) else platform.pk
     alias = router.db_for_write(Event)
     connection = connections[alias]
-    rows = json.dumps(
-        [[event.type, str(event.object_id), event.data] for event in events],
-        cls=DjangoJSONEncoder,
-        separators=(",", ":"),
-    )
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     table = connection.ops.quote_name(Event._meta.db_table)
     columns = "(platform_id, type, object_id, payload, created)"
     if connection.vendor == "postgresql":
         source = (
-            "SELECT %s, e.v->>0, e.v->>1, (e.v->2)::jsonb, %s "
-            "FROM json_array_elements(%s::json) WITH ORDINALITY AS e(v, n) ORDER BY e.n"
+            "SELECT %s, e.v->>0, e.v->>1, e.v->2, %s "
+            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(v, n) ORDER BY e.n"
         )
     else:
         source = (

@@ -291,7 +291,7 @@ def test_revoking_and_answering(world, credential, body, event_type):
 
 
 def test_unknown_event_types_are_refused(world):
-    with pytest.raises(ValueError, match="Unknown event types"):
+    with pytest.raises(ValueError, match="Unknown event type"):
         record_event(world.p1, "suggestion.exploded", 1, {})
 
 

@@ -6,14 +6,19 @@ Only the objects are built here, from rows the write already returned: no query 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ibl_core.events import PendingEvent, record_events
 from ibl_core.models import Platform
 
 from .base import SuggestionKind
-from .serializers import build_group_serializers, build_serializers, represent_rows
+from .serializers import (
+    build_group_serializers,
+    build_serializers,
+    iter_represented,
+    represent_rows,
+)
 
 
 def suggestion_events(
@@ -21,15 +26,19 @@ def suggestion_events(
     platform: Platform | int,
     typed_objects: Iterable[tuple[str, Mapping[str, Any]]],
 ) -> None:
-    """Record ``(type, suggestion object)`` pairs (``suggestion.*``)."""
-    pairs = list(typed_objects)
-    shaped = represent_rows(build_serializers(kind).output, (obj for _, obj in pairs))
+    """Record ``(type, suggestion object)`` pairs (``suggestion.*``), each shaped and
+    encoded as it comes: a 10,000-row bulk never holds its 10,000 objects at once."""
+    types: list[str] = []
+
+    def objects() -> Iterator[Mapping[str, Any]]:
+        for event_type, obj in typed_objects:
+            types.append(event_type)
+            yield obj
+
+    shaped = iter_represented(build_serializers(kind).output, objects())
     record_events(
         platform,
-        [
-            PendingEvent(event_type, data["id"], data)
-            for (event_type, _), data in zip(pairs, shaped, strict=True)
-        ],
+        (PendingEvent(types[index], data["id"], data) for index, data in enumerate(shaped)),
     )
 
 

@@ -7,7 +7,7 @@ users. Notes for developers are comments.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -211,7 +211,15 @@ def represent_rows(
     serializer_class: type[serializers.Serializer], rows: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The output objects of ``values()`` rows, exactly as ``serializer_class`` would
-    write them, without DRF's per-row, per-field path.
+    write them, without DRF's per-row, per-field path (see :func:`iter_represented`)."""
+    return list(iter_represented(serializer_class, rows))
+
+
+def iter_represented(
+    serializer_class: type[serializers.Serializer], rows: Iterable[Mapping[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """The output object of each row of ``rows``, one at a time (a bulk write's events
+    are encoded as they come, never all held as objects at once).
 
     A row already holds the output types but the timestamps. Those are written as
     DRF's ``DateTimeField`` writes them (in the current time zone, ISO 8601, ``Z`` for
@@ -222,7 +230,6 @@ def represent_rows(
     fields = output_fields(serializer_class)
     names = [name for name, _ in fields]
     stamps = [(name, *timestamp_format(field)) for name, field in fields if field is not None]
-    output = []
     for row in rows:
         item = {name: row[name] for name in names}
         for name, format_timestamp, as_is_zones in stamps:
@@ -233,8 +240,7 @@ def represent_rows(
                 item[name] = value.isoformat()[:-6] + "Z"  # UTC: "+00:00" becomes "Z"
             else:
                 item[name] = format_timestamp(value)
-        output.append(item)
-    return output
+        yield item
 
 
 def timestamp_format(

@@ -314,7 +314,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
     first = Assertion.objects.select_related(*RELATED).get(entity_id=next(iter(inserted.values())))
     template = assertion_object(first)
     users = get_user_model().objects.filter(in_list("pk", list(inserted))).order_by("pk")
-    events = [
+    events = (  # encoded one at a time by record_events: never all held as objects
         PendingEvent(
             "assertion.issued",
             inserted[user_id],
@@ -334,7 +334,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
         for user_id, username, email, first_name, last_name in users.values_list(
             "pk", "username", "email", "first_name", "last_name"
         )
-    ]
+    )
     record_events(credential.platform_id, events)
 
 
