@@ -278,6 +278,8 @@ class Event(models.Model):
     object_id = models.CharField(max_length=64)
     payload = models.JSONField()
     created = models.DateTimeField(default=timezone.now)
+    #: When its deliveries were created (null: not yet; the sweeper looks for those).
+    dispatched = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -278,3 +278,94 @@ def test_a_backend_that_cannot_defer_ends_a_failed_delivery_instead_of_crashing(
         [sent] = dispatch(world.p1)
         assert delivery.run_attempt(sent.pk) == "failed"
     assert len(hook.requests) == 1
+
+
+# -- events whose dispatch never reached the queue ----------------------------------
+
+
+#: A receiver that is never called here (loopback: allowed in tests, no DNS needed).
+NOWHERE = "http://127.0.0.1:9/hooks/ibl"
+
+
+def recorded(platform, ago: timedelta, event_type="suggestion.created") -> Event:
+    """An event recorded ``ago`` before now whose commit enqueued nothing (the test's
+    transaction never commits: exactly an enqueue that failed after the commit)."""
+    record_event(platform, event_type, DATA["id"], DATA)
+    event = Event.objects.latest("id")
+    Event.objects.filter(pk=event.pk).update(created=timezone.now() - ago)
+    event.refresh_from_db()
+    return event
+
+
+def test_the_sweeper_delivers_an_event_whose_task_never_reached_the_queue(world):
+    with receiver() as hook:
+        endpoint = create_endpoint(world.p1, url=hook.url)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            created=timezone.now() - timedelta(hours=1)
+        )
+        event = recorded(world.p1, timedelta(minutes=10))
+        assert event.dispatched is None and not WebhookDelivery.objects.exists()
+        assert delivery.sweep() == 1
+        [sent] = WebhookDelivery.objects.all()
+        assert (sent.endpoint_id, sent.event_id, sent.message_id) == (
+            endpoint.pk,
+            event.pk,
+            f"msg_{event.pk}",
+        )
+        assert delivery.run_attempt(sent.pk) == "succeeded"
+    assert verified(endpoint.secret, hook.requests[0])["data"] == DATA
+    event.refresh_from_db()
+    assert event.dispatched is not None
+    # Swept once: neither the sweeper nor the event's own late task dispatches it again.
+    assert delivery.sweep() == 0
+    assert delivery.dispatch_events.call(world.p1.pk, [event.pk]) == 0
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_sweeper_leaves_alone_what_it_must_not_deliver(world):
+    hour = timedelta(hours=1)
+    endpoint = create_endpoint(world.p1, url=NOWHERE)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(created=timezone.now() - 5 * hour)
+    create_endpoint(world.p2, url=NOWHERE, active=False)
+    due = recorded(world.p1, hour)
+    recorded(world.p1, timedelta(seconds=30))  # its own task may still be queued
+    recorded(world.p1, 6 * hour)  # before the endpoint existed
+    recorded(world.p2, hour)  # p2 has no active endpoint
+    with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOK_SWEEP_LOOKBACK_SECONDS=7200)):
+        assert delivery.sweep() == 1
+        assert Event.objects.filter(platform=world.p1, type="suggestion.created").count() == 3
+        assert [(d.event_id, d.endpoint_id) for d in WebhookDelivery.objects.all()] == [
+            (due.pk, endpoint.pk)
+        ]
+        # Older than the lookback: left alone too.
+        old = recorded(world.p1, 3 * hour)
+        assert delivery.sweep() == 0
+        assert not WebhookDelivery.objects.filter(event=old).exists()
+
+
+def test_an_endpoint_receives_the_events_recorded_after_it_was_created(world):
+    event = recorded(world.p1, timedelta(minutes=1))
+    create_endpoint(world.p1, url=NOWHERE)
+    assert delivery.dispatch_events.call(world.p1.pk, [event.pk]) == 0
+    event.refresh_from_db()
+    assert event.dispatched is not None  # dispatched, to nobody
+
+
+def test_the_sweep_command_says_how_many(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    endpoint = create_endpoint(world.p1, url=NOWHERE)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        created=timezone.now() - timedelta(hours=1)
+    )
+    recorded(world.p1, timedelta(minutes=10))
+    recorded(world.p1, timedelta(minutes=9), "suggestion.deleted")
+    out = StringIO()
+    call_command("ibl_webhooks_sweep", stdout=out)
+    assert out.getvalue() == "2 events dispatched.\n"
+    out = StringIO()
+    call_command("ibl_webhooks_sweep", stdout=out)
+    assert out.getvalue() == "0 events dispatched.\n"
+    assert WebhookDelivery.objects.count() == 2

@@ -129,7 +129,7 @@ class WebhookAttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "type", "object_id", "platform", "created")
+    list_display = ("id", "type", "object_id", "platform", "created", "dispatched")
     list_filter = ("type", "platform")
     search_fields = ("object_id",)
     list_select_related = ("platform",)

@@ -29,17 +29,20 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ibl_core.sql import in_list
 from ibl_core.tasks import task
 
 from .addresses import UnsafeURL, safe_addresses
@@ -99,28 +102,89 @@ def events_committed(platform_id: int, event_ids: list[int]) -> None:
 
 @task()
 def dispatch_events(platform_id: int, event_ids: list[int]) -> int:
+    """Create the deliveries of these events (:func:`dispatch`); how many."""
+    return dispatch(platform_id, event_ids)[1]
+
+
+def dispatch(platform_id: int, event_ids: Sequence[int]) -> tuple[int, int]:
     """Create the deliveries of these events to the platform's active endpoints that
-    receive them, and enqueue their first attempts; how many."""
-    endpoints = list(WebhookEndpoint.objects.filter(platform_id=platform_id, active=True))
-    events = Event.objects.filter(pk__in=event_ids).only("id", "type").order_by("id")
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_id=event.pk,
-            message_id=f"msg_{event.pk}",
-            event_type=event.type,
-        )
-        for event in events
-        for endpoint in endpoints
-        if endpoint.receives(event.type)
-    ]
+    receive them, and enqueue their first attempts; ``(events, deliveries)``.
+
+    An endpoint receives the events recorded since it was created. Each event is
+    dispatched once: it is claimed (``dispatched`` set) in the transaction that creates
+    its deliveries, and an event already claimed (by a second run of the task, or by
+    :func:`sweep`) or being claimed right now (its row locked) is left alone.
+    """
+    now = timezone.now()
     with transaction.atomic():
+        endpoints = list(WebhookEndpoint.objects.filter(platform_id=platform_id, active=True))
+        claimed = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(in_list("pk", event_ids), platform_id=platform_id, dispatched__isnull=True)
+            .only("id", "type", "created")
+            .order_by("id")
+        )
+        Event.objects.filter(in_list("pk", [event.pk for event in claimed])).update(dispatched=now)
+        deliveries = [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=event.pk,
+                message_id=f"msg_{event.pk}",
+                event_type=event.type,
+            )
+            for event in claimed
+            for endpoint in endpoints
+            if endpoint.receives(event.type) and endpoint.created <= event.created
+        ]
         created = WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
         for delivery in created:
             transaction.on_commit(
                 functools.partial(attempt_delivery.enqueue, delivery.pk), robust=True
             )
-    return len(created)
+    return len(claimed), len(created)
+
+
+def sweep(now: datetime | None = None, batch: int = 1000) -> int:
+    """Dispatch the events that committed but were never dispatched; how many.
+
+    The task that dispatches an event is enqueued once its transaction commits; a queue
+    that failed to take it then (Redis down, the database connection lost) leaves the
+    event recorded but undelivered. Events of platforms with an active endpoint,
+    recorded after the endpoint was created, in the last ``WEBHOOK_SWEEP_LOOKBACK_SECONDS``
+    and more than ``WEBHOOK_SWEEP_AFTER_SECONDS`` ago (their own task had its chance),
+    are dispatched here, ``batch`` at a time. Run by ``manage.py ibl_webhooks_sweep``
+    (cron) or the :func:`sweep_events` task; running it twice at once dispatches
+    nothing twice.
+    """
+    now = now or timezone.now()
+    until = now - timedelta(seconds=ibl_settings.WEBHOOK_SWEEP_AFTER_SECONDS)
+    floor = now - timedelta(seconds=ibl_settings.WEBHOOK_SWEEP_LOOKBACK_SECONDS)
+    listening = (
+        WebhookEndpoint.objects.filter(active=True)
+        .values("platform_id")
+        .annotate(first=Min("created"))
+        .values_list("platform_id", "first")
+        .order_by("platform_id")
+    )
+    swept = 0
+    for platform_id, first in listening:
+        stale = Event.objects.filter(
+            platform_id=platform_id,
+            dispatched__isnull=True,
+            created__gte=max(first, floor),
+            created__lte=until,
+        ).order_by("id")
+        last = 0
+        while ids := list(stale.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+            swept += dispatch(platform_id, ids)[0]
+            last = ids[-1]
+    return swept
+
+
+@task()
+def sweep_events() -> int:
+    """:func:`sweep` as a task, for a scheduler that enqueues tasks."""
+    return sweep()
 
 
 def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
