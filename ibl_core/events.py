@@ -2,14 +2,16 @@
 
 Services call :func:`record_events` (or :func:`record_event` for one) inside their
 transaction. The rows are written by one ``INSERT ... SELECT`` from a single JSON
-parameter, whatever their number, so a bulk request's query count does not grow with
-its rows. Once the transaction commits, the platform's webhooks are told
+parameter per ``BULK_BATCH_SIZE`` events (the rows per statement of every bulk write),
+so a bulk request's events cost a statement per batch, as its rows do, and its memory
+holds one batch of them encoded at a time. Once the transaction commits, the platform's webhooks are told
 (:func:`ibl_core.webhooks.delivery.events_committed`); a rolled-back write leaves no
 event and sends nothing.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -17,7 +19,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from .conf import ibl_settings
 from .models import Event, Platform
+from .sql import bound_cursor
+
+Jsonb: Any
+try:  # psycopg 3 (the "postgres" extra); with psycopg2 the payloads travel as text
+    from psycopg.types.json import Jsonb
+except ImportError:  # pragma: no cover
+    Jsonb = None
 
 #: Every event type, in the order of the contract (docs/events.md).
 EVENT_TYPES = (
@@ -58,23 +68,31 @@ def record_event(platform: Platform | int, type: str, object_id: Any, data: Any)
 def record_events(platform: Platform | int, events: Iterable[PendingEvent]) -> list[int]:
     """Record ``events`` of ``platform`` in the current transaction; their ids.
 
-    One statement for any number of events. ``events`` may be a generator: each event
-    is encoded as it comes, so a bulk write's objects need not all be held at once.
-    Delivery starts when the transaction commits (at once when none is open).
+    One statement per ``BULK_BATCH_SIZE`` events, the rows per statement of every bulk
+    write. ``events`` may be a generator: each event is encoded as it comes, and only
+    one batch is held encoded at a time, so a 10,000-row bulk never holds all its
+    events' objects or their JSON at once. Delivery starts when the transaction
+    commits (at once when none is open).
     """
-    encode = _ENCODER.encode
-    parts = []
-    for event in events:
-        if event.type not in _KNOWN_TYPES:
-            raise ValueError(f"Unknown event type: {event.type!r}")
-        parts.append(encode((event.type, str(event.object_id), event.data)))
-    if not parts:
-        return []
-    rows = "[" + ",".join(parts) + "]"
-    del parts
     platform_id = platform if isinstance(platform, int) else platform.pk
     alias = router.db_for_write(Event)
     connection = connections[alias]
+    as_bytes = connection.vendor == "postgresql" and Jsonb is not None
+    size = int(ibl_settings.BULK_BATCH_SIZE)
+    pending = iter(events)
+    ids: list[int] = []
+    while (rows := _encoded(itertools.islice(pending, size), as_bytes=as_bytes)) is not None:
+        ids += _insert(connection, alias, platform_id, rows)
+    if ids:
+        # robust: the write has committed, so a queue that fails to answer must not
+        # turn the request into an error (the failure is logged; the events stay
+        # recorded, and the sweeper dispatches them: docs/events.md).
+        transaction.on_commit(lambda: _committed(platform_id, ids), using=alias, robust=True)
+    return ids
+
+
+def _insert(connection: Any, alias: str, platform_id: int, rows: str | bytearray) -> list[int]:
+    """One ``INSERT ... SELECT`` of the encoded ``rows``; their ids, in order."""
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     table = connection.ops.quote_name(Event._meta.db_table)
     columns = "(platform_id, type, object_id, payload, created)"
@@ -89,13 +107,44 @@ def record_events(platform: Platform | int, events: Iterable[PendingEvent]) -> l
             "json_extract(value, '$[2]'), %s FROM json_each(%s) ORDER BY key"
         )
     sql = f"INSERT INTO {table} {columns} {source} RETURNING id"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [platform_id, created, rows])
-        ids = sorted(row[0] for row in cursor.fetchall())
-    # robust: the write has committed, so a queue that fails to answer must not turn
-    # the request into an error (the failure is logged; the events stay recorded).
-    transaction.on_commit(lambda: _committed(platform_id, ids), using=alias, robust=True)
-    return ids
+    # psycopg 3: the bytes are sent as they are, not copied again
+    payloads = Jsonb(rows, dumps=_as_is) if isinstance(rows, bytearray) else rows
+    with bound_cursor(alias) as cursor:
+        cursor.execute(sql, [platform_id, created, payloads])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _encoded(events: Iterable[PendingEvent], *, as_bytes: bool) -> str | bytearray | None:
+    """``events`` as one JSON array of ``[type, object id, data]`` (None when there are
+    none), each encoded as it comes. As UTF-8 bytes grown in place when ``as_bytes``:
+    a 10,000-event bulk then holds its payloads once, not as 10,000 strings, their
+    join and its encoding at the same time."""
+    encode = _ENCODER.encode
+    if as_bytes:
+        buffer = bytearray(b"[")
+        for event in events:
+            _check(event)
+            if len(buffer) > 1:
+                buffer += b","
+            buffer += encode((event.type, str(event.object_id), event.data)).encode()
+        if len(buffer) == 1:
+            return None
+        buffer += b"]"
+        return buffer
+    parts = []
+    for event in events:
+        _check(event)
+        parts.append(encode((event.type, str(event.object_id), event.data)))
+    return "[" + ",".join(parts) + "]" if parts else None
+
+
+def _check(event: PendingEvent) -> None:
+    if event.type not in _KNOWN_TYPES:
+        raise ValueError(f"Unknown event type: {event.type!r}")
+
+
+def _as_is(data: Any) -> Any:
+    return data
 
 
 def _committed(platform_id: int, event_ids: list[int]) -> None:

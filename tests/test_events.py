@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import ProgramSuggestion
@@ -139,6 +140,25 @@ def test_a_bulk_records_its_events_in_the_same_queries_for_10_and_500_rows(
         counts[size] = len(captured.captured_queries)
         assert Event.objects.filter(type="suggestion.created").count() >= size - 1
     assert counts[10] == counts[500]
+
+
+@override_settings(IBL_DATA_MANAGER={"BULK_BATCH_SIZE": 2})
+def test_a_bulks_events_are_written_a_batch_per_statement_in_row_order(
+    world, program, django_assert_max_num_queries
+):
+    rows = bulk_rows(world, program, 5)
+    client = world.client("platform_admin_p1")
+    with django_assert_max_num_queries(1000) as captured:
+        response = client.post(BULK, {"platform_key": "p1", "suggestion_data": rows}, format="json")
+    assert response.json() == {"successes": 5, "error_codes": []}
+    statements = [q for q in captured.captured_queries if "INSERT INTO" in q["sql"]]
+    assert sum("ibl_core_event" in q["sql"] for q in statements) == 3
+    recorded = list(Event.objects.order_by("id").values_list("type", "object_id", "payload"))
+    suggestions = list(ProgramSuggestion.objects.order_by("user_id"))
+    assert [(t, int(o)) for t, o, _ in recorded] == [
+        ("suggestion.created", s.pk) for s in suggestions
+    ]
+    assert [payload["user_id"] for _, _, payload in recorded] == [s.user_id for s in suggestions]
 
 
 def test_a_write_that_rolls_back_records_no_event_and_enqueues_nothing(world, program):
