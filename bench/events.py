@@ -6,8 +6,11 @@ and how fast webhooks are delivered.
    dispatch) and on a second server of the same code whose events are turned off
    (``BENCH_EVENTS=off``, ``bench/no_events.py``), interleaved: a 10,000-row bulk
    request (part ``bulk``'s), creates and then updates, and single POSTs that each
-   create a suggestion. Afterwards the platform's events are counted: every write of
-   the first server recorded its event, the second server none.
+   create a suggestion. The bulk also runs on a third server whose outbox alone is
+   off (``BENCH_EVENTS=outbox-off``: the events' data is built, not written), which
+   splits the added cost between building the data and writing it. Afterwards the
+   platform's events are counted: every write of the bench server recorded its
+   event, the others none.
 2. Delivery throughput: a receiver on 127.0.0.1 in this process (a thread) verifies
    every delivery with the ``standardwebhooks`` library; ``manage.py db_worker``
    processes (1, then 2) run while one bulk request records N ``suggestion.created``
@@ -27,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -199,8 +202,8 @@ def bench_events(
     n = plan.bulk_rows
     deliveries = plan.event_deliveries
     report.start(
-        f"Events: {n:,}-row bulk and single POSTs with vs without events (same code, a "
-        f"second server with them off); webhook deliveries of {deliveries:,} events"
+        f"Events: {n:,}-row bulk and single POSTs with vs without events (the same code "
+        f"on servers with them off); webhook deliveries of {deliveries:,} events"
     )
     bench = data.create_platform("events", users=plan.bulk_users, programs=plan.bulk_programs)
     hooks = data.create_platform(
@@ -208,19 +211,18 @@ def bench_events(
     )
     close_connections()
     receiver = Receiver()
-    with (
-        serve(receiver) as receiver_port,
-        gunicorn(
-            {**env, "BENCH_EVENTS": "off"},
-            workers=CONCURRENCY,
-            log=workdir / "gunicorn-no-events.log",
-        ) as no_events,
-    ):
-        base_url = f"http://127.0.0.1:{receiver_port}"
-        sides = {
-            "with": Client(client.port, bench.api_key),
-            "without": Client(no_events.port, bench.api_key),
-        }
+    with ExitStack() as stack:
+        base_url = f"http://127.0.0.1:{stack.enter_context(serve(receiver))}"
+        sides = {"with": Client(client.port, bench.api_key)}
+        for side, switch in (("outbox off", "outbox-off"), ("without", "off")):
+            server = stack.enter_context(
+                gunicorn(
+                    {**env, "BENCH_EVENTS": switch},
+                    workers=CONCURRENCY,
+                    log=workdir / f"gunicorn-events-{switch}.log",
+                )
+            )
+            sides[side] = Client(server.port, bench.api_key)
         # The platform has a listener: a write with events also queues their dispatch
         # (nothing runs it here; the queue is emptied before the deliveries are timed).
         _, secret = create_endpoint(sides["with"], bench, f"{base_url}/events")
@@ -235,15 +237,20 @@ def bench_events(
             )
             only_status(warm, [200])
         bench_bulk_cost(report, sides, bench, plan, bulk_body(bench, plan))
-        bench_single_cost(report, sides, bench, plan, bulk_rows(bench, plan))
+        bench_single_cost(
+            report, {side: sides[side] for side in ("with", "without")}, bench, plan,
+            bulk_rows(bench, plan),
+        )  # fmt: skip
         report.note(
             "events: 'without' is a second gunicorn of the same code and database whose "
             "bench settings (BENCH_EVENTS=off, bench/no_events.py) replace the outbox and the "
-            "suggestion event builders by no-ops at start-up; 'with' is the bench server, "
+            "suggestion event builders by no-ops at start-up, 'outbox off' a third that "
+            "replaces the outbox alone (the events' data is built, then dropped); 'with' "
+            "is the bench server, "
             "its platform having an active webhook endpoint (each write also queues the "
             "dispatch; no worker runs then). Every sample starts from an empty platform, "
-            "sides alternating; the events were counted after each: all of 'with', none of "
-            "'without'. Deliveries: db_worker processes (the database queue) already "
+            "sides in rotating order; the events were counted after each: all of 'with', "
+            "none of the others. Deliveries: db_worker processes (the database queue) already "
             "polling, one bulk request records the events, timed from its answer to the "
             "last verified delivery at a receiver in the bench process (standardwebhooks)"
         )
@@ -268,8 +275,12 @@ def bench_bulk_cost(
     times: dict[tuple[str, str], list[float]] = {
         (side, label): [] for side in sides for label in labels
     }
+    names = list(sides)
     for sample in range(plan.bulk_samples):
-        for side in ("with", "without") if sample % 2 == 0 else ("without", "with"):
+        # Rotating order: each side in turn first, before and after each other one.
+        shift = sample % len(names)
+        order = names[shift:] + names[:shift]
+        for side in order if sample % 2 == 0 else order[::-1]:
             reset_writes(bench)
             close_connections()
             for label in labels:
@@ -320,6 +331,27 @@ def bench_bulk_cost(
             "ms",
             key=f"events.bulk.added_per_1000.{label}",
         )
+        if "outbox off" in sides:
+            outbox_off = times["outbox off", label]
+            building = added_cost(outbox_off, without, n)["added_ms_per_1000"]
+            writing = added_cost(with_events, outbox_off, n)["added_ms_per_1000"]
+            report.add(
+                f"  of which building the events' data (outbox off - without, "
+                f"{statistics.median(outbox_off):.3f} s)",
+                building,
+                "ms",
+                key=f"events.bulk.building_per_1000.{label}",
+                samples=outbox_off,
+            )
+            report.add(
+                "  of which writing them and queuing the dispatch (with - outbox off)",
+                writing,
+                "ms",
+                key=f"events.bulk.writing_per_1000.{label}",
+                table=f"of the added ms per 1,000 rows, {label}: building the data + writing",
+                level=2,
+                cell=f"{building:.0f} + {writing:.0f} ms",
+            )
 
 
 def bench_single_cost(

@@ -1,8 +1,8 @@
 """The example project's settings plus the bench-only reference route (``bench.urls``).
 
-``BENCH_EVENTS=off`` (the second server of part ``events`` only) adds
-``bench.no_events``, which turns the recording of events into no-ops at start-up, so
-the same code can be timed with and without its events. Not a production setting:
+``BENCH_EVENTS=off`` or ``outbox-off`` (the other servers of part ``events`` only)
+adds ``bench.no_events``, which turns the recording of events into no-ops at start-up,
+so the same code can be timed with and without its events. Not a production setting:
 it exists in the bench's settings alone.
 """
 
@@ -24,5 +24,5 @@ IBL_DATA_MANAGER = {
     "WEBHOOKS_ALLOW_PRIVATE": True,
 }
 
-if os.environ.get("BENCH_EVENTS", "on") == "off":
+if os.environ.get("BENCH_EVENTS", "on") in ("off", "outbox-off"):
     INSTALLED_APPS = [*INSTALLED_APPS, "bench.no_events.NoEventsConfig"]  # noqa: F405
