@@ -276,7 +276,7 @@ def bench_bulk_cost(
         (side, label): [] for side in sides for label in labels
     }
     names = list(sides)
-    for sample in range(plan.bulk_samples):
+    for sample in range(plan.event_samples):
         # Rotating order: each side in turn first, before and after each other one.
         shift = sample % len(names)
         order = names[shift:] + names[:shift]
@@ -290,7 +290,7 @@ def bench_bulk_cost(
             close_connections()
             if recorded != expected:
                 raise RuntimeError(f"bulk {side} events: {recorded} events, not {expected}")
-    samples = f"median (min-max) of {plan.bulk_samples}"
+    samples = f"median (min-max) of {plan.event_samples}"
     for label in labels:
         level = 1 if label == "creates" else 2
         with_events, without = times["with", label], times["without", label]
@@ -301,7 +301,7 @@ def bench_bulk_cost(
             "s",
             key=f"events.bulk.with.{label}",
             samples=with_events,
-            table=f"bulk request, {n:,} {label}, with events (median, min-max)",
+            table=f"events: bulk request, {n:,} {label}, events recorded (median, min-max)",
             level=2,
             cell=spread(with_events, unit=" s"),
         )
@@ -311,7 +311,7 @@ def bench_bulk_cost(
             "s",
             key=f"events.bulk.without.{label}",
             samples=without,
-            table=f"the same request, events turned off, {label}",
+            table=f"events: the same request, same code with events off, {label}",
             level=2,
             cell=spread(without, unit=" s"),
         )
@@ -321,7 +321,7 @@ def bench_bulk_cost(
             "x",
             key=f"events.bulk.ratio.{label}",
             ratios=cost["ratios"],
-            table=f"bulk with / without events, {label}: ratio, added ms per 1,000 rows",
+            table=f"events: bulk with / without events, {label}: ratio, added ms per 1,000 rows",
             level=level,
             cell=f"{spread(cost['ratios'], 2, 'x')}, +{cost['added_ms_per_1000']:.0f} ms",
         )
@@ -348,7 +348,7 @@ def bench_bulk_cost(
                 writing,
                 "ms",
                 key=f"events.bulk.writing_per_1000.{label}",
-                table=f"of the added ms per 1,000 rows, {label}: building the data + writing",
+                table=f"events: of those ms, {label}: building the events' data + writing them",
                 level=2,
                 cell=f"{building:.0f} + {writing:.0f} ms",
             )
@@ -396,7 +396,7 @@ def bench_single_cost(
         added,
         "ms",
         key="events.single.added",
-        table=f"single POST create: p50 with events - without ({count} each, alternating)",
+        table=f"events: single POST create, p50 with events - without ({count} each)",
         level=1,
         cell=f"{added:+.1f} ms ({p50['without']:.1f} -> {p50['with']:.1f} ms)",
     )
@@ -510,7 +510,7 @@ def bench_delivery(
             key=f"events.delivery.{workers}",
             rates=values,
             deliveries=n,
-            table=f"webhook deliveries per second, {label} (`db_worker`), {n:,} events",
+            table=f"events: webhook deliveries per second, {label} (`db_worker`), {n:,} events",
             level=1,
             cell=spread(values, 0, "/s"),
         )
