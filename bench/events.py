@@ -5,8 +5,8 @@ and how fast webhooks are delivered.
    the platform has an active webhook endpoint, so each write also queues its
    dispatch) and on a second server of the same code whose events are turned off
    (``BENCH_EVENTS=off``, ``bench/no_events.py``), interleaved: a 10,000-row bulk
-   request (part ``bulk``'s), creates and then updates, and single POSTs that each
-   create a suggestion. The bulk also runs on a third server whose outbox alone is
+   request (part ``bulk``'s creates), and single POSTs that each create a
+   suggestion. The bulk also runs on a third server whose outbox alone is
    off (``BENCH_EVENTS=outbox-off``: the events' data is built, not written), which
    splits the added cost between building the data and writing it. Afterwards the
    platform's events are counted: every write of the bench server recorded its
@@ -154,15 +154,15 @@ def serve(receiver: Receiver) -> Iterator[int]:
 def added_cost(with_events: list[float], without: list[float], rows: int) -> dict[str, Any]:
     """Paired samples (seconds) of the same request with and without events: the
     medians, the per-sample ratios and their median, and the added milliseconds per
-    1,000 rows (from the medians)."""
-    ratios = [w / wo for w, wo in zip(with_events, without, strict=True)]
-    with_median, without_median = statistics.median(with_events), statistics.median(without)
+    1,000 rows (the median of the per-sample differences)."""
+    pairs = list(zip(with_events, without, strict=True))
+    ratios = [w / wo for w, wo in pairs]
     return {
-        "with_s": with_median,
-        "without_s": without_median,
+        "with_s": statistics.median(with_events),
+        "without_s": statistics.median(without),
         "ratios": ratios,
         "ratio": statistics.median(ratios),
-        "added_ms_per_1000": (with_median - without_median) * 1000 * 1000 / rows,
+        "added_ms_per_1000": statistics.median(w - wo for w, wo in pairs) * 1000 * 1000 / rows,
     }
 
 
@@ -267,91 +267,85 @@ def bench_bulk_cost(
     plan: Any,
     body: bytes,
 ) -> None:
-    """The bulk request of part ``bulk``, creates then updates, on both sides."""
+    """The bulk request of part ``bulk`` (creates) on every side, each sample from an
+    empty platform, the sides in rotating order."""
     from bench.run import bulk_request, close_connections, spread
 
     n = plan.bulk_rows
-    labels = ("creates", "updates")
-    times: dict[tuple[str, str], list[float]] = {
-        (side, label): [] for side in sides for label in labels
-    }
+    times: dict[str, list[float]] = {side: [] for side in sides}
     names = list(sides)
-    for sample in range(plan.event_samples):
-        # Rotating order: each side in turn first, before and after each other one.
+    for sample in range(plan.bulk_samples):
         shift = sample % len(names)
         order = names[shift:] + names[:shift]
         for side in order if sample % 2 == 0 else order[::-1]:
             reset_writes(bench)
             close_connections()
-            for label in labels:
-                times[side, label].append(bulk_request(sides[side], body, n))
+            times[side].append(bulk_request(sides[side], body, n))
             recorded = event_count(bench)
-            expected = n * len(labels) if side == "with" else 0
+            expected = n if side == "with" else 0
             close_connections()
             if recorded != expected:
                 raise RuntimeError(f"bulk {side} events: {recorded} events, not {expected}")
-    samples = f"median (min-max) of {plan.event_samples}"
-    for label in labels:
-        level = 1 if label == "creates" else 2
-        with_events, without = times["with", label], times["without", label]
-        cost = added_cost(with_events, without, n)
+    samples = f"median (min-max) of {plan.bulk_samples}"
+    with_events, without = times["with"], times["without"]
+    cost = added_cost(with_events, without, n)
+    report.add(
+        f"bulk {n:,} creates, with events, {samples}",
+        cost["with_s"],
+        "s",
+        key="events.bulk.with",
+        samples=with_events,
+        table=f"events: bulk request, {n:,} creates, events recorded (median, min-max)",
+        level=2,
+        cell=spread(with_events, unit=" s"),
+    )
+    report.add(
+        f"bulk {n:,} creates, same code with events off, {samples}",
+        cost["without_s"],
+        "s",
+        key="events.bulk.without",
+        samples=without,
+        table="events: the same request, same code with events off",
+        level=2,
+        cell=spread(without, unit=" s"),
+    )
+    report.add(
+        "ratio: with / without events (median of per-sample ratios)",
+        cost["ratio"],
+        "x",
+        key="events.bulk.ratio",
+        ratios=cost["ratios"],
+        table=f"events: bulk of {n:,} creates with / without events; added ms per 1,000 rows",
+        level=1,
+        cell=f"{spread(cost['ratios'], 2, 'x')}; +{cost['added_ms_per_1000']:.0f} ms",
+    )
+    report.add(
+        "added by events per 1,000 rows (median of per-sample differences)",
+        cost["added_ms_per_1000"],
+        "ms",
+        key="events.bulk.added_per_1000",
+    )
+    if "outbox off" in sides:
+        outbox_off = times["outbox off"]
+        building = added_cost(outbox_off, without, n)["added_ms_per_1000"]
+        writing = added_cost(with_events, outbox_off, n)["added_ms_per_1000"]
         report.add(
-            f"bulk {n:,} {label}, with events, {samples}",
-            cost["with_s"],
-            "s",
-            key=f"events.bulk.with.{label}",
-            samples=with_events,
-            table=f"events: bulk request, {n:,} {label}, events recorded (median, min-max)",
-            level=2,
-            cell=spread(with_events, unit=" s"),
-        )
-        report.add(
-            f"bulk {n:,} {label}, same code with events off, {samples}",
-            cost["without_s"],
-            "s",
-            key=f"events.bulk.without.{label}",
-            samples=without,
-            table=f"events: the same request, same code with events off, {label}",
-            level=2,
-            cell=spread(without, unit=" s"),
-        )
-        report.add(
-            f"ratio: with / without events, {label} (median of per-sample ratios)",
-            cost["ratio"],
-            "x",
-            key=f"events.bulk.ratio.{label}",
-            ratios=cost["ratios"],
-            table=f"events: bulk with / without events, {label}: ratio, added ms per 1,000 rows",
-            level=level,
-            cell=f"{spread(cost['ratios'], 2, 'x')}, +{cost['added_ms_per_1000']:.0f} ms",
-        )
-        report.add(
-            f"added by events per 1,000 rows, {label} (from the medians)",
-            cost["added_ms_per_1000"],
+            f"  building the events' data: outbox off - without "
+            f"(outbox off {statistics.median(outbox_off):.3f} s)",
+            building,
             "ms",
-            key=f"events.bulk.added_per_1000.{label}",
+            key="events.bulk.building_per_1000",
+            samples=outbox_off,
         )
-        if "outbox off" in sides:
-            outbox_off = times["outbox off", label]
-            building = added_cost(outbox_off, without, n)["added_ms_per_1000"]
-            writing = added_cost(with_events, outbox_off, n)["added_ms_per_1000"]
-            report.add(
-                f"  of which building the events' data (outbox off - without, "
-                f"{statistics.median(outbox_off):.3f} s)",
-                building,
-                "ms",
-                key=f"events.bulk.building_per_1000.{label}",
-                samples=outbox_off,
-            )
-            report.add(
-                "  of which writing them and queuing the dispatch (with - outbox off)",
-                writing,
-                "ms",
-                key=f"events.bulk.writing_per_1000.{label}",
-                table=f"events: of those ms, {label}: building the events' data + writing them",
-                level=2,
-                cell=f"{building:.0f} + {writing:.0f} ms",
-            )
+        report.add(
+            "  writing them, queuing their dispatch: with - outbox off",
+            writing,
+            "ms",
+            key="events.bulk.writing_per_1000",
+            table="events: of those ms, building the events' data + writing them",
+            level=2,
+            cell=f"{building:.0f} + {writing:.0f} ms",
+        )
 
 
 def bench_single_cost(

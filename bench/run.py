@@ -92,9 +92,8 @@ class Plan:
     #: Requests per side for query= at the largest size (a search scans the platform).
     query_requests: int = 6
     uploads: int = 10
-    #: Part events: samples of the bulk on each server, events delivered per round (one
-    #: bulk request records them), rounds per worker count.
-    event_samples: int = 3
+    #: Part events: events delivered per round (one bulk request records them), rounds
+    #: per worker count.
     event_deliveries: int = 500
     delivery_rounds: int = 3
 
@@ -113,7 +112,6 @@ QUICK = Plan(
     latency_requests=15,
     query_requests=5,
     uploads=3,
-    event_samples=2,
     event_deliveries=200,
     delivery_rounds=1,
 )

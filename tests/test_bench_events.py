@@ -104,13 +104,23 @@ def test_expect_starts_a_path_from_no_delivery():
     assert not receiver.receive("/hooks", BODY.encode(), signed("msg_1"))
 
 
-def test_added_cost_pairs_the_samples_and_gives_ms_per_1000_rows_from_the_medians():
+def test_added_cost_gives_the_medians_and_the_median_per_sample_ratio():
     cost = events.added_cost([1.2, 1.5, 1.1], [1.0, 1.0, 1.0], rows=10_000)
     assert cost["with_s"] == 1.2
     assert cost["without_s"] == 1.0
     assert cost["ratios"] == pytest.approx([1.2, 1.5, 1.1])
     assert cost["ratio"] == pytest.approx(1.2)
-    assert cost["added_ms_per_1000"] == pytest.approx(20.0)
+    assert cost["added_ms_per_1000"] == pytest.approx(20.0)  # 0.2 s per 10,000 rows
+
+
+def test_added_ms_are_the_median_of_per_sample_differences_not_of_the_medians():
+    # Differences -0.5, 1.0, 1.0 s: median 1.0 s (the medians differ by 0.5 s).
+    cost = events.added_cost([1.0, 2.0, 3.0], [1.5, 1.0, 2.0], rows=1_000)
+    assert cost["with_s"] - cost["without_s"] == pytest.approx(0.5)
+    assert cost["added_ms_per_1000"] == pytest.approx(1000.0)
+
+
+def test_added_cost_needs_paired_samples():
     with pytest.raises(ValueError):
         events.added_cost([1.0, 2.0], [1.0], rows=10)
 
