@@ -227,32 +227,35 @@ def bench_events(
         # (nothing runs it here; the queue is emptied before the deliveries are timed).
         _, secret = create_endpoint(sides["with"], bench, f"{base_url}/events")
         receiver.expect("/events", secret)
+        listing = f"/api/catalog/suggestions/program/manage/?platform_key={bench.key}"
         for side_client in sides.values():  # warm: connections, imports, caches
-            warm = side_client.run(
-                lambda _, c=side_client: c.request(
-                    "GET", f"/api/catalog/suggestions/program/manage/?platform_key={bench.key}"
-                ),
-                count=10,
-                concurrency=CONCURRENCY,
-            )
-            only_status(warm, [200])
+
+            def list_once(_: int, side_client: Client = side_client) -> Response:
+                return side_client.request("GET", listing)
+
+            only_status(side_client.run(list_once, count=10, concurrency=CONCURRENCY), [200])
         bench_bulk_cost(report, sides, bench, plan, bulk_body(bench, plan))
-        bench_single_cost(
+        singles = bench_single_cost(
             report, {side: sides[side] for side in ("with", "without")}, bench, plan,
             bulk_rows(bench, plan),
         )  # fmt: skip
+        # Each write of the bench server queued one dispatch, the other servers none.
+        queued = queued_dispatches()
+        if queued != plan.bulk_samples + singles:
+            raise RuntimeError(f"{queued} dispatches queued, not {plan.bulk_samples + singles}")
         report.note(
             "events: 'without' is a second gunicorn of the same code and database whose "
-            "bench settings (BENCH_EVENTS=off, bench/no_events.py) replace the outbox and the "
-            "suggestion event builders by no-ops at start-up, 'outbox off' a third that "
-            "replaces the outbox alone (the events' data is built, then dropped); 'with' "
-            "is the bench server, "
-            "its platform having an active webhook endpoint (each write also queues the "
-            "dispatch; no worker runs then). Every sample starts from an empty platform, "
-            "sides in rotating order; the events were counted after each: all of 'with', "
-            "none of the others. Deliveries: db_worker processes (the database queue) already "
-            "polling, one bulk request records the events, timed from its answer to the "
-            "last verified delivery at a receiver in the bench process (standardwebhooks)"
+            "bench settings (BENCH_EVENTS=off, bench/no_events.py) replace the outbox and "
+            "the suggestion event builders by no-ops at start-up, 'outbox off' a third "
+            "that replaces the outbox alone (the events' data is built, then dropped); "
+            "'with' is the bench server, its platform having an active webhook endpoint "
+            "(each write also queues the dispatch; no worker runs then). Every sample "
+            "starts from an empty platform, sides in rotating order; after each, the "
+            "events were counted (all of 'with', none of the others), and at the end the "
+            "dispatches queued (one per write of 'with'). Deliveries: db_worker processes "
+            "(the database queue) already polling, one bulk request records the events, "
+            "timed from its answer to the last verified delivery at a receiver in the "
+            "bench process (standardwebhooks)"
         )
         reset_writes(bench)
         close_connections()
@@ -354,8 +357,9 @@ def bench_single_cost(
     bench: data.BenchPlatform,
     plan: Any,
     rows: list[dict[str, Any]],
-) -> None:
-    """Single POSTs, each creating a suggestion, alternating between the sides."""
+) -> int:
+    """Single POSTs, each creating a suggestion, alternating between the sides; how
+    many per side."""
     from bench.run import MANAGE, close_connections, ms
 
     reset_writes(bench)
@@ -394,6 +398,7 @@ def bench_single_cost(
         level=1,
         cell=f"{added:+.1f} ms ({p50['without']:.1f} -> {p50['with']:.1f} ms)",
     )
+    return count
 
 
 # --- 2. deliveries ------------------------------------------------------------------
@@ -433,6 +438,13 @@ def db_workers(env: dict[str, str], count: int, log: Path) -> Iterator[list[subp
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+
+
+def queued_dispatches() -> int:
+    """How many dispatches of events are queued (no worker has run them)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path__endswith=".dispatch_events").count()
 
 
 def empty_queue() -> int:
