@@ -13,7 +13,10 @@ target is a ratio of two things measured side by side, interleaved:
 4. memory: the peak RSS growth of a gunicorn worker during a 10,000-row bulk;
 5. uploads: a 1 MB JPEG and a 200 kB PNG of random noise;
 6. credentials: bulk issuing to 10,000 recipients against issuing one by one, and a
-   credential's assertion list at 1,000,000 against 1,000 (``bench/credentials.py``).
+   credential's assertion list at 1,000,000 against 1,000 (``bench/credentials.py``);
+7. events: a bulk request and single POSTs with their events against the same code
+   with events turned off (a second server), and webhook deliveries per second from
+   ``db_worker`` processes to a verifying receiver (``bench/events.py``).
 
 The table goes to stdout and to ``bench/results/<database>.json``;
 ``python -m bench.table`` turns the results into the README's and
@@ -44,7 +47,7 @@ from typing import Any
 from bench.client import Client, Response, Run, only_status
 from bench.server import ROOT, Server, bench_database, gunicorn, vendor_of
 
-PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials")
+PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials", "events")
 MANAGE = "/api/catalog/suggestions/program/manage/"
 BULK = MANAGE + "bulk/"
 REFERENCE = "/bench/reference/program-suggestions/"
@@ -89,6 +92,10 @@ class Plan:
     #: Requests per side for query= at the largest size (a search scans the platform).
     query_requests: int = 6
     uploads: int = 10
+    #: Part events: events delivered per round (one bulk request records them), rounds
+    #: per worker count.
+    event_deliveries: int = 500
+    delivery_rounds: int = 3
 
     @property
     def bulk_rows(self) -> int:
@@ -105,6 +112,8 @@ QUICK = Plan(
     latency_requests=15,
     query_requests=5,
     uploads=3,
+    event_deliveries=200,
+    delivery_rounds=1,
 )
 
 
@@ -1268,6 +1277,10 @@ def run_bench(
             from bench.credentials import bench_credentials
 
             bench_credentials(report, client, plan)
+        if "events" in parts:
+            from bench.events import bench_events
+
+            bench_events(report, client, env, workdir, plan)
     return report
 
 
