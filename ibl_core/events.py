@@ -4,9 +4,9 @@ Services call :func:`record_events` (or :func:`record_event` for one) inside the
 transaction. The rows are written by one ``INSERT ... SELECT`` from a single JSON
 parameter per ``BULK_BATCH_SIZE`` events (the rows per statement of every bulk write),
 so a bulk request's events cost a statement per batch, as its rows do, and its memory
-holds one batch of them encoded at a time. Once the transaction commits, the platform's webhooks are told
-(:func:`ibl_core.webhooks.delivery.events_committed`); a rolled-back write leaves no
-event and sends nothing.
+holds one batch of them encoded at a time. Once the transaction commits, the
+platform's webhooks are told (:func:`ibl_core.webhooks.delivery.events_committed`); a
+rolled-back write leaves no event and sends nothing.
 """
 
 from __future__ import annotations
