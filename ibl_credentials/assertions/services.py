@@ -45,7 +45,7 @@ from ibl_credentials.models import (
 )
 
 from .selectors import ASSERTION_NOT_FOUND, CREDENTIAL_NOT_FOUND
-from .shapes import RELATED, assertion_object, open_badges_urls
+from .shapes import RELATED, assertion_object, open_badges_url_maker
 
 #: Bulk reasons (docs/credentials.md).
 ALREADY_ISSUED = "already_issued"
@@ -313,6 +313,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
         return
     first = Assertion.objects.select_related(*RELATED).get(entity_id=next(iter(inserted.values())))
     template = assertion_object(first)
+    urls = open_badges_url_maker()
     users = get_user_model().objects.filter(in_list("pk", list(inserted))).order_by("pk")
     events = (  # encoded one at a time by record_events: never all held as objects
         PendingEvent(
@@ -322,7 +323,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
                 **template,
                 "entityId": inserted[user_id],
                 # verifyUrl, imageUrl: they name the assertion.
-                **open_badges_urls(Assertion(entity_id=inserted[user_id])),
+                **urls(inserted[user_id]),
                 "recipient": {
                     "username": username,
                     "email": email or "",
