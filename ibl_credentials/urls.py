@@ -86,6 +86,11 @@ urlpatterns: list[URLPattern] = [
         name="credentials-bulk-issue",
     ),
     *detail(
+        f"{USER}<str:entity_id>/assertions/bulk/<str:job_id>",
+        assertion_views.BulkIssueJobView,
+        "credentials-bulk-issue-job",
+    ),
+    *detail(
         f"{USER}<str:entity_id>",
         credential_views.CredentialDetailView,
         "credentials-credential-detail",
