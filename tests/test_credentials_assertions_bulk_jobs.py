@@ -345,6 +345,16 @@ def test_a_job_goes_with_its_credential(world, credentials, jobs_of_world):
     assert not Assertion.objects.exists()
 
 
+def test_a_job_taken_by_another_worker_is_not_run_again(world, credentials):
+    bulk(world, {"users": ["learner_p1"]}, prefer="respond-async")
+    job = BulkIssueJob.objects.get()
+    BulkIssueJob.objects.filter(pk=job.pk).update(status="running")
+    assert run_bulk_issue_job.call(job.pk) == "running"
+    assert not Assertion.objects.exists()
+    job.refresh_from_db()
+    assert (job.status, job.result, job.started) == ("running", None, None)
+
+
 # Failures: a failed job, never a 500 -----------------------------------------------------
 
 
@@ -411,16 +421,17 @@ def test_a_department_admins_job_uses_their_departments_when_it_runs(world, cred
     body = {"users": ["learner_p1", "learner_other_department", "nobody"], "department_mode": True}
     response = bulk(world, body, role="department_admin", prefer="respond-async")
     assert response.status_code == 202
-    assert response["Location"].endswith(job_url(response.json()["id"], user="department_admin"))
+    # Location keeps department_mode=true: the department admin follows it as it is.
+    location = job_url(response.json()["id"], user="department_admin") + "?department_mode=true"
+    assert response["Location"] == f"http://testserver{location}"
     job = BulkIssueJob.objects.get()
     # Joins the department before the task runs: in scope, as for a request sent now.
     DepartmentMember.objects.create(
         department=world.department, user=world.users["learner_other_department"]
     )
     assert run_bulk_issue_job.call(job.pk) == "succeeded"
-    followed = world.client("department_admin").get(
-        job_url(job.entity_id, user="department_admin") + "?department_mode=true"
-    )
+    followed = world.client("department_admin").get(response["Location"])
+    assert followed.status_code == 200
     assert followed.json()["result"] == {
         "issued": ["learner_p1", "learner_other_department"],
         "skipped": ["nobody"],
@@ -502,3 +513,27 @@ def test_the_admin_lists_jobs_read_only(world, credentials, client):
     assert (
         client.post(f"/admin/ibl_credentials/bulkissuejob/{job.pk}/change/", {}).status_code == 403
     )
+
+
+def test_the_schema_documents_the_202_and_the_job():
+    import yaml
+
+    from tests.test_schema import COMMITTED
+
+    schema = yaml.safe_load(COMMITTED.read_text())
+    base = "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}/assertions/bulk/"
+    post = schema["paths"][base]["post"]
+    accepted = post["responses"]["202"]
+    assert accepted["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BulkIssueJob"
+    }
+    assert set(accepted["headers"]) == {"Location", "Preference-Applied"}
+    assert {"in": "header", "name": "Prefer"}.items() <= post["parameters"][0].items()
+    get = schema["paths"][base + "{job_id}"]["get"]
+    assert get["operationId"] == "credentials_orgs_users_assertions_bulk_job_retrieve"
+    assert set(get["responses"]) >= {"200", "401", "403", "404"}
+    job = schema["components"]["schemas"]["BulkIssueJob"]
+    assert list(job["properties"]) == [
+        "id", "status", "credential", "users", "created", "started", "finished", "result",
+        "error",
+    ]  # fmt: skip

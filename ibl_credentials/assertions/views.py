@@ -373,14 +373,15 @@ class BulkIssueView(AssertionsView):
     def accepted(
         self, job: BulkIssueJob, credential: Credential, *, prefer_async: bool
     ) -> Response:
-        """202 with the job, where to follow it, and the preference honoured."""
-        location = self.request.build_absolute_uri(
-            reverse(
-                "credentials-bulk-issue-job",
-                kwargs={**self.kwargs, "entity_id": credential.entity_id, "job_id": job.entity_id},
-            )
+        """202 with the job, where to follow it, and the preference honoured. A
+        department admin's Location keeps ``department_mode=true``: their GET needs it."""
+        path = reverse(
+            "credentials-bulk-issue-job",
+            kwargs={**self.kwargs, "entity_id": credential.entity_id, "job_id": job.entity_id},
         )
-        headers = {"Location": location}
+        if job.request["department_mode"]:
+            path += "?department_mode=true"
+        headers = {"Location": self.request.build_absolute_uri(path)}
         if prefer_async:
             headers["Preference-Applied"] = "respond-async"
         return Response(
