@@ -160,6 +160,13 @@ def test_above_the_threshold_a_job_issues_what_the_request_would_have(
             "entity_id", flat=True
         )
     )
+    # Named with the request's host, as the request's own events are (the task runs
+    # outside any request).
+    for object_id, payload in Event.objects.filter(
+        type="assertion.issued", payload__credentialDetails__entityId="cred-job"
+    ).values_list("object_id", "payload"):
+        assert payload["verifyUrl"] == f"http://testserver/ob/v2/assertions/{object_id}"
+        assert payload["imageUrl"] == payload["verifyUrl"] + "/image?format=png"
     # Run again (a duplicate delivery of the task): not run twice; the job keeps its result.
     assert run_bulk_issue_job.call(job.pk) == "succeeded"
     assert Assertion.objects.filter(credential=credentials[0]).count() == 3
@@ -178,6 +185,7 @@ def test_prefer_respond_async_asks_for_a_job_at_any_size(world, credentials, pre
     assert job.request == {
         "users": ["learner_p1"],
         "department_mode": False,
+        "base_url": "http://testserver",
         "item": {"kind": "", "key": "", "name": ""},
         "narrative": "",
         "evidence": [],

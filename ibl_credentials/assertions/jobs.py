@@ -34,6 +34,7 @@ from ibl_core.models import Platform
 from ibl_core.roles import roles_for, roles_of_user, users_managed_by
 from ibl_core.tasks import enqueue_on_commit, task
 from ibl_credentials.models import BulkIssueJob, Credential
+from ibl_credentials.openbadges.links import request_base_url
 
 from . import services
 from .shapes import utc_text
@@ -108,8 +109,12 @@ def queue_bulk_issue(
     issued_by_id: int | None,
     requested_by_id: int | None,
     department_mode: bool,
+    base_url: str,
 ) -> BulkIssueJob:
-    """Save a checked bulk issue as a job, and run it once this transaction commits."""
+    """Save a checked bulk issue as a job, and run it once this transaction commits.
+
+    ``base_url`` is the request's scheme and host: the task names the assertions' public
+    URLs (in their events) with it, as the request would have."""
     with transaction.atomic():
         job = BulkIssueJob.objects.create(
             platform_id=credential.platform_id,
@@ -120,6 +125,7 @@ def queue_bulk_issue(
             request={
                 "users": [services.identity_text(identity) for identity in identities],
                 "department_mode": department_mode,
+                "base_url": base_url,
                 **details_as_json(details),
             },
         )
@@ -206,7 +212,7 @@ def run_bulk_issue_job(job_pk: int) -> str:
     if job is None:  # its credential was deleted meanwhile
         return "gone"
     try:
-        with transaction.atomic():
+        with transaction.atomic(), request_base_url(job.request.get("base_url", "")):
             outcome = services.bulk_issue(
                 credential=job.credential,
                 identities=job.request["users"],

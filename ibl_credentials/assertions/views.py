@@ -28,6 +28,7 @@ from ibl_core.schema import error_responses
 from ibl_core.text import UNSTORABLE
 from ibl_core.views import PlatformScopedView
 from ibl_credentials.models import Assertion, BulkIssueJob, Credential
+from ibl_credentials.openbadges.links import base_url
 from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
 from . import jobs, selectors, services
@@ -357,6 +358,7 @@ class BulkIssueView(AssertionsView):
                     issued_by_id=self.get_path_user().pk,
                     requested_by_id=request.user.pk,
                     department_mode=department_mode_requested(request),
+                    base_url=base_url(request),
                 )
                 return self.accepted(job, credential, prefer_async=prefer_async)
             outcome = services.bulk_issue(
