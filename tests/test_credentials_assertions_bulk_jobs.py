@@ -7,6 +7,8 @@ synchronously, as tests/test_tasks.py and the group fan-out tests do.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -545,3 +547,52 @@ def test_the_schema_documents_the_202_and_the_job():
         "id", "status", "credential", "users", "created", "started", "finished", "result",
         "error",
     ]  # fmt: skip
+
+
+def test_the_database_worker_runs_a_bulk_issue_job(tmp_path):
+    """The job's task as a real worker runs it: queued on commit to the database queue,
+    run by ``db_worker`` in another process."""
+    from tests.live import example_env
+    from tests.test_tasks import manage
+
+    env = example_env(tmp_path, {"TASKS_BACKEND": "database"})
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    queue = """
+from django.db import transaction
+from ibl_credentials.assertions import jobs, services
+from tests.credentials_factories import CredentialFactory
+from tests.factories import MembershipFactory, PlatformFactory, UserFactory
+platform = PlatformFactory(key="worker")
+admin = MembershipFactory(platform=platform, is_admin=True).user
+MembershipFactory(platform=platform, user=UserFactory(username="worker-learner"))
+credential = CredentialFactory(issuer__platform=platform, entity_id="worker-cred")
+with transaction.atomic():
+    job = jobs.queue_bulk_issue(
+        credential=credential, identities=["worker-learner", "nobody"],
+        details=services.IssueDetails(), issued_by_id=admin.pk, requested_by_id=admin.pk,
+        department_mode=False, base_url="https://badges.example.com",
+    )
+print(job.entity_id)
+"""
+    job_id = manage(env, "shell", "-c", queue).splitlines()[-1]
+
+    manage(env, "db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+    check = f"""
+import json
+from ibl_core.models import Event
+from ibl_credentials.models import Assertion, BulkIssueJob
+job = BulkIssueJob.objects.get(entity_id={job_id!r})
+event = Event.objects.get(type="assertion.issued")
+print(json.dumps([job.status, job.result, Assertion.objects.count(), event.payload["verifyUrl"]]))
+"""
+    status, result, assertions, verify_url = json.loads(
+        manage(env, "shell", "-c", check).splitlines()[-1]
+    )
+    assert (status, assertions) == ("succeeded", 1)
+    assert result == {
+        "issued": ["worker-learner"],
+        "skipped": ["nobody"],
+        "reasons": {"nobody": "user_not_found"},
+    }
+    assert verify_url.startswith("https://badges.example.com/ob/v2/assertions/")
