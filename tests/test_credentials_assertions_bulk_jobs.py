@@ -347,6 +347,12 @@ def test_a_job_under_another_credential_is_not_found(world, credentials, jobs_of
     assert (response.status_code, response.json()) == (404, JOB_NOT_FOUND)
 
 
+@pytest.mark.parametrize("job_id", ["%00", "a%00b", "%ED%A0%80", "x" * 300, "%20"])
+def test_odd_job_ids_are_not_found(world, credentials, job_id):
+    response = world.client("platform_admin_p1").get(job_url(job_id))
+    assert (response.status_code, response.json()) == (404, JOB_NOT_FOUND)
+
+
 def test_a_job_goes_with_its_credential(world, credentials, jobs_of_world):
     job = BulkIssueJob.objects.get(entity_id=jobs_of_world["admin"])
     credentials[0].delete()

@@ -33,6 +33,7 @@ from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
 from ibl_core.roles import roles_for, roles_of_user, users_managed_by
 from ibl_core.tasks import enqueue_on_commit, task
+from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import BulkIssueJob, Credential
 from ibl_credentials.openbadges.links import request_base_url
 
@@ -161,7 +162,9 @@ def visible_jobs(request: Request, platform: Platform) -> QuerySet[BulkIssueJob]
 def job_of_credential(credential: Credential, job_id: str, visible: QuerySet) -> BulkIssueJob:
     """The job ``job_id`` of ``credential`` among ``visible``; 404 otherwise (another
     platform's or another requester's job is not found, as an unknown one)."""
-    job = visible.filter(credential=credential, entity_id=job_id).first()
+    job = None
+    if not UNSTORABLE.search(job_id):  # a NUL no database can hold names no job
+        job = visible.filter(credential=credential, entity_id=job_id).first()
     if job is None:
         raise exceptions.NotFound(JOB_NOT_FOUND)
     return job
