@@ -29,6 +29,11 @@ DEFAULTS: dict[str, Any] = {
     # A group suggestion to more members than this is fanned out by a background task
     # (after the request commits) instead of in the request (docs/events.md).
     "GROUP_FANOUT_TASK_THRESHOLD": 5000,
+    # A bulk issue to more users than this is answered 202 with a job and run by a
+    # background task (docs/events.md). The default is the contract's maximum: every
+    # request it allows is answered in the request, unless it asks for the job with
+    # ``Prefer: respond-async``.
+    "BULK_ISSUE_TASK_THRESHOLD": 10_000,
     # A write the database aborted as a deadlock or serialization failure is run again,
     # up to this many attempts in all.
     "WRITE_RETRY_ATTEMPTS": 3,
@@ -99,6 +104,7 @@ _POSITIVE_INTS = (
     "BULK_BATCH_SIZE",
     "BULK_MAX_BODY_BYTES",
     "GROUP_FANOUT_TASK_THRESHOLD",
+    "BULK_ISSUE_TASK_THRESHOLD",
     "WRITE_RETRY_ATTEMPTS",
     "JSON_MAX_BYTES",
     "JSON_MAX_DEPTH",

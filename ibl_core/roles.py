@@ -8,6 +8,7 @@ a DM admin (superuser).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from rest_framework.request import Request
@@ -71,20 +72,33 @@ def roles_for(request: Request, platform: Platform) -> PlatformRoles:
     user = request.user
     if not user or not user.is_authenticated:
         roles = PlatformRoles(user_id=None, platform=platform, is_dm_admin=False, membership=None)
-    elif user.is_superuser:
-        roles = PlatformRoles(user_id=user.pk, platform=platform, is_dm_admin=True, membership=None)
-    elif isinstance(request.auth, APIKey) and request.auth.platform_id != platform.pk:
+    elif (
+        not user.is_superuser
+        and isinstance(request.auth, APIKey)
+        and request.auth.platform_id != platform.pk
+    ):
         roles = PlatformRoles(
             user_id=user.pk, platform=platform, is_dm_admin=False, membership=None
         )
     else:
-        membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
-        roles = PlatformRoles(
-            user_id=user.pk, platform=platform, is_dm_admin=False, membership=membership
-        )
+        roles = roles_of_user(user, platform)
     cache[platform.pk] = roles
     setattr(request, _CACHE_ATTR, cache)
     return roles
+
+
+def roles_of_user(user: Any, platform: Platform) -> PlatformRoles:
+    """The roles of ``user`` on ``platform``, outside any request: what a background task
+    acting for the user who asked for it may do when it runs. An inactive (or deleted:
+    ``None``) user has none."""
+    if user is None or not user.is_active:
+        return PlatformRoles(user_id=None, platform=platform, is_dm_admin=False, membership=None)
+    if user.is_superuser:
+        return PlatformRoles(user_id=user.pk, platform=platform, is_dm_admin=True, membership=None)
+    membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
+    return PlatformRoles(
+        user_id=user.pk, platform=platform, is_dm_admin=False, membership=membership
+    )
 
 
 def managed_user_ids(request: Request, platform: Platform) -> QuerySet | None:
@@ -94,12 +108,14 @@ def managed_user_ids(request: Request, platform: Platform) -> QuerySet | None:
     admin acting in ``department_mode`` gets a subquery of the user ids that belong to
     a department they administer; anyone else gets an empty subquery.
     """
-    roles = roles_for(request, platform)
+    return users_managed_by(roles_for(request, platform), department_mode_requested(request))
+
+
+def users_managed_by(roles: PlatformRoles, department_mode: bool) -> QuerySet | None:
+    """:func:`managed_user_ids` for resolved roles (a request's, or a task's)."""
     if roles.manages_whole_platform:
         return None
-    department_ids = (
-        roles.administered_department_ids if department_mode_requested(request) else frozenset()
-    )
+    department_ids = roles.administered_department_ids if department_mode else frozenset()
     return DepartmentMember.objects.filter(department_id__in=department_ids).values("user_id")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from ibl_core.models import Platform, TimeStampedModel
 
@@ -391,6 +392,64 @@ class Assertion(TimeStampedModel):
             ),
             models.Index(fields=["platform", "issued_on"], name="ibl_assertion_platform_day"),
         ]
+
+    def __str__(self) -> str:
+        return self.entity_id
+
+
+class BulkIssueJob(models.Model):
+    """A bulk issue answered ``202 Accepted`` and run by a background task.
+
+    It keeps what the task needs to run the request later (``request``: the users as
+    sent and the validated details) and, once done, the answer the request would have
+    given (``result``), so a client follows it until it is finished and then reads that
+    answer. It goes with its credential.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="bulk_issue_jobs")
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="bulk_issue_jobs"
+    )
+    entity_id = entity_id_field()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who sent the request: the task issues with their rights as they are then.",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The user of the request's path: the assertions' issuer.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    request = models.JSONField(help_text="The users as sent and the validated details.")
+    user_count = models.PositiveIntegerField(help_text="Users named in the request.")
+    result = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='The answer once succeeded: {"issued", "skipped", "reasons"}.',
+    )
+    issued_count = models.PositiveIntegerField(null=True, blank=True)
+    skipped_count = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed (nothing was issued then).")
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
 
     def __str__(self) -> str:
         return self.entity_id

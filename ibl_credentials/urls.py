@@ -8,14 +8,32 @@ published without a trailing slash; both forms are served (never a redirect: a
 redirected PUT would lose its body), and only the published form is in the schema.
 """
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, register_converter
+from django.urls.converters import StringConverter
 
 from . import analytics as analytics_views
 from . import credential_views, issuer_views
 from .assertions import views as assertion_views
+from .validators import RESERVED_ENTITY_IDS
 from .views import ImagesView, IssuersView
 
 USER = "orgs/<str:org>/users/<str:user_id>/"
+
+
+class UnreservedSegment(StringConverter):
+    """A segment that is not one of the literal segments (no entityId is one).
+
+    ``assertions/assertions/`` is then the list of a credential named ``assertions``
+    (none: 404), not an assertion named ``assertions`` that refuses a POST (405).
+    """
+
+    def to_python(self, value: str) -> str:
+        if value.lower() in RESERVED_ENTITY_IDS:
+            raise ValueError(value)  # no match: the next route is tried
+        return value
+
+
+register_converter(UnreservedSegment, "unreserved")
 
 
 def detail(route: str, view, name: str) -> list[URLPattern]:
@@ -47,7 +65,7 @@ urlpatterns: list[URLPattern] = [
         name="credentials-user-assertions",
     ),
     *detail(
-        f"{USER}assertions/<str:entity_id>",
+        f"{USER}assertions/<unreserved:entity_id>",
         assertion_views.AssertionDetailView,
         "credentials-assertion-detail",
     ),
@@ -84,6 +102,11 @@ urlpatterns: list[URLPattern] = [
         f"{USER}<str:entity_id>/assertions/bulk/",
         assertion_views.BulkIssueView.as_view(),
         name="credentials-bulk-issue",
+    ),
+    *detail(
+        f"{USER}<str:entity_id>/assertions/bulk/<str:job_id>",
+        assertion_views.BulkIssueJobView,
+        "credentials-bulk-issue-job",
     ),
     *detail(
         f"{USER}<str:entity_id>",

@@ -19,7 +19,13 @@ from ibl_core.models import (
     WebhookDelivery,
     hash_api_key,
 )
-from ibl_credentials.models import Assertion, IssuerKey, SignedCredential, StatusList
+from ibl_credentials.models import (
+    Assertion,
+    BulkIssueJob,
+    IssuerKey,
+    SignedCredential,
+    StatusList,
+)
 from tests.factories import (
     CourseFactory,
     PathwayFactory,
@@ -76,9 +82,9 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # members are added on their group's page; group suggestions are written with the
     # API only (it fans them out to the members); assertions are issued with the API;
     # keys, signed credentials and status lists are made by the server; events,
-    # deliveries and attempts are the system's records.
+    # deliveries, attempts and bulk issue jobs are the system's records.
     read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS,
-                 Event, WebhookDelivery, WebhookAttempt)  # fmt: skip
+                 Event, WebhookDelivery, WebhookAttempt, BulkIssueJob)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

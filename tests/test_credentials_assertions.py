@@ -243,6 +243,17 @@ def test_a_credential_of_another_platform_is_404(world, credential):
         assert response.json() == {"detail": "Credential not found."}
 
 
+@pytest.mark.parametrize("reserved", ["assertions", "Assertions", "bulk", "images"])
+def test_a_credential_named_like_a_literal_segment_is_404_not_405(world, credential, reserved):
+    # "assertions/assertions/" is the issue path of a credential named "assertions"
+    # (none can be: reserved), not a POST to an assertion named "assertions" (405).
+    response = issue(world, {"recipient": {"identity": "learner_p1"}}, entity_id=reserved)
+    assert (response.status_code, response.json()) == (404, {"detail": "Credential not found."})
+    # An assertion's own routes still answer a missing one as before.
+    client = world.client("learner_p1")
+    assert client.get(detail_url("missing")).status_code == 404
+
+
 # Who may issue ------------------------------------------------------------------------
 
 #  role:                          issue to learner_p1   to learner_other_department

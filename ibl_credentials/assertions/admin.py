@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ibl_credentials.models import Assertion
+from ibl_credentials.models import Assertion, BulkIssueJob
 
 from . import services
 
@@ -103,3 +103,40 @@ class AssertionAdmin(admin.ModelAdmin):
         revoked = services.revoke_many(queryset, reason)
         self.message_user(request, f"Revoked {revoked} assertion(s).", messages.SUCCESS)
         return None
+
+
+@admin.register(BulkIssueJob)
+class BulkIssueJobAdmin(admin.ModelAdmin):
+    """Bulk issues answered 202 and run by a task: read-only, the system's record."""
+
+    list_display = (
+        "entity_id",
+        "platform",
+        "credential",
+        "status",
+        "user_count",
+        "issued_count",
+        "skipped_count",
+        "requested_by",
+        "created",
+        "finished",
+    )
+    list_filter = ("status", "platform", "created")
+    search_fields = ("entity_id", "credential__entity_id", "credential__name")
+    list_select_related = ("platform", "credential", "requested_by")
+    date_hierarchy = "created"
+    # The stored request and result hold up to 10,000 names each: the list reads neither.
+    list_fields_deferred = ("request", "result")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BulkIssueJob]:
+        queryset = super().get_queryset(request)
+        url_name = request.resolver_match.url_name if request.resolver_match else None
+        if (url_name or "").endswith("_changelist"):
+            queryset = queryset.defer(*self.list_fields_deferred)
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -239,6 +239,35 @@ class BulkIssueResultSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(queued|running|succeeded|failed)$",
+        "description": "queued, then running, then succeeded or failed.",
+    }
+)
+class JobStatusField(serializers.CharField):
+    """A job's status. Documented by a pattern, as ``AnswerField``: an enum would be
+    named after the field and collide with the webhook deliveries' ``status``."""
+
+
+class BulkIssueJobSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The job's id: follow it at the URL of Location.")
+    status = JobStatusField(help_text="queued, then running, then succeeded or failed.")
+    credential = serializers.CharField(help_text="The credential's entityId.")
+    users = serializers.IntegerField(help_text="How many users the request named.")
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    result = BulkIssueResultSerializer(
+        allow_null=True,
+        help_text="Once succeeded: the answer the request would have given; null before.",
+    )
+    error = serializers.CharField(
+        allow_blank=True, help_text="Once failed: why (nothing was issued); empty otherwise."
+    )
+
+
 class RevokedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     revocationReason = serializers.CharField()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,15 +27,17 @@ from ibl_core.roles import managed_user_ids
 from ibl_core.schema import error_responses
 from ibl_core.text import UNSTORABLE
 from ibl_core.views import PlatformScopedView
-from ibl_credentials.models import Assertion
+from ibl_credentials.models import Assertion, BulkIssueJob, Credential
+from ibl_credentials.openbadges.links import base_url
 from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
-from . import selectors, services
+from . import jobs, selectors, services
 from .pagination import AssertionPagination
 from .permissions import ASSERTION_DETAIL, ISSUERS, USER_ASSERTIONS
 from .serializers import (
     AssertionSerializer,
     AssertionUpdateSerializer,
+    BulkIssueJobSerializer,
     BulkIssueResultSerializer,
     BulkIssueSerializer,
     IssueSerializer,
@@ -51,6 +54,11 @@ ENTITY_ID = OpenApiParameter(
 CREDENTIAL_ID = OpenApiParameter(
     "entity_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The credential's entityId."
 )
+DEPARTMENT_MODE = OpenApiParameter(
+    "department_mode",
+    OpenApiTypes.BOOL,
+    description="Department admins: act on the users of the departments you administer.",
+)
 LIST_PARAMETERS = [
     OpenApiParameter("course", OpenApiTypes.STR, description="Only assertions for this course."),
     OpenApiParameter(
@@ -59,11 +67,7 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "include_expired", OpenApiTypes.BOOL, description="Also expired assertions (default false)."
     ),
-    OpenApiParameter(
-        "department_mode",
-        OpenApiTypes.BOOL,
-        description="Department admins: act on the users of the departments you administer.",
-    ),
+    DEPARTMENT_MODE,
 ]
 _ISSUE_ERRORS = error_responses(
     e400="Invalid body, unknown user (not for department admins), or an item that is not in "
@@ -291,12 +295,48 @@ class BulkIssueView(AssertionsView):
             "metadata, expires). Answers the users as sent: issued, skipped, and the "
             "reason of each skipped one: already_issued, user_not_found, "
             "user_not_in_department (department admins: outside your departments, "
-            "unknown or not a member), duplicate (the same user named again)."
+            "unknown or not a member), duplicate (the same user named again).\n\n"
+            "A request naming more users than the server's threshold (by default "
+            "10,000, so never unless the server lowers it), or sent with the header "
+            "Prefer: respond-async, is answered 202 Accepted with a job (status "
+            "queued) and a Location header: the job's URL. The users are issued in "
+            "the background; GET the job until its status is succeeded (its result is "
+            "then the body this request would have answered with 200) or failed "
+            "(nothing was issued; error says why). Prefer: respond-async is confirmed "
+            "with Preference-Applied: respond-async. Invalid requests are answered "
+            "4xx at once, with no job."
         ),
-        parameters=[*PATH_PARAMETERS, CREDENTIAL_ID],
+        parameters=[
+            *PATH_PARAMETERS,
+            CREDENTIAL_ID,
+            OpenApiParameter(
+                "Prefer",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="respond-async: answer 202 with a job whatever the size.",
+            ),
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                description="The job's URL.",
+                response=[202],
+            ),
+            OpenApiParameter(
+                "Preference-Applied",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="respond-async, when the request preferred it.",
+                response=[202],
+            ),
+        ],
         request=BulkIssueSerializer,
         responses={
             200: BulkIssueResultSerializer,
+            202: OpenApiResponse(
+                BulkIssueJobSerializer,
+                description="Accepted: the job to follow, at the URL of Location.",
+            ),
             **_ISSUE_ERRORS,
             **error_responses(e413="Request body too large."),
         },
@@ -308,16 +348,92 @@ class BulkIssueView(AssertionsView):
             body = BulkIssueSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
+            details = services.issue_details(platform, credential, data)
+            prefer_async = jobs.prefers_respond_async(request)
+            if jobs.runs_as_job(len(data["users"]), prefer_async=prefer_async):
+                job = jobs.queue_bulk_issue(
+                    credential=credential,
+                    identities=data["users"],
+                    details=details,
+                    issued_by_id=self.get_path_user().pk,
+                    requested_by_id=request.user.pk,
+                    department_mode=department_mode_requested(request),
+                    base_url=base_url(request),
+                )
+                return self.accepted(job, credential, prefer_async=prefer_async)
             outcome = services.bulk_issue(
                 credential=credential,
                 identities=data["users"],
-                details=services.issue_details(platform, credential, data),
+                details=details,
                 issued_by_id=self.get_path_user().pk,
                 scope=managed_user_ids(request, platform),
             )
         return Response(
             {"issued": outcome.issued, "skipped": outcome.skipped, "reasons": outcome.reasons}
         )
+
+    def accepted(
+        self, job: BulkIssueJob, credential: Credential, *, prefer_async: bool
+    ) -> Response:
+        """202 with the job, where to follow it, and the preference honoured. A
+        department admin's Location keeps ``department_mode=true``: their GET needs it."""
+        path = reverse(
+            "credentials-bulk-issue-job",
+            kwargs={**self.kwargs, "entity_id": credential.entity_id, "job_id": job.entity_id},
+        )
+        if job.request["department_mode"]:
+            path += "?department_mode=true"
+        headers = {"Location": self.request.build_absolute_uri(path)}
+        if prefer_async:
+            headers["Preference-Applied"] = "respond-async"
+        return Response(
+            jobs.job_object(job, credential), status=status.HTTP_202_ACCEPTED, headers=headers
+        )
+
+
+class BulkIssueJobView(AssertionsView):
+    """GET a bulk issue job answered 202: its status, then its result."""
+
+    permission_classes = ISSUERS
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_assertions_bulk_job_retrieve",
+        summary="A bulk issue running in the background",
+        description=(
+            "The job a bulk issue answered 202 with (its Location). status: queued, "
+            "running, succeeded (result: the body the bulk issue answers with 200: "
+            "issued, skipped, reasons) or failed (error says why; nothing was issued). "
+            "The job keeps its result. Who may: whoever may bulk-issue the credential; "
+            "department admins (department_mode=true) see the jobs they sent. Another "
+            "platform's job, or another requester's for a department admin, is 404, as "
+            "an unknown one."
+        ),
+        parameters=[
+            *PATH_PARAMETERS,
+            CREDENTIAL_ID,
+            OpenApiParameter(
+                "job_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The job's id."
+            ),
+            DEPARTMENT_MODE,
+        ],
+        responses={
+            200: BulkIssueJobSerializer,
+            **error_responses(
+                e400="Invalid query parameter.",
+                e401="Missing or invalid credentials.",
+                e403="Not allowed.",
+                e404="Unknown platform, path user, credential or job.",
+            ),
+        },
+    )
+    def get(
+        self, request: Request, org: str, user_id: str, entity_id: str, job_id: str
+    ) -> Response:
+        platform = self.get_platform()
+        credential = selectors.credential_of_platform(platform, entity_id)
+        job = jobs.job_of_credential(credential, job_id, jobs.visible_jobs(request, platform))
+        return Response(jobs.job_object(job, credential))
 
 
 class PublicAssertionView(PlatformScopedView):

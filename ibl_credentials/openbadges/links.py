@@ -4,12 +4,15 @@ The scheme and host come from ``OPEN_BADGES_BASE_URL`` when it is set, else from
 request being answered. The JSON API's assertion object is built without the request at
 hand, so the request's WSGI environ is remembered (a context variable, set on
 ``request_started``) for :func:`base_url` to read; outside a request and without the
-setting the URLs are site-relative.
+setting the URLs are site-relative, unless the work was handed on by a request that
+kept its base (:func:`request_base_url`: a bulk issue job).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -37,6 +40,17 @@ def remember_request(sender: Any, environ: dict[str, Any] | None = None, **kwarg
 def forget_request(sender: Any, **kwargs: Any) -> None:
     _current_environ.set(None)
     _current_base.set(None)
+
+
+@contextmanager
+def request_base_url(base: str) -> Iterator[None]:
+    """Name URLs with ``base`` (a request's :func:`base_url`, kept) outside that request:
+    a background task finishing a request's work names them as the request would."""
+    token = _current_base.set(base)
+    try:
+        yield
+    finally:
+        _current_base.reset(token)
 
 
 def base_url(request: HttpRequest | None = None) -> str:

@@ -1,0 +1,252 @@
+"""Bulk issues run by a background task: answered ``202 Accepted`` with a job to follow.
+
+A bulk issue naming more users than ``BULK_ISSUE_TASK_THRESHOLD``, or any bulk issue
+sent with ``Prefer: respond-async`` (RFC 7240), is checked in the request as usual
+(body, item, credential, permissions: 4xx there, and no job), then saved as a
+:class:`~ibl_credentials.models.BulkIssueJob` and answered at once. The task starts
+when the request's transaction commits and runs the same service as the request would
+(:func:`services.bulk_issue`), in one transaction with the job's result: a job that
+succeeded has issued exactly what its result says, one that failed has issued nothing.
+
+The task acts with the rights its requester has *when it runs*: their roles (and, for a
+department admin, the members of their departments) are resolved again then, as the
+request itself resolves them in the moment it writes. A requester who can no longer
+issue on the platform (demoted, deactivated, deleted) gets a failed job, not assertions
+issued in their name after their rights were taken away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Platform
+from ibl_core.roles import roles_for, roles_of_user, users_managed_by
+from ibl_core.tasks import enqueue_on_commit, task
+from ibl_core.text import UNSTORABLE
+from ibl_credentials.models import BulkIssueJob, Credential
+from ibl_credentials.openbadges.links import request_base_url
+
+from . import services
+from .shapes import utc_text
+
+logger = logging.getLogger("ibl.credentials")
+
+JOB_NOT_FOUND = "Bulk issue job not found."
+REQUESTER_MAY_NOT_ISSUE = (
+    "The user who sent this request may no longer issue credentials on this platform; "
+    "nothing was issued."
+)
+UNEXPECTED_FAILURE = "The bulk issue failed unexpectedly; nothing was issued."
+#: Characters of an error kept on a failed job.
+ERROR_MAX_LENGTH = 500
+
+
+# The request's side -------------------------------------------------------------------
+
+
+def prefers_respond_async(request: Request) -> bool:
+    """Whether a ``Prefer`` header (RFC 7240) asks for ``respond-async``.
+
+    Preferences are separated by commas, their parameters by semicolons; names are
+    case-insensitive. Repeated headers arrive joined by commas.
+    """
+    header = request.headers.get("Prefer", "")
+    for preference in header.split(","):
+        name = preference.split(";", 1)[0].split("=", 1)[0].strip().lower()
+        if name == "respond-async":
+            return True
+    return False
+
+
+def runs_as_job(user_count: int, *, prefer_async: bool) -> bool:
+    """Whether a bulk issue to ``user_count`` users is answered with a job."""
+    return prefer_async or user_count > int(ibl_settings.BULK_ISSUE_TASK_THRESHOLD)
+
+
+def details_as_json(details: services.IssueDetails) -> dict[str, Any]:
+    """The validated details of a request, as the job stores them."""
+    return {
+        "item": {
+            "kind": details.item.kind,
+            "key": details.item.key,
+            "name": details.item.name,
+        },
+        "narrative": details.narrative,
+        "evidence": details.evidence,
+        "metadata": details.metadata,
+        "expires": utc_text(details.expires) or None,
+    }
+
+
+def details_from_json(stored: dict[str, Any]) -> services.IssueDetails:
+    """The details :func:`details_as_json` stored (no query: they were checked)."""
+    item = stored["item"]
+    expires = stored["expires"]
+    return services.IssueDetails(
+        item=services.Item(item["kind"], item["key"], item["name"]),
+        narrative=stored["narrative"],
+        evidence=stored["evidence"],
+        metadata=stored["metadata"],
+        expires=parse_datetime(expires) if expires else None,
+    )
+
+
+def queue_bulk_issue(
+    *,
+    credential: Credential,
+    identities: Sequence[str | int],
+    details: services.IssueDetails,
+    issued_by_id: int | None,
+    requested_by_id: int | None,
+    department_mode: bool,
+    base_url: str,
+) -> BulkIssueJob:
+    """Save a checked bulk issue as a job, and run it once this transaction commits.
+
+    ``base_url`` is the request's scheme and host: the task names the assertions' public
+    URLs (in their events) with it, as the request would have."""
+    with transaction.atomic():
+        job = BulkIssueJob.objects.create(
+            platform_id=credential.platform_id,
+            credential=credential,
+            requested_by_id=requested_by_id,
+            issued_by_id=issued_by_id,
+            user_count=len(identities),
+            request={
+                "users": [services.identity_text(identity) for identity in identities],
+                "department_mode": department_mode,
+                "base_url": base_url,
+                **details_as_json(details),
+            },
+        )
+        enqueue_on_commit(run_bulk_issue_job, job.pk)
+    return job
+
+
+def job_object(job: BulkIssueJob, credential: Credential) -> dict[str, Any]:
+    """The job as the API answers it."""
+    return {
+        "id": job.entity_id,
+        "status": job.status,
+        "credential": credential.entity_id,
+        "users": job.user_count,
+        "created": utc_text(job.created),
+        "started": utc_text(job.started) or None,
+        "finished": utc_text(job.finished) or None,
+        "result": job.result,
+        "error": job.error,
+    }
+
+
+def visible_jobs(request: Request, platform: Platform) -> QuerySet[BulkIssueJob]:
+    """The jobs of ``platform`` the caller may follow: all of them for platform and DM
+    admins; a department admin's own (another's result names users outside their
+    departments). Others are simply not found."""
+    found = BulkIssueJob.objects.filter(platform=platform)
+    if roles_for(request, platform).manages_whole_platform:
+        return found
+    return found.filter(requested_by_id=request.user.pk)
+
+
+def job_of_credential(credential: Credential, job_id: str, visible: QuerySet) -> BulkIssueJob:
+    """The job ``job_id`` of ``credential`` among ``visible``; 404 otherwise (another
+    platform's or another requester's job is not found, as an unknown one)."""
+    job = None
+    if not UNSTORABLE.search(job_id):  # a NUL no database can hold names no job
+        job = visible.filter(credential=credential, entity_id=job_id).first()
+    if job is None:
+        raise exceptions.NotFound(JOB_NOT_FOUND)
+    return job
+
+
+# The task's side ----------------------------------------------------------------------
+
+
+def requester_scope(job: BulkIssueJob) -> QuerySet | None:
+    """The users the job's requester manages now (``None``: all the platform's), as the
+    request would resolve them; ``PermissionDenied`` when they may no longer issue."""
+    roles = roles_of_user(job.requested_by, job.platform)
+    department_mode = bool(job.request.get("department_mode"))
+    if not (roles.manages_whole_platform or (department_mode and roles.is_department_admin)):
+        raise exceptions.PermissionDenied(REQUESTER_MAY_NOT_ISSUE)
+    return users_managed_by(roles, department_mode)
+
+
+def failure_text(error: Exception) -> str:
+    """What a failed job says: a refusal's own message, else a generic one (the log has
+    the details)."""
+    if isinstance(error, exceptions.APIException):
+        detail = error.detail
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+        return str(text)[:ERROR_MAX_LENGTH]
+    return UNEXPECTED_FAILURE
+
+
+@task()
+def run_bulk_issue_job(job_pk: int) -> str:
+    """Run a queued bulk issue job; its status when done.
+
+    The job is taken with a conditional update (queued -> running), so it never runs
+    twice. A job gone with its credential meanwhile returns quietly (``"gone"``).
+    """
+    now = timezone.now()
+    taken = BulkIssueJob.objects.filter(pk=job_pk, status=BulkIssueJob.Status.QUEUED).update(
+        status=BulkIssueJob.Status.RUNNING, started=now
+    )
+    if not taken:
+        current = BulkIssueJob.objects.filter(pk=job_pk).values_list("status", flat=True).first()
+        return current or "gone"
+    job = (
+        BulkIssueJob.objects.select_related("platform", "credential__platform", "requested_by")
+        .filter(pk=job_pk)
+        .first()
+    )
+    if job is None:  # its credential was deleted meanwhile
+        return "gone"
+    try:
+        with transaction.atomic(), request_base_url(job.request.get("base_url", "")):
+            outcome = services.bulk_issue(
+                credential=job.credential,
+                identities=job.request["users"],
+                details=details_from_json(job.request),
+                issued_by_id=job.issued_by_id,
+                scope=requester_scope(job),
+            )
+            result = {
+                "issued": outcome.issued,
+                "skipped": outcome.skipped,
+                "reasons": outcome.reasons,
+            }
+            finished = BulkIssueJob.objects.filter(pk=job_pk).update(
+                status=BulkIssueJob.Status.SUCCEEDED,
+                result=result,
+                issued_count=len(outcome.issued),
+                skipped_count=len(outcome.skipped),
+                finished=timezone.now(),
+            )
+            if not finished:  # deleted with its credential while it ran
+                transaction.set_rollback(True)
+                return "gone"
+        return BulkIssueJob.Status.SUCCEEDED.value
+    except Exception as error:
+        if isinstance(error, exceptions.APIException):
+            logger.warning("Bulk issue job %s failed: %s", job.entity_id, error)
+        else:
+            logger.exception("Bulk issue job %s failed", job.entity_id)
+        failed = BulkIssueJob.objects.filter(pk=job_pk).update(
+            status=BulkIssueJob.Status.FAILED,
+            error=failure_text(error),
+            finished=timezone.now(),
+        )
+        return BulkIssueJob.Status.FAILED.value if failed else "gone"
