@@ -8,3 +8,7 @@ class IblCoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (registers checks, OpenAPI extensions)
+        from .tasks import register_sweeper
+        from .webhooks.delivery import sweep_summary
+
+        register_sweeper("webhook events", sweep_summary)

@@ -80,11 +80,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET_OVERLAP_SECONDS": 24 * 3600,
     # Characters of a receiver's answer kept per attempt.
     "WEBHOOK_RESPONSE_EXCERPT": 1000,
-    # The sweeper (manage.py ibl_webhooks_sweep) dispatches events not dispatched this
-    # long after they were recorded (their task never reached the queue), looking back
-    # this far at most.
-    "WEBHOOK_SWEEP_AFTER_SECONDS": 300,
-    "WEBHOOK_SWEEP_LOOKBACK_SECONDS": 3 * 24 * 3600,
+    # The sweeper (manage.py ibl_sweep) hands the queue the work that never reached it
+    # this long after it was recorded (undispatched events, bulk issue jobs still
+    # queued; a job running for longer is failed), looking back this far at most.
+    "SWEEP_AFTER_SECONDS": 300,
+    "SWEEP_LOOKBACK_SECONDS": 3 * 24 * 3600,
     # Paths whose errors are answered in JSON (ibl_core.errors), by prefix.
     "API_PATH_PREFIXES": ["/api/"],
     # Open Badges (docs/open-badges.md). The scheme and host of the public URLs in
@@ -120,8 +120,8 @@ _POSITIVE_INTS = (
     "WEBHOOK_DISABLE_AFTER_SECONDS",
     "WEBHOOK_SECRET_OVERLAP_SECONDS",
     "WEBHOOK_RESPONSE_EXCERPT",
-    "WEBHOOK_SWEEP_AFTER_SECONDS",
-    "WEBHOOK_SWEEP_LOOKBACK_SECONDS",
+    "SWEEP_AFTER_SECONDS",
+    "SWEEP_LOOKBACK_SECONDS",
 )
 _KNOWN_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 #: The units a throttle rate may use, in seconds (the words DRF's rates use).

@@ -22,9 +22,13 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ibl_core.tasks import register_sweeper
+
+        from .assertions.jobs import sweep_jobs
         from .openbadges import signals
 
         signals.connect()
+        register_sweeper("bulk issue jobs", sweep_jobs)
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo

@@ -7,14 +7,16 @@ synchronously, as tests/test_tasks.py and the group fan-out tests do.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ibl_core.models import DepartmentMember, Event, PlatformMembership
-from ibl_core.tasks import default_task_backend
+from ibl_core.tasks import default_task_backend, sweep
 from ibl_credentials.assertions import jobs, services
 from ibl_credentials.assertions.jobs import run_bulk_issue_job
 from ibl_credentials.models import Assertion, BulkIssueJob
@@ -369,6 +371,54 @@ def test_a_job_taken_by_another_worker_is_not_run_again(world, credentials):
     assert not Assertion.objects.exists()
     job.refresh_from_db()
     assert (job.status, job.result, job.started) == ("running", None, None)
+
+
+# The sweeper: jobs whose task never reached the queue, jobs whose worker stopped ----------
+
+
+def backdated(job: BulkIssueJob, minutes: int, **fields) -> BulkIssueJob:
+    then = timezone.now() - dt.timedelta(minutes=minutes)
+    BulkIssueJob.objects.filter(pk=job.pk).update(created=then, **fields)
+    job.refresh_from_db()
+    return job
+
+
+def test_the_sweeper_queues_again_a_job_whose_task_never_reached_the_queue(world, credentials):
+    bulk(world, {"users": ["learner_p1"], "course": COURSE}, prefer="respond-async")
+    bulk(world, {"users": ["learner_p2"], "course": COURSE}, prefer="respond-async")
+    stale, _recent = BulkIssueJob.objects.order_by("pk")
+    backdated(stale, 10)
+    default_task_backend.clear()  # what the queue lost
+    assert sweep() == [
+        "1 bulk issue job queued again, 0 stalled jobs failed.",
+        "0 webhook events dispatched.",
+    ]
+    assert queued_jobs() == [[stale.pk]]  # the recent one's task may still be queued
+    assert run_bulk_issue_job.call(stale.pk) == "succeeded"
+    assert Assertion.objects.filter(recipient=world.users["learner_p1"]).count() == 1
+    # Queued again by a second sweep meanwhile: the job still runs once.
+    assert run_bulk_issue_job.call(stale.pk) == "succeeded"
+    assert Assertion.objects.filter(recipient=world.users["learner_p1"]).count() == 1
+    assert (
+        jobs.sweep_jobs(timezone.now()) == "0 bulk issue jobs queued again, 0 stalled jobs failed."
+    )
+
+
+def test_the_sweeper_fails_a_job_whose_worker_stopped(world, credentials, monkeypatch):
+    response = bulk(world, {"users": ["learner_p1"], "course": COURSE}, prefer="respond-async")
+    job = BulkIssueJob.objects.get()
+    # A worker took it and stopped (its transaction rolled back: nothing issued).
+    backdated(job, 20, status="running", started=timezone.now() - dt.timedelta(minutes=10))
+    assert (
+        jobs.sweep_jobs(timezone.now()) == "0 bulk issue jobs queued again, 1 stalled job failed."
+    )
+    followed = world.client("platform_admin_p1").get(response["Location"]).json()
+    assert (followed["status"], followed["result"], followed["error"]) == (
+        "failed",
+        None,
+        "The worker running this job stopped before it finished; nothing was issued. "
+        "Send the request again.",
+    )
 
 
 # Failures: a failed job, never a 500 -----------------------------------------------------

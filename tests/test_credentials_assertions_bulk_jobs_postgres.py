@@ -78,3 +78,46 @@ def test_a_job_racing_its_credentials_delete_goes_with_it():
     assert answered["status"] == "gone"
     assert not BulkIssueJob.objects.exists()
     assert not Assertion.objects.exists()
+
+
+def test_a_slow_worker_whose_job_the_sweeper_failed_issues_nothing():
+    """The worker has issued, not committed; the sweeper (another connection) takes the
+    job for stalled and fails it: the worker finds it failed and rolls its issue back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ibl_credentials.assertions import jobs, services
+
+    _, learners, client = race_world()
+    job = queued_job(client, learners)
+    issued, swept, answered = threading.Event(), threading.Event(), {}
+    real = services.bulk_issue
+
+    def slow(**kwargs):
+        outcome = real(**kwargs)
+        issued.set()
+        assert swept.wait(30)
+        return outcome
+
+    def worker():
+        try:
+            answered["worker"] = run_bulk_issue_job.call(job.pk)
+        finally:
+            close_old_connections()
+
+    services.bulk_issue, thread = slow, threading.Thread(target=worker)
+    try:
+        thread.start()
+        assert issued.wait(30)
+        later = timezone.now() + timedelta(hours=1)
+        assert jobs.sweep_jobs(later) == "0 bulk issue jobs queued again, 1 stalled job failed."
+        swept.set()
+        thread.join(30)
+    finally:
+        services.bulk_issue = real
+    assert answered == {"worker": "failed"}
+    job.refresh_from_db()
+    assert (job.status, job.result, job.error) == ("failed", None, jobs.STALLED)
+    assert not Assertion.objects.exists()
+    assert not Event.objects.filter(type="assertion.issued").exists()

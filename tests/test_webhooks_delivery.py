@@ -331,7 +331,7 @@ def test_the_sweeper_leaves_alone_what_it_must_not_deliver(world):
     recorded(world.p1, timedelta(seconds=30))  # its own task may still be queued
     recorded(world.p1, 6 * hour)  # before the endpoint existed
     recorded(world.p2, hour)  # p2 has no active endpoint
-    with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOK_SWEEP_LOOKBACK_SECONDS=7200)):
+    with override_settings(IBL_DATA_MANAGER=_settings(SWEEP_LOOKBACK_SECONDS=7200)):
         assert delivery.sweep() == 1
         assert Event.objects.filter(platform=world.p1, type="suggestion.created").count() == 3
         assert [(d.event_id, d.endpoint_id) for d in WebhookDelivery.objects.all()] == [
@@ -363,9 +363,11 @@ def test_the_sweep_command_says_how_many(world):
     recorded(world.p1, timedelta(minutes=10))
     recorded(world.p1, timedelta(minutes=9), "suggestion.deleted")
     out = StringIO()
-    call_command("ibl_webhooks_sweep", stdout=out)
-    assert out.getvalue() == "2 events dispatched.\n"
+    call_command("ibl_sweep", stdout=out)
+    assert out.getvalue() == (
+        "0 bulk issue jobs queued again, 0 stalled jobs failed.\n2 webhook events dispatched.\n"
+    )
     out = StringIO()
-    call_command("ibl_webhooks_sweep", stdout=out)
-    assert out.getvalue() == "0 events dispatched.\n"
+    call_command("ibl_sweep", stdout=out)
+    assert out.getvalue().endswith("\n0 webhook events dispatched.\n")
     assert WebhookDelivery.objects.count() == 2

@@ -150,15 +150,14 @@ def sweep(now: datetime | None = None, batch: int = 1000) -> int:
     The task that dispatches an event is enqueued once its transaction commits; a queue
     that failed to take it then (Redis down, the database connection lost) leaves the
     event recorded but undelivered. Events of platforms with an active endpoint,
-    recorded after the endpoint was created, in the last ``WEBHOOK_SWEEP_LOOKBACK_SECONDS``
-    and more than ``WEBHOOK_SWEEP_AFTER_SECONDS`` ago (their own task had its chance),
-    are dispatched here, ``batch`` at a time. Run by ``manage.py ibl_webhooks_sweep``
-    (cron) or the :func:`sweep_events` task; running it twice at once dispatches
-    nothing twice.
+    recorded after the endpoint was created, in the last ``SWEEP_LOOKBACK_SECONDS``
+    and more than ``SWEEP_AFTER_SECONDS`` ago (their own task had its chance),
+    are dispatched here, ``batch`` at a time. Run by ``manage.py ibl_sweep`` (cron);
+    running it twice at once dispatches nothing twice.
     """
     now = now or timezone.now()
-    until = now - timedelta(seconds=ibl_settings.WEBHOOK_SWEEP_AFTER_SECONDS)
-    floor = now - timedelta(seconds=ibl_settings.WEBHOOK_SWEEP_LOOKBACK_SECONDS)
+    until = now - timedelta(seconds=ibl_settings.SWEEP_AFTER_SECONDS)
+    floor = now - timedelta(seconds=ibl_settings.SWEEP_LOOKBACK_SECONDS)
     listening = (
         WebhookEndpoint.objects.filter(active=True)
         .values("platform_id")
@@ -181,10 +180,10 @@ def sweep(now: datetime | None = None, batch: int = 1000) -> int:
     return swept
 
 
-@task()
-def sweep_events() -> int:
-    """:func:`sweep` as a task, for a scheduler that enqueues tasks."""
-    return sweep()
+def sweep_summary(now: datetime) -> str:
+    """:func:`sweep`, for ``manage.py ibl_sweep``."""
+    swept = sweep(now)
+    return f"{swept} webhook event{'s' if swept != 1 else ''} dispatched."
 
 
 def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:

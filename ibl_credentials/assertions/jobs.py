@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -201,8 +202,9 @@ def run_bulk_issue_job(job_pk: int) -> str:
     twice. A job gone with its credential meanwhile returns quietly (``"gone"``).
     """
     now = timezone.now()
+    running = BulkIssueJob.Status.RUNNING
     taken = BulkIssueJob.objects.filter(pk=job_pk, status=BulkIssueJob.Status.QUEUED).update(
-        status=BulkIssueJob.Status.RUNNING, started=now
+        status=running, started=now
     )
     if not taken:
         current = BulkIssueJob.objects.filter(pk=job_pk).values_list("status", flat=True).first()
@@ -228,25 +230,67 @@ def run_bulk_issue_job(job_pk: int) -> str:
                 "skipped": outcome.skipped,
                 "reasons": outcome.reasons,
             }
-            finished = BulkIssueJob.objects.filter(pk=job_pk).update(
+            # Only while it is still running: the sweeper may have failed it as stalled
+            # meanwhile, and a failed job has issued nothing.
+            finished = BulkIssueJob.objects.filter(pk=job_pk, status=running).update(
                 status=BulkIssueJob.Status.SUCCEEDED,
                 result=result,
                 issued_count=len(outcome.issued),
                 skipped_count=len(outcome.skipped),
                 finished=timezone.now(),
             )
-            if not finished:  # deleted with its credential while it ran
+            if not finished:  # deleted with its credential, or failed as stalled
                 transaction.set_rollback(True)
-                return "gone"
+        if not finished:  # read once the rollback is done
+            now_status = BulkIssueJob.objects.filter(pk=job_pk).values_list("status", flat=True)
+            return now_status.first() or "gone"
         return BulkIssueJob.Status.SUCCEEDED.value
     except Exception as error:
         if isinstance(error, exceptions.APIException):
             logger.warning("Bulk issue job %s failed: %s", job.entity_id, error)
         else:
             logger.exception("Bulk issue job %s failed", job.entity_id)
-        failed = BulkIssueJob.objects.filter(pk=job_pk).update(
+        failed = BulkIssueJob.objects.filter(pk=job_pk, status=running).update(
             status=BulkIssueJob.Status.FAILED,
             error=failure_text(error),
             finished=timezone.now(),
         )
-        return BulkIssueJob.Status.FAILED.value if failed else "gone"
+        if failed:
+            return BulkIssueJob.Status.FAILED.value
+        now_status = BulkIssueJob.objects.filter(pk=job_pk).values_list("status", flat=True)
+        return now_status.first() or "gone"
+
+
+# The sweeper's side -------------------------------------------------------------------
+
+STALLED = (
+    "The worker running this job stopped before it finished; nothing was issued. "
+    "Send the request again."
+)
+
+
+def sweep_jobs(now: datetime) -> str:
+    """For ``manage.py ibl_sweep``: queue again the jobs still queued
+    ``SWEEP_AFTER_SECONDS`` after they were created (in the last
+    ``SWEEP_LOOKBACK_SECONDS``: their task may never have reached the queue; a job
+    runs once whatever the number of its tasks), and fail the jobs running for longer
+    (their worker stopped: the issue and the result are one transaction, so nothing
+    was issued; a worker that was only slow finds the job failed and rolls back)."""
+    until = now - timedelta(seconds=ibl_settings.SWEEP_AFTER_SECONDS)
+    floor = now - timedelta(seconds=ibl_settings.SWEEP_LOOKBACK_SECONDS)
+    queued = list(
+        BulkIssueJob.objects.filter(
+            status=BulkIssueJob.Status.QUEUED, created__lte=until, created__gte=floor
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for job_pk in queued:
+        run_bulk_issue_job.enqueue(job_pk)
+    stalled = BulkIssueJob.objects.filter(
+        status=BulkIssueJob.Status.RUNNING, started__lte=until
+    ).update(status=BulkIssueJob.Status.FAILED, error=STALLED, finished=now)
+    return (
+        f"{len(queued)} bulk issue job{'s' if len(queued) != 1 else ''} queued again, "
+        f"{stalled} stalled job{'s' if stalled != 1 else ''} failed."
+    )
