@@ -20,8 +20,8 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from django.db import OperationalError, connections, transaction
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import Expression, RawSQL
 
 from .conf import ibl_settings
 
@@ -48,6 +48,37 @@ def values_select(
     return None
 
 
+class AnyOf(Expression):
+    """``<field> = ANY(%s::<type>[])``: one array parameter, a condition on the row.
+
+    On PostgreSQL this is what :func:`in_list` writes, not ``<field> IN (SELECT
+    unnest(...))``: that one is a semi-join, whose plan follows the row estimates, and
+    with stale statistics (10,000 members added a moment ago) the planner picked a
+    nested loop that compared each of 10,000 rows with every value (11 s instead of
+    40 ms). ``= ANY`` of an array is a filter PostgreSQL hashes (or an index condition),
+    whatever the estimates.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, field: Any, values: list[Any], db_type: str) -> None:
+        super().__init__()
+        self.lhs = F(field) if isinstance(field, str) else field
+        self.values = values
+        self.db_type = db_type
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        return f"{lhs_sql} = ANY(%s::{self.db_type}[])", (*lhs_params, self.values)
+
+
 def in_list(
     field: str,
     values: Collection[Any],
@@ -61,6 +92,8 @@ def in_list(
     ``values`` are integers, or text with ``text=True``; ``db_type`` names another
     PostgreSQL element type (``"uuid"``: values as the field prepares them).
     """
+    if connections[using].vendor == "postgresql":
+        return Q(AnyOf(field, list(values), db_type or ("text" if text else "bigint")))
     select = values_select(values, text=text, db_type=db_type, using=using)
     if select is None:  # other backends: the plain lookup (fine for modest lists)
         return Q(**{f"{field}__in": list(values)})
