@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from ibl_core.admin_base import ReadOnlyAdmin
 from ibl_core.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from . import services
@@ -88,16 +89,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             active=True, disabled_reason="", disabled_at=None, failing_since=None
         )
         self.message_user(request, f"{count} endpoint(s) on.")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the system writes: readable, deletable, never added or edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class WebhookAttemptInline(admin.TabularInline):

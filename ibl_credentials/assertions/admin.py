@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ibl_core.admin_base import ReadOnlyAdmin
 from ibl_credentials.models import Assertion, BulkIssueJob
 
 from . import services
@@ -106,7 +107,7 @@ class AssertionAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulkIssueJob)
-class BulkIssueJobAdmin(admin.ModelAdmin):
+class BulkIssueJobAdmin(ReadOnlyAdmin):
     """Bulk issues answered 202 and run by a task: read-only, the system's record."""
 
     list_display = (
@@ -134,9 +135,3 @@ class BulkIssueJobAdmin(admin.ModelAdmin):
         if (url_name or "").endswith("_changelist"):
             queryset = queryset.defer(*self.list_fields_deferred)
         return queryset
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

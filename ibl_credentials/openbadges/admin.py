@@ -6,20 +6,11 @@ signed credentials and status lists are made by the public endpoints.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from ibl_core.admin_base import ReadOnlyAdmin
 
 from .models import IssuerKey, SignedCredential, StatusList
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(IssuerKey)
