@@ -2,11 +2,13 @@
 
 Part ``events`` times writes on servers that differ in this alone. At start-up, the
 functions a write calls only for its events become no-ops wherever they were
-imported: with ``BENCH_EVENTS=off``, the outbox (``record_events``, ``record_event``)
-and the suggestion event builders, which shape each row's ``data`` before the outbox
-writes it; with ``BENCH_EVENTS=outbox-off``, the outbox alone (the data is still
-built, then dropped). The bench checks afterwards that such a server recorded no event
-and the bench server recorded every event.
+imported: with ``BENCH_EVENTS=off``, the outbox (``record_events``, ``record_event``,
+``record_selected_events``) and the suggestion event builders, which shape each row's
+``data`` before the outbox writes it; with ``BENCH_EVENTS=outbox-off``, the outbox
+alone (the data is still built, then dropped; a bulk's data is built by the database
+in the outbox's statement, so there it goes with the outbox). The bench checks
+afterwards that such a server recorded no event and the bench server recorded every
+event.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ def record_nothing(*args: Any, **kwargs: Any) -> list[int]:
 
 #: (module, name) of the functions replaced: the outbox, and the suggestion event
 #: builders that shape the events' data and hand it to the outbox.
-OUTBOX = (("ibl_core.events", "record_events"), ("ibl_core.events", "record_event"))
+OUTBOX = (
+    ("ibl_core.events", "record_events"),
+    ("ibl_core.events", "record_event"),
+    ("ibl_core.events", "record_selected_events"),
+)
 BUILDERS = (
     ("ibl_catalog.suggestions.events", "suggestion_events"),
+    ("ibl_catalog.suggestions.events", "written_events"),
     ("ibl_catalog.suggestions.events", "group_suggestion_event"),
 )
 #: ``BENCH_EVENTS`` -> the functions it replaces.

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
+from django.db.models import CharField, DateTimeField, IntegerField, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .conf import ibl_settings
@@ -83,12 +85,57 @@ def record_events(platform: Platform | int, events: Iterable[PendingEvent]) -> l
     ids: list[int] = []
     while (rows := _encoded(itertools.islice(pending, size), as_bytes=as_bytes)) is not None:
         ids += _insert(connection, alias, platform_id, rows)
+    _dispatch_on_commit(alias, platform_id, ids)
+    return ids
+
+
+def record_selected_events(
+    platform: Platform | int,
+    rows: QuerySet,
+    *,
+    type: Any,
+    object_id: Any,
+    data: Any,
+) -> list[int]:
+    """Record one event per row of ``rows``, in their order, built by the database:
+    ``type``, ``object_id`` and ``data`` are expressions over a row (``data``: the
+    object as JSON, see :mod:`ibl_core.representation`). One ``INSERT ... SELECT``,
+    whatever the number of rows: nothing is read back into Python but the ids.
+
+    The event types ``type`` can give must be among :data:`EVENT_TYPES`, as for
+    :func:`record_events`; the caller writes them as constants. ``rows`` must be on
+    the database of the events.
+    """
+    platform_id = platform if isinstance(platform, int) else platform.pk
+    alias = router.db_for_write(Event)
+    if rows.db != alias:
+        raise ValueError(f"Events are written to {alias!r}, the rows are on {rows.db!r}.")
+    connection = connections[alias]
+    selected = rows.values_list(
+        Value(platform_id, output_field=IntegerField()),
+        type,
+        Cast(object_id, CharField()),
+        data,
+        Value(timezone.now(), output_field=DateTimeField()),
+    )
+    sql, params = selected.query.get_compiler(using=alias).as_sql()
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = "(platform_id, type, object_id, payload, created)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} {columns} {sql} RETURNING id", params)
+        ids = sorted(row[0] for row in cursor.fetchall())
+    _dispatch_on_commit(alias, platform_id, ids)
+    return ids
+
+
+def _dispatch_on_commit(alias: str, platform_id: int, ids: list[int]) -> None:
+    """Have the events ``ids`` dispatched once the transaction commits (at once when
+    none is open)."""
     if ids:
         # robust: the write has committed, so a queue that fails to answer must not
         # turn the request into an error (the failure is logged; the events stay
         # recorded, and the sweeper dispatches them: docs/events.md).
         transaction.on_commit(lambda: _committed(platform_id, ids), using=alias, robust=True)
-    return ids
 
 
 def _insert(connection: Any, alias: str, platform_id: int, rows: str | bytearray) -> list[int]:

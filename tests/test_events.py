@@ -1,22 +1,31 @@
 """The outbox: every write records its events in its own transaction (events.md).
 
 An event's ``data`` is the object as the API answers it; a bulk records one event per
-row in one statement; a write that rolls back records nothing and enqueues nothing.
+row, all in one statement built by the database (the same objects as the API's, checked
+field by field below); a write that rolls back records nothing and enqueues nothing.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import F
 from django.test import override_settings
+from rest_framework import serializers as drf_serializers
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import ProgramSuggestion
-from ibl_catalog.suggestions import services
+from ibl_catalog.suggestions import selectors, services
+from ibl_catalog.suggestions.serializers import build_serializers, iter_represented
 from ibl_catalog.suggestions.views import suggestion_urls  # noqa: F401  (builds the kinds)
 from ibl_core.events import record_event
 from ibl_core.groups import create_or_update_group
 from ibl_core.models import Event, WebhookEndpoint
+from ibl_core.representation import json_object
 from ibl_core.tasks import default_task_backend
 from ibl_core.webhooks.delivery import new_secret
 from ibl_credentials.models import Assertion
@@ -27,6 +36,7 @@ from tests.factories import CourseFactory, MembershipFactory, ProgramFactory, Us
 
 pytestmark = pytest.mark.django_db
 PROGRAM = next(kind for kind in SUGGESTION_KINDS if kind.label == "program")
+PROGRAM_OUTPUT = build_serializers(PROGRAM).output
 COURSE = "course-v1:org+python+2026"
 
 
@@ -143,7 +153,7 @@ def test_a_bulk_records_its_events_in_the_same_queries_for_10_and_500_rows(
 
 
 @override_settings(IBL_DATA_MANAGER={"BULK_BATCH_SIZE": 2})
-def test_a_bulks_events_are_written_a_batch_per_statement_in_row_order(
+def test_a_bulks_events_are_written_by_one_statement_in_row_order(
     world, program, django_assert_max_num_queries
 ):
     rows = bulk_rows(world, program, 5)
@@ -152,13 +162,119 @@ def test_a_bulks_events_are_written_a_batch_per_statement_in_row_order(
         response = client.post(BULK, {"platform_key": "p1", "suggestion_data": rows}, format="json")
     assert response.json() == {"successes": 5, "error_codes": []}
     statements = [q for q in captured.captured_queries if "INSERT INTO" in q["sql"]]
-    assert sum("ibl_core_event" in q["sql"] for q in statements) == 3
+    # three batches of suggestions (2 + 2 + 1 rows), their five events in one statement
+    assert sum("ibl_core_event" in q["sql"] for q in statements) == 1
+    assert len(statements) == 4
     recorded = list(Event.objects.order_by("id").values_list("type", "object_id", "payload"))
     suggestions = list(ProgramSuggestion.objects.order_by("user_id"))
     assert [(t, int(o)) for t, o, _ in recorded] == [
         ("suggestion.created", s.pk) for s in suggestions
     ]
     assert [payload["user_id"] for _, _, payload in recorded] == [s.user_id for s in suggestions]
+
+
+# -- the database builds a bulk's events: the same objects as the API's -------------
+
+#: Users whose names, and suggestions whose flags, timestamps and metadata, cover what
+#: the two writers of the suggestion object could write differently.
+EDGE_USERS = [
+    {"username": "plain", "first_name": "Ada", "last_name": "Lovelace"},
+    {"username": "no-name", "first_name": "", "last_name": ""},
+    {"username": "only-last", "first_name": "", "last_name": "Hopper"},
+    {"username": "ünï.cødé", "first_name": " Zoë ", "last_name": 'Ñúñez "Q" 🎓'},
+]
+EDGE_SUGGESTIONS = [
+    {
+        "accepted": True,
+        "visible": True,
+        "metadata": {},
+        "created": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "modified": datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
+    },
+    {
+        "accepted": False,
+        "visible": False,
+        "metadata": {"why": "ünï 🎓", "n": [1, 2.5, None]},
+        "created": datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        "modified": datetime(2030, 6, 7, 8, 9, 10, 120000, tzinfo=UTC),
+    },
+    {
+        "accepted": True,
+        "visible": False,
+        "metadata": {"nested": {"deep": {"x": -1e-05, "t": True, "f": False}}, "q": "\"'\\"},
+        "created": datetime(2026, 11, 26, 0, 0, tzinfo=UTC),
+        "modified": datetime(2026, 11, 26, 0, 0, 0, 500, tzinfo=UTC),
+    },
+    {
+        "accepted": False,
+        "visible": True,
+        "metadata": {"list": [], "empty": ""},
+        "created": datetime(2026, 2, 28, 12, 30, 1, 10, tzinfo=UTC),
+        "modified": datetime(2026, 2, 28, 12, 30, 1, tzinfo=UTC),
+    },
+]
+
+
+@pytest.mark.parametrize("kind", SUGGESTION_KINDS, ids=lambda kind: kind.label)
+def test_the_databases_suggestion_objects_are_the_apis(world, kind):
+    """``json_object`` (the bulk's events) against the list's rows shaped in Python, on
+    every kind (pathways: a UUID identifier), for each edge case above."""
+    users = [UserFactory(**fields) for fields in EDGE_USERS]
+    for user in users:
+        MembershipFactory(user=user, platform=world.p1)
+    manager = kind.model._default_manager
+    for user, values in zip(users, EDGE_SUGGESTIONS, strict=True):
+        item = make_item(kind, world.p1)
+        suggestion = manager.create(
+            platform=world.p1, user=user, **{kind.item_field: item}, **values
+        )
+        # auto_now fields: the timestamps are set as stored rows would hold them
+        manager.filter(pk=suggestion.pk).update(
+            created=values["created"], modified=values["modified"]
+        )
+    suggestions = manager.filter(platform=world.p1).order_by("id")
+    output = build_serializers(kind).output
+    expected = [
+        json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+        for data in iter_represented(output, selectors.suggestion_rows(kind, suggestions, world.p1))
+    ]
+    data = json_object(output, selectors.object_expressions(kind, world.p1), connection.vendor)
+    assert data is not None
+    built = [
+        json.loads(value) if isinstance(value, str) else value
+        for value in suggestions.values_list(data, flat=True)
+    ]
+    assert built == expected
+    assert len(built) == len(EDGE_SUGGESTIONS)
+    assert expected[0]["created"] == "2026-01-02T03:04:05Z"  # no microseconds: none written
+    assert expected[0]["modified"] == "2026-01-02T03:04:05.000001Z"
+
+
+def test_a_bulks_events_are_built_in_python_where_the_api_writes_another_time_zone(world, program):
+    rows = bulk_rows(world, program, 2)
+    client = world.client("platform_admin_p1")
+    with override_settings(TIME_ZONE="Europe/Paris"):
+        assert (
+            json_object(
+                build_serializers(PROGRAM).output,
+                selectors.object_expressions(PROGRAM, world.p1),
+                connection.vendor,
+            )
+            is None
+        )
+        response = client.post(BULK, {"platform_key": "p1", "suggestion_data": rows}, format="json")
+        assert response.json() == {"successes": 2, "error_codes": []}
+        listed = client.get(MANAGE, {"platform_key": "p1", "sort": "id"}).json()["results"]
+    assert [listed[0]["created"][-6:], listed[1]["created"][-6:]] == ["+01:00", "+01:00"]
+    assert events() == [("suggestion.created", str(row["id"]), row) for row in listed]
+
+
+def test_json_object_declines_a_field_it_does_not_write_exactly():
+    class WithDecimal(drf_serializers.Serializer):
+        price = drf_serializers.DecimalField(max_digits=5, decimal_places=2)
+
+    assert json_object(WithDecimal, {"price": F("price")}, "sqlite") is None
+    assert json_object(PROGRAM_OUTPUT, {}, "mysql") is None
 
 
 def test_a_write_that_rolls_back_records_no_event_and_enqueues_nothing(world, program):

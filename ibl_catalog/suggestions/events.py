@@ -6,12 +6,18 @@ Only the objects are built here, from rows the write already returned: no query 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ibl_core.events import PendingEvent, record_events
-from ibl_core.models import Platform
+from django.db import connections
+from django.db.models import Case, CharField, Value, When
 
+from ibl_core.events import PendingEvent, record_events, record_selected_events
+from ibl_core.models import Platform
+from ibl_core.representation import json_object
+from ibl_core.sql import in_list
+
+from . import selectors
 from .base import SuggestionKind
 from .serializers import (
     build_group_serializers,
@@ -39,6 +45,44 @@ def suggestion_events(
     record_events(
         platform,
         (PendingEvent(types[index], data["id"], data) for index, data in enumerate(shaped)),
+    )
+
+
+def written_events(
+    kind: SuggestionKind, platform: Platform, ids: Sequence[int], inserted_at: Any
+) -> None:
+    """Record ``suggestion.created`` (rows inserted at ``inserted_at``) or
+    ``suggestion.updated`` for the suggestions ``ids`` a write has just written, in
+    (user, item) order, each with the suggestion object as ``data``.
+
+    The database builds the objects and writes the events in one statement
+    (:func:`ibl_core.events.record_selected_events`); where it cannot write an object
+    exactly as the API does (:func:`ibl_core.representation.json_object`), the rows
+    are read and shaped here, as the list shapes them.
+    """
+    if not ids:
+        return
+    suggestions = kind.model._default_manager.filter(in_list("pk", ids), platform=platform)
+    ordered = suggestions.order_by("user_id", f"{kind.item_field}_id")
+    data = json_object(
+        build_serializers(kind).output,
+        selectors.object_expressions(kind, platform),
+        connections[suggestions.db].vendor,
+    )
+    if data is None:
+        rows = selectors.suggestion_rows(kind, ordered, platform)
+        suggestion_events(kind, platform, ((written_type(row, inserted_at), row) for row in rows))
+        return
+    record_selected_events(
+        platform,
+        ordered,
+        type=Case(
+            When(created=inserted_at, then=Value("suggestion.created")),
+            default=Value("suggestion.updated"),
+            output_field=CharField(),
+        ),
+        object_id="id",
+        data=data,
     )
 
 

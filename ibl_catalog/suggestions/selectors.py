@@ -46,10 +46,12 @@ def suggestions_of_platform(
     return suggestions
 
 
-def suggestion_rows(
-    kind: SuggestionKind, suggestions: QuerySet, platform: Platform | None
-) -> QuerySet:
-    """``values()`` rows with exactly the fields of the suggestion object, in one query.
+#: The suggestion object's fields that are the suggestion's own columns.
+OWN_FIELDS = ("id", "user_id", "accepted", "visible", "created", "modified", "metadata")
+
+
+def joined_fields(kind: SuggestionKind, platform: Platform | None) -> dict[str, Any]:
+    """The suggestion object's other fields, as expressions over the suggestion.
 
     ``platform_key`` is the known platform's, not a join: with that join SQLite sorts
     the whole platform for every page instead of reading the (platform, id) index.
@@ -65,19 +67,25 @@ def suggestion_rows(
     item[kind.item_name] = F(f"{kind.item_field}__{kind.name_field}")
     if kind.platform_key_name:  # an item is on the platform of its suggestions
         item[kind.platform_key_name] = platform_key
-    return suggestions.values(
-        "id",
-        "user_id",
-        "accepted",
-        "visible",
-        "created",
-        "modified",
-        "metadata",
-        username=F("user__username"),
-        name=full_name(),
-        platform_key=platform_key,
+    return {
+        "username": F("user__username"),
+        "name": full_name(),
+        "platform_key": platform_key,
         **item,
-    )
+    }
+
+
+def object_expressions(kind: SuggestionKind, platform: Platform | None) -> dict[str, Any]:
+    """Every field of the suggestion object, by name, as an expression."""
+    return {**{name: F(name) for name in OWN_FIELDS}, **joined_fields(kind, platform)}
+
+
+def suggestion_rows(
+    kind: SuggestionKind, suggestions: QuerySet, platform: Platform | None
+) -> QuerySet:
+    """``values()`` rows with exactly the fields of the suggestion object, in one query
+    (see :func:`joined_fields`)."""
+    return suggestions.values(*OWN_FIELDS, **joined_fields(kind, platform))
 
 
 def rows_in_order(

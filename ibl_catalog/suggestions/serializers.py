@@ -7,17 +7,17 @@ users. Notes for developers are comments.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
+from ibl_core.representation import timestamp_format
 
 from .base import SuggestionKind
 from .rules import (
@@ -241,21 +241,6 @@ def iter_represented(
             else:
                 item[name] = format_timestamp(value)
         yield item
-
-
-def timestamp_format(
-    field: serializers.DateTimeField,
-) -> tuple[Callable[[Any], Any], frozenset[tzinfo]]:
-    """``field.to_representation``, and the zones whose datetimes it writes as they are
-    with ``Z`` for ``+00:00`` (UTC ones, when the field writes ISO 8601 in UTC)."""
-    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
-    if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
-        return field.to_representation, frozenset()
-    if zone.utcoffset(datetime(2000, 1, 1)) != timedelta(0) or str(zone) != "UTC":
-        return field.to_representation, frozenset()
-    # Converting a UTC datetime to UTC changes nothing that isoformat() writes.
-    return field.to_representation, frozenset({UTC, zone})
 
 
 def item_output_fields(kind: SuggestionKind) -> dict[str, serializers.Field]:

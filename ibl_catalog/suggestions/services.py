@@ -24,9 +24,9 @@ from ibl_core.sql import in_list
 
 from . import selectors
 from .base import WRITABLE_FIELDS, Identifier, SuggestionKind
-from .events import suggestion_events, written_type
+from .events import suggestion_events, written_events, written_type
 from .rules import RowRules, clean_row
-from .writer import PendingWrite, write_suggestions
+from .writer import KEYS, PendingWrite, write_suggestions
 
 __all__ = ["PendingWrite", "write_suggestions"]
 
@@ -306,7 +306,6 @@ def bulk_upsert_suggestions(
     items = suggestable_items(kind, platform, (values for _, values in cleaned))
 
     writes: list[PendingWrite] = []
-    items_by_id: dict[int, Item] = {}
     seen: set[tuple[int, int]] = set()
     for index, values in cleaned:
         user_id = values["user_id"]
@@ -323,32 +322,19 @@ def bulk_upsert_suggestions(
             code = DUPLICATE_ROW
         else:
             seen.add((user_id, item.id))
-            items_by_id[item.id] = item
             fields = direct_write_fields(values)
             writes.append(PendingWrite(user_id, item.id, fields))
             continue
         result.error_codes.append(f"{index}:{code}")
 
     def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:
-        # One event per row written, set-based: one statement for all of them.
-        suggestion_events(
-            kind,
-            platform,
-            (
-                (
-                    written_type(row, inserted_at),
-                    suggestion_object(
-                        kind, platform, row, members[row["user_id"]], items_by_id[row["item_id"]]
-                    ),
-                )
-                for row in rows
-            ),
-        )
+        # One event per row written, built and written by the database in one
+        # statement: no row is read back into Python (events.written_events).
+        written_events(kind, platform, [row["id"] for row in rows], inserted_at)
 
-    # A 10,000-row bulk's peak memory is while its events are encoded: what only the
-    # checks needed goes first.
-    del cleaned, seen, scope
-    write_suggestions(kind, platform, writes, suggested_by_id=actor_id, then=record)
+    # What only the checks needed goes before the write.
+    del cleaned, seen, scope, members
+    write_suggestions(kind, platform, writes, suggested_by_id=actor_id, then=record, columns=KEYS)
     result.successes = len(writes)
     result.error_codes.sort(key=lambda entry: int(entry.split(":", 1)[0]))
     return result

@@ -70,6 +70,8 @@ RETURNED = (
     "created",
     "modified",
 )
+#: The columns that identify a written row (enough to record its events).
+KEYS = ("id", "user_id", "item_id")
 
 
 #: Times a batch re-inserts rows deleted by another transaction while it was written.
@@ -118,6 +120,7 @@ def write_suggestions(
     returning: bool = False,
     update_existing: bool = True,
     then: Callable[[list[dict[str, Any]], Any], None] | None = None,
+    columns: Sequence[str] = RETURNED,
 ) -> list[dict[str, Any]]:
     """Create or update ``writes`` in one transaction; the rows as written if ``returning``.
 
@@ -126,7 +129,9 @@ def write_suggestions(
     back records none). A row whose ``created`` is that time was inserted.
 
     ``suggested_by_id`` is the suggester of new rows that do not name one. Each
-    returned row holds the columns of :data:`RETURNED` (``item_id`` is the item's id).
+    returned row holds ``columns``, the columns of :data:`RETURNED` by default
+    (``item_id`` is the item's id); :data:`KEYS` when the caller needs only to know
+    which rows were written.
 
     ``update_existing=False`` (a group's fan-out): rows that exist keep every field;
     only the missing ones are inserted with the given fields. The existing rows are
@@ -136,6 +141,8 @@ def write_suggestions(
     if not writes:
         return []
     returning = returning or then is not None
+    if not set(KEYS) <= set(columns):
+        raise ValueError(f"columns must include {KEYS}")
     ordered = sorted(writes, key=lambda write: (write.user_id, write.item_id))
     statements = _Statements(kind, platform)
     size = ibl_settings.BULK_BATCH_SIZE
@@ -167,7 +174,13 @@ def write_suggestions(
                     row
                     for batch in batches(ordered)
                     for row in statements.upsert(
-                        cursor, batch, now, suggested_by_id, same_fields, read=returning
+                        cursor,
+                        batch,
+                        now,
+                        suggested_by_id,
+                        same_fields,
+                        read=returning,
+                        names=columns,
                     )
                 ]
         inserted: list[dict[str, Any]] = []
@@ -181,13 +194,15 @@ def write_suggestions(
                     row
                     for batch in batches(pending)
                     for row in statements.insert_new(
-                        cursor, batch, now, suggested_by_id, read=returning
+                        cursor, batch, now, suggested_by_id, read=returning, names=columns
                     )
                 ]
                 inserted += new_rows
                 created = created_keys(new_rows)
                 existing = [write for write in pending if key_of(write) not in created]
-                found = statements.lock_all(cursor, batches(existing), read=returning)
+                found = statements.lock_all(
+                    cursor, batches(existing), read=returning, names=columns
+                )
                 if found is None:  # SQLite: nobody else writes inside this transaction
                     break
                 current.update(found)
@@ -207,7 +222,9 @@ def write_suggestions(
             changed = [
                 row
                 for batch in batches(updates)
-                for row in statements.update_existing(cursor, batch, changed_at, read=returning)
+                for row in statements.update_existing(
+                    cursor, batch, changed_at, read=returning, names=columns
+                )
             ]
         if not returning:
             return []
@@ -245,7 +262,6 @@ class _Statements:
             name: self.field(name).get_default()
             for name in ("accepted", "visible", "direct", "metadata")
         }
-        self.key_columns = f"{self.column['user_id']}, {self.column['item_id']}"
         self.converters = {}
         for name, field in self.fields.items():
             col = field.get_col(kind.model._meta.db_table)
@@ -253,7 +269,6 @@ class _Statements:
                 col,
                 connection.ops.get_db_converters(col) + field.get_db_converters(connection),
             )
-        self.returned_columns = ", ".join(self.column[name] for name in RETURNED)
 
     def field(self, name: str) -> Field:
         """The model field of a column name (``item_id``: the kind's item foreign key)."""
@@ -300,18 +315,19 @@ class _Statements:
         suggested_by_id: int | None,
         *,
         read: bool = True,
+        names: Sequence[str] = RETURNED,
     ) -> list[dict[str, Any]]:
-        """Insert the rows of ``batch`` that do not exist yet; return them (only their
-        ``user_id`` and ``item_id`` unless ``read``)."""
+        """Insert the rows of ``batch`` that do not exist yet; return them (``names``,
+        only their ``user_id`` and ``item_id`` unless ``read``)."""
         insert, params = self.insert_statement(batch, now, suggested_by_id)
+        if not read:
+            names = ("user_id", "item_id")
         sql = (
             f"{insert} ON CONFLICT ({self.conflict_columns}) DO NOTHING "
-            f"RETURNING {self.returned_columns if read else self.key_columns}"
+            f"RETURNING {self.columns(names)}"
         )
         cursor.execute(sql, params)
-        if not read:
-            return [{"user_id": user, "item_id": item} for user, item in cursor.fetchall()]
-        return [self.decode(row) for row in cursor.fetchall()]
+        return [self.decode(row, names) for row in cursor.fetchall()]
 
     def upsert(
         self,
@@ -322,6 +338,7 @@ class _Statements:
         fields: Sequence[str],
         *,
         read: bool,
+        names: Sequence[str] = RETURNED,
     ) -> list[dict[str, Any]]:
         """Insert the rows of ``batch``, or set ``fields`` (every write's fields) on
         those that exist, in one statement; the rows as written when ``read``.
@@ -338,28 +355,38 @@ class _Statements:
         )
         sql = f"{insert} ON CONFLICT ({self.conflict_columns}) DO UPDATE SET {', '.join(sets)}"
         if read:
-            sql += f" RETURNING {self.returned_columns}"
+            sql += f" RETURNING {self.columns(names)}"
         cursor.execute(sql, params)
-        return [self.decode(row) for row in cursor.fetchall()] if read else []
+        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
 
     def lock_all(
-        self, cursor: Any, batches: Sequence[Sequence[PendingWrite]], *, read: bool
+        self,
+        cursor: Any,
+        batches: Sequence[Sequence[PendingWrite]],
+        *,
+        read: bool,
+        names: Sequence[str] = RETURNED,
     ) -> dict[tuple[int, int], dict[str, Any]] | None:
         """:meth:`lock_existing` over ``batches``, in order."""
         found: dict[tuple[int, int], dict[str, Any]] = {}
         for batch in batches:
-            part = self.lock_existing(cursor, batch, read=read)
+            part = self.lock_existing(cursor, batch, read=read, names=names)
             if part is None:
                 return None
             found.update(part)
         return found
 
     def lock_existing(
-        self, cursor: Any, existing: Sequence[PendingWrite], *, read: bool
+        self,
+        cursor: Any,
+        existing: Sequence[PendingWrite],
+        *,
+        read: bool,
+        names: Sequence[str] = RETURNED,
     ) -> dict[tuple[int, int], dict[str, Any]] | None:
         """Lock (PostgreSQL) the rows that already existed, in (user, item) order.
 
-        Returns the rows found by (user, item), with every returned column when
+        Returns the rows found by (user, item), with the columns ``names`` when
         ``read``; ``None`` on SQLite when not ``read`` (the INSERT holds the database's
         write lock already, so nothing can have changed).
         """
@@ -370,8 +397,9 @@ class _Statements:
         source, params = self.source(
             [f"[{write.user_id},{write.item_id}]" for write in existing], ("bigint", "bigint")
         )
-        names = RETURNED if read else ("user_id", "item_id")
-        columns = ", ".join(f"t.{self.column[name]}" for name in names)
+        if not read:
+            names = ("user_id", "item_id")
+        columns = self.columns(names, "t.")
         lock = " FOR UPDATE OF t" if self.vendor == "postgresql" else ""
         sql = (
             f"{source} SELECT {columns} FROM s CROSS JOIN {self.table} t "
@@ -384,7 +412,13 @@ class _Statements:
         return {(row["user_id"], row["item_id"]): row for row in rows}
 
     def update_existing(
-        self, cursor: Any, writes: Sequence[PendingWrite], now: Any, *, read: bool = True
+        self,
+        cursor: Any,
+        writes: Sequence[PendingWrite],
+        now: Any,
+        *,
+        read: bool = True,
+        names: Sequence[str] = RETURNED,
     ) -> list[dict[str, Any]]:
         """Set, on existing rows, exactly the fields each write carries; the rows as
         written when ``read``."""
@@ -425,14 +459,10 @@ class _Statements:
             # sets it, services.direct_write_fields) changes a row, and its modified
             # time, only when the flag changes: resending a suggestion changes nothing.
             f"AND (s.c7 <> {_BITS['direct']} OR {target}.{self.column['direct']} <> s.c4) "
-            + (
-                f"RETURNING {', '.join(f'{target}.{self.column[n]}' for n in RETURNED)}"
-                if read
-                else ""
-            )
+            + (f"RETURNING {self.columns(names, f'{target}.')}" if read else "")
         )
         cursor.execute(sql, [*params, self.timestamp(now), self.platform.pk])
-        return [self.decode(row) for row in cursor.fetchall()] if read else []
+        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
 
     # -- backend details ----------------------------------------------------------
 
@@ -471,6 +501,10 @@ class _Statements:
             f"FROM json_each(%s))",
             [payload],
         )
+
+    def columns(self, names: Sequence[str], prefix: str = "") -> str:
+        """The column list of ``names``, each after ``prefix`` (a table alias)."""
+        return ", ".join(f"{prefix}{self.column[name]}" for name in names)
 
     def json_value(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)" if self.vendor == "postgresql" else expression
