@@ -33,10 +33,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Func, TextField
 from django.db.models.functions import JSONObject
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
+
+_ENCODER = DjangoJSONEncoder(separators=(",", ":"))
 
 
 def timestamp_format(
@@ -114,6 +117,34 @@ class UuidText(_Rewritten):
         ),
         "postgresql": "CAST({x} AS text)",
     }
+
+
+class JsonMerge(Func):
+    """``template`` (a JSON object, encoded here) with the keys of the JSON object
+    ``patch`` (an expression) set over it: rows that share most of their object.
+
+    SQLite's ``json_patch`` follows RFC 7396 (a ``null`` in ``patch`` removes the key,
+    and nested objects are merged), PostgreSQL's ``||`` replaces top-level keys: the
+    same result for a ``patch`` whose values are never ``null`` and whose objects carry
+    every key of the template's, which the caller guarantees.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, template: Mapping[str, Any], patch: Any) -> None:
+        super().__init__(patch)
+        self.template = _ENCODER.encode(template)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        (patch,) = self.get_source_expressions()
+        sql, params = compiler.compile(patch)
+        if connection.vendor == "sqlite":
+            return f"json_patch(%s, {sql})", (self.template, *params)
+        if connection.vendor == "postgresql":
+            return f"(CAST(%s AS jsonb) || {sql})", (self.template, *params)
+        raise NotImplementedError(f"JsonMerge on {connection.vendor}")
 
 
 def utc_iso(field: serializers.DateTimeField) -> bool:

@@ -383,6 +383,46 @@ def test_a_bulk_issue_records_one_event_per_assertion_issued(world, credential):
         assert (event_type, data) == ("assertion.issued", assertion_json(assertion))
 
 
+def test_a_bulk_issues_events_built_by_the_database_are_the_apis_objects(world, credential):
+    """Names with spaces, emoji and none at all, an email left empty, and narrative,
+    evidence, metadata and expiry shared by every row: each event is the object the
+    assertion's GET answers."""
+    users = [UserFactory(**fields) for fields in EDGE_USERS]
+    users[1].email = ""
+    users[1].save()
+    for user in users:
+        MembershipFactory(user=user, platform=world.p1)
+    body = {
+        "users": [user.username for user in reversed(users)],
+        "course": COURSE,
+        "narrative": 'Passed with ünïcode 🎓 and "quotes"',
+        "evidence": [{"url": "https://example.org/work?a=1&b=2", "narrative": "n"}],
+        "metadata": {"score": 97.5, "tags": ["a", None, True], "nested": {"k": "v"}},
+        "expires": "2031-01-02T03:04:05.000006Z",
+    }
+    client = world.client("platform_admin_p1")
+    response = client.post(bulk_url("cred-python"), body, format="json")
+    assert response.status_code == 200, response.content
+    assert sorted(response.json()["issued"]) == sorted(user.username for user in users)
+    recorded = events()
+    issued = Assertion.objects.select_related("credential__issuer", "recipient")
+    by_entity = {assertion.entity_id: assertion for assertion in issued}
+    assert [entity_id for _, entity_id, _ in recorded] == [
+        by_entity_id
+        for by_entity_id, _ in sorted(by_entity.items(), key=lambda pair: pair[1].recipient_id)
+    ]  # in recipient order
+    for event_type, entity_id, data in recorded:
+        answered = client.get(detail_url(entity_id, "platform_admin_p1")).json()
+        assert (event_type, data) == ("assertion.issued", answered)
+        assert data == assertion_json(by_entity[entity_id])
+    assert {data["recipient"]["name"] for _, _, data in recorded} == {
+        "Ada Lovelace",
+        "",
+        "Hopper",
+        'Zoë  Ñúñez "Q" 🎓',
+    }
+
+
 def test_bulk_issue_events_cost_the_same_queries_for_10_and_500(
     world, credential, django_assert_max_num_queries
 ):

@@ -10,7 +10,6 @@ with a ``Z``. Callers load the assertion with :data:`RELATED` (selectors do).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from ibl_credentials.models import Assertion, ItemKind
@@ -93,20 +92,15 @@ def open_badges_urls(assertion: Assertion) -> dict[str, str]:
     }
 
 
-#: Stands for the entity id in :func:`open_badges_url_maker`'s templates (entity ids are
+#: Stands for the entity id in :func:`open_badges_url_templates` (entity ids are
 #: [A-Za-z0-9_-], so none contains it).
-_ENTITY_MARK = "~entity~"
+ENTITY_MARK = "~entity~"
 
 
-def open_badges_url_maker() -> Callable[[str], dict[str, str]]:
-    """:func:`open_badges_urls` of any entity id, built from URLs made once: a bulk
-    issue's 10,000 events name two URLs each."""
-    templates = open_badges_urls(Assertion(entity_id=_ENTITY_MARK))
-
-    def urls(entity_id: str) -> dict[str, str]:
-        return {name: url.replace(_ENTITY_MARK, entity_id) for name, url in templates.items()}
-
-    return urls
+def open_badges_url_templates() -> dict[str, str]:
+    """:func:`open_badges_urls` with :data:`ENTITY_MARK` for the entity id: a bulk
+    issue's events have the database put each row's in its place."""
+    return open_badges_urls(Assertion(entity_id=ENTITY_MARK))
 
 
 def public_assertion_object(assertion: Assertion) -> dict:
