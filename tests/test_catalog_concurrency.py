@@ -7,7 +7,7 @@ import time
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from ibl_catalog.models import ProgramSuggestion
 from tests.catalog_helpers import BULK, MANAGE
@@ -18,36 +18,10 @@ from tests.factories import (
     UserFactory,
     issue_key,
 )
+from tests.race_helpers import RACES, run_together
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 THREADS = 8
-
-
-def run_together(requests):
-    """Run the callables at the same instant, each in its own thread and connection."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def worker(index, request):
-        try:
-            barrier.wait()
-            results[index] = request()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def setup():

@@ -7,9 +7,6 @@ suggestion; those written directly are direct and survive the group suggestion.
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
 from ibl_catalog.models import ProgramGroupSupport, ProgramSuggestion
 from ibl_core.groups import create_or_update_group
@@ -21,16 +18,10 @@ from tests.factories import (
     UserFactory,
     issue_key,
 )
-from tests.test_catalog_concurrency import many_learners, run_together
+from tests.race_helpers import RACES, run_together
+from tests.test_catalog_concurrency import many_learners
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 
 
 def setup(size=300):

@@ -8,21 +8,11 @@ the others the same 400 as an id already taken.
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
 from ibl_credentials.models import Issuer
 from tests.factories import MembershipFactory, PlatformFactory, UserFactory, issue_key
-from tests.test_catalog_concurrency import run_together
+from tests.race_helpers import RACES, run_together
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 THREADS = 8
 TAKEN = "An issuer with this entityId already exists."
 

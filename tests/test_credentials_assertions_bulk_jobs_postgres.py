@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 
 from ibl_core.models import Event
 from ibl_credentials.assertions.jobs import run_bulk_issue_job
 from ibl_credentials.models import Assertion, BulkIssueJob, Credential
 from tests.assertion_helpers import bulk_url
-from tests.test_catalog_concurrency import run_together
+from tests.race_helpers import RACES, run_together
 from tests.test_credentials_assertions_postgres import setup as race_world
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 THREADS = 8
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,16 +12,9 @@ from ibl_credentials.models import Assertion
 from tests.assertion_helpers import bulk_url, credential_url
 from tests.credentials_factories import AssertionFactory, CredentialFactory
 from tests.factories import MembershipFactory, PlatformFactory, UserFactory, issue_key
-from tests.test_catalog_concurrency import run_together
+from tests.race_helpers import RACES, run_together
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 THREADS = 8
 
 

@@ -7,22 +7,12 @@ call reports, so every user must be reported as added (removed) by exactly one c
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
 from ibl_core import groups
 from ibl_core.models import UserGroupMember
 from tests.factories import MembershipFactory, PlatformFactory, UserFactory, UserGroupFactory
-from tests.test_catalog_concurrency import run_together
+from tests.race_helpers import RACES, run_together
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite in-process threads serialize on one file and cannot show the race; "
-        "run make test-postgres",
-    ),
-]
+pytestmark = RACES
 THREADS = 8
 
 

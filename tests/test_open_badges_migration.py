@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migration_helpers import upgrade
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("ibl_credentials", "0002_credentials_lifecycle")]
@@ -15,10 +15,8 @@ AFTER = [("ibl_credentials", "0003_openbadges_keys_and_signed_credentials")]
 
 
 def test_existing_assertions_and_issuers_are_ready_for_open_badges():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with upgrade(BEFORE, AFTER) as migration:
+        old = migration.old
         Platform = old.get_model("ibl_core", "Platform")
         User = old.get_model("auth", "User")
         Issuer = old.get_model("ibl_credentials", "Issuer")
@@ -38,9 +36,7 @@ def test_existing_assertions_and_issuers_are_ready_for_open_badges():
                 item_key=f"k{n}",
             )  # fmt: skip
 
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-        new = executor.loader.project_state(AFTER).apps
+        new = migration.migrate()
         salts = list(
             new.get_model("ibl_credentials", "Assertion")
             .objects.filter(entity_id__startswith="mig-a")
@@ -53,7 +49,3 @@ def test_existing_assertions_and_issuers_are_ready_for_open_badges():
         assert keys.count() == 2
         assert all(key.did.startswith("did:key:z6Mk") for key in keys)
         assert all(key.retired is None for key in keys)
-    finally:
-        MigrationExecutor(connection).loader.build_graph()
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
