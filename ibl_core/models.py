@@ -313,6 +313,12 @@ class WebhookEndpoint(TimeStampedModel):
     )
     disabled_reason = models.CharField(max_length=255, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    receiving_since = models.DateTimeField(
+        default=timezone.now,
+        editable=False,
+        help_text="It receives the events recorded from this time on: when it was created, "
+        "or last turned on again.",
+    )
 
     class Meta:
         ordering = ["platform", "id"]
@@ -323,6 +329,18 @@ class WebhookEndpoint(TimeStampedModel):
 
     def receives(self, event_type: str) -> bool:
         return not self.events or event_type in self.events
+
+    def turn_on(self) -> list[str]:
+        """Turn it on again: clear why it was off and, if it was off, receive the events
+        recorded from now on (not those recorded while it was off). The fields
+        changed."""
+        changed = ["active", "disabled_reason", "disabled_at", "failing_since"]
+        if not self.active:
+            self.receiving_since = timezone.now()
+            changed.append("receiving_since")
+        self.active = True
+        self.disabled_reason, self.disabled_at, self.failing_since = "", None, None
+        return changed
 
 
 class WebhookDelivery(models.Model):

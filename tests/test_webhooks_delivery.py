@@ -18,7 +18,7 @@ from ibl_core.models import Event, WebhookDelivery, WebhookEndpoint
 from ibl_core.tasks import default_task_backend
 from ibl_core.webhooks import delivery
 from ibl_core.webhooks.addresses import UnsafeURL, safe_addresses
-from ibl_core.webhooks.services import create_endpoint, rotate_secret
+from ibl_core.webhooks.services import create_endpoint, rotate_secret, turn_on_endpoints
 from tests.webhook_receiver import receiver
 
 pytestmark = pytest.mark.django_db
@@ -300,9 +300,7 @@ def recorded(platform, ago: timedelta, event_type="suggestion.created") -> Event
 def test_the_sweeper_delivers_an_event_whose_task_never_reached_the_queue(world):
     with receiver() as hook:
         endpoint = create_endpoint(world.p1, url=hook.url)
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-            created=timezone.now() - timedelta(hours=1)
-        )
+        receiving_since(endpoint, timedelta(hours=1))
         event = recorded(world.p1, timedelta(minutes=10))
         assert event.dispatched is None and not WebhookDelivery.objects.exists()
         assert delivery.sweep() == 1
@@ -325,7 +323,7 @@ def test_the_sweeper_delivers_an_event_whose_task_never_reached_the_queue(world)
 def test_the_sweeper_leaves_alone_what_it_must_not_deliver(world):
     hour = timedelta(hours=1)
     endpoint = create_endpoint(world.p1, url=NOWHERE)
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(created=timezone.now() - 5 * hour)
+    receiving_since(endpoint, 5 * hour)
     create_endpoint(world.p2, url=NOWHERE, active=False)
     due = recorded(world.p1, hour)
     recorded(world.p1, timedelta(seconds=30))  # its own task may still be queued
@@ -343,6 +341,63 @@ def test_the_sweeper_leaves_alone_what_it_must_not_deliver(world):
         assert not WebhookDelivery.objects.filter(event=old).exists()
 
 
+def receiving_since(endpoint: WebhookEndpoint, ago: timedelta) -> None:
+    """Make ``endpoint`` one that was created (and on) ``ago``."""
+    since = timezone.now() - ago
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(created=since, receiving_since=since)
+
+
+def test_an_endpoint_turned_on_again_receives_the_events_recorded_from_then_on(world):
+    """Events recorded while an endpoint was off are not sent to it later, whether or
+    not another endpoint of the platform was on meanwhile (their dispatch task ran) and
+    whether or not the sweeper finds them (nobody dispatched them)."""
+    hour = timedelta(hours=1)
+    client = world.client("platform_admin_p1")
+    alone = create_endpoint(world.p1, url=NOWHERE)
+    receiving_since(alone, 5 * hour)
+    other = create_endpoint(world.p2, url=NOWHERE)  # another platform: no effect
+    receiving_since(other, 5 * hour)
+    assert client.patch(f"/api/core/orgs/p1/webhooks/{alone.pk}/", {"active": False},
+                        format="json").status_code == 200  # fmt: skip
+    while_off = recorded(world.p1, hour)  # undispatched: nobody listened
+    assert client.patch(f"/api/core/orgs/p1/webhooks/{alone.pk}/", {"active": True},
+                        format="json").status_code == 200  # fmt: skip
+    alone.refresh_from_db()
+    assert alone.receiving_since > while_off.created
+    assert delivery.sweep() == 0
+    assert delivery.dispatch_events.call(world.p1.pk, [while_off.pk]) == 0
+    assert not WebhookDelivery.objects.exists()
+    [sent] = dispatch(world.p1)  # recorded after it was turned on
+    assert sent.endpoint_id == alone.pk
+
+
+def test_turning_on_an_endpoint_that_is_on_keeps_what_it_receives(world):
+    endpoint = create_endpoint(world.p1, url=NOWHERE)
+    receiving_since(endpoint, timedelta(hours=1))
+    endpoint.refresh_from_db()
+    since = endpoint.receiving_since
+    response = world.client("platform_admin_p1").patch(
+        f"/api/core/orgs/p1/webhooks/{endpoint.pk}/", {"active": True}, format="json"
+    )
+    assert response.status_code == 200
+    endpoint.refresh_from_db()
+    assert endpoint.receiving_since == since
+
+
+def test_the_admin_action_turns_on_only_what_was_off(world):
+    on = create_endpoint(world.p1, url=NOWHERE)
+    off = create_endpoint(world.p1, url=NOWHERE)
+    for endpoint in (on, off):
+        receiving_since(endpoint, timedelta(hours=1))
+    delivery.disable(off, "The receiver answered 410 Gone.", timezone.now())
+    before = {e.pk: e.receiving_since for e in WebhookEndpoint.objects.all()}
+    assert turn_on_endpoints(WebhookEndpoint.objects.all()) == 2
+    after = {e.pk: e for e in WebhookEndpoint.objects.all()}
+    assert after[on.pk].receiving_since == before[on.pk]
+    assert after[off.pk].receiving_since > before[off.pk]
+    assert (after[off.pk].active, after[off.pk].disabled_reason) == (True, "")
+
+
 def test_an_endpoint_receives_the_events_recorded_after_it_was_created(world):
     event = recorded(world.p1, timedelta(minutes=1))
     create_endpoint(world.p1, url=NOWHERE)
@@ -357,9 +412,7 @@ def test_the_sweep_command_says_how_many(world):
     from django.core.management import call_command
 
     endpoint = create_endpoint(world.p1, url=NOWHERE)
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        created=timezone.now() - timedelta(hours=1)
-    )
+    receiving_since(endpoint, timedelta(hours=1))
     recorded(world.p1, timedelta(minutes=10))
     recorded(world.p1, timedelta(minutes=9), "suggestion.deleted")
     out = StringIO()

@@ -49,7 +49,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ("url", "description", "platform__key")
     list_select_related = ("platform",)
     autocomplete_fields = ("platform",)
-    readonly_fields = ("failing_since", "disabled_reason", "disabled_at", "created", "modified")
+    readonly_fields = (
+        "failing_since",
+        "disabled_reason",
+        "disabled_at",
+        "receiving_since",
+        "created",
+        "modified",
+    )
     actions = ("rotate_secrets", "enable")
 
     def save_model(
@@ -57,7 +64,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ) -> None:
         if change:
             if "active" in form.changed_data and obj.active:
-                obj.disabled_reason, obj.disabled_at, obj.failing_since = "", None, None
+                obj.active = False  # as it was before the form turned it on
+                obj.turn_on()
             super().save_model(request, obj, form, change)
             return
         created = services.create_endpoint(
@@ -85,9 +93,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Turn on again (clears why they were off)")
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
-        count = queryset.update(
-            active=True, disabled_reason="", disabled_at=None, failing_since=None
-        )
+        count = services.turn_on_endpoints(queryset)
         self.message_user(request, f"{count} endpoint(s) on.")
 
 

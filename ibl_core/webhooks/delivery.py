@@ -110,7 +110,8 @@ def dispatch(platform_id: int, event_ids: Sequence[int]) -> tuple[int, int]:
     """Create the deliveries of these events to the platform's active endpoints that
     receive them, and enqueue their first attempts; ``(events, deliveries)``.
 
-    An endpoint receives the events recorded since it was created. Each event is
+    An endpoint receives the events recorded while it is on (``receiving_since``: since
+    it was created or last turned on again). Each event is
     dispatched once: it is claimed (``dispatched`` set) in the transaction that creates
     its deliveries, and an event already claimed (by a second run of the task, or by
     :func:`sweep`) or being claimed right now (its row locked) is left alone.
@@ -134,7 +135,7 @@ def dispatch(platform_id: int, event_ids: Sequence[int]) -> tuple[int, int]:
             )
             for event in claimed
             for endpoint in endpoints
-            if endpoint.receives(event.type) and endpoint.created <= event.created
+            if endpoint.receives(event.type) and endpoint.receiving_since <= event.created
         ]
         created = WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
         for delivery in created:
@@ -150,7 +151,7 @@ def sweep(now: datetime | None = None, batch: int = 1000) -> int:
     The task that dispatches an event is enqueued once its transaction commits; a queue
     that failed to take it then (Redis down, the database connection lost) leaves the
     event recorded but undelivered. Events of platforms with an active endpoint,
-    recorded after the endpoint was created, in the last ``SWEEP_LOOKBACK_SECONDS``
+    recorded while it was on, in the last ``SWEEP_LOOKBACK_SECONDS``
     and more than ``SWEEP_AFTER_SECONDS`` ago (their own task had its chance),
     are dispatched here, ``batch`` at a time. Run by ``manage.py ibl_sweep`` (cron);
     running it twice at once dispatches nothing twice.
@@ -161,7 +162,7 @@ def sweep(now: datetime | None = None, batch: int = 1000) -> int:
     listening = (
         WebhookEndpoint.objects.filter(active=True)
         .values("platform_id")
-        .annotate(first=Min("created"))
+        .annotate(first=Min("receiving_since"))
         .values_list("platform_id", "first")
         .order_by("platform_id")
     )

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ibl_core.conf import ibl_settings
@@ -57,20 +59,29 @@ def create_endpoint(
 
 
 def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any]) -> WebhookEndpoint:
-    """Apply the fields sent; turning an endpoint on again clears why it was off."""
+    """Apply the fields sent; turning an endpoint on again clears why it was off, and it
+    receives the events recorded from then on."""
     if "url" in changes:
         check_url(changes["url"])
     if "events" in changes:
         check_events(changes["events"])
         changes = {**changes, "events": list(dict.fromkeys(changes["events"]))}
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
     fields = list(changes)
     if changes.get("active") is True:
-        endpoint.disabled_reason, endpoint.disabled_at, endpoint.failing_since = "", None, None
-        fields += ["disabled_reason", "disabled_at", "failing_since"]
-    endpoint.save(update_fields=[*fields, "modified"])
+        fields += endpoint.turn_on()
+        changes = {name: value for name, value in changes.items() if name != "active"}
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    endpoint.save(update_fields=[*dict.fromkeys(fields), "modified"])
     return endpoint
+
+
+def turn_on_endpoints(endpoints: QuerySet[WebhookEndpoint]) -> int:
+    """Turn ``endpoints`` on again (:meth:`WebhookEndpoint.turn_on`, set-based); how
+    many were selected."""
+    with transaction.atomic():
+        endpoints.filter(active=False).update(active=True, receiving_since=timezone.now())
+        return endpoints.update(disabled_reason="", disabled_at=None, failing_since=None)
 
 
 def rotate_secret(endpoint: WebhookEndpoint, overlap_seconds: int | None = None) -> str:
