@@ -570,9 +570,15 @@ def test_the_admin_lists_jobs_read_only(world, credentials, client):
     job = BulkIssueJob.objects.get()
     run_bulk_issue_job.call(job.pk)
     client.force_login(world.users["dm_admin"])
-    listing = client.get("/admin/ibl_credentials/bulkissuejob/?status__exact=succeeded")
+    with CaptureQueriesContext(connection) as captured:
+        listing = client.get("/admin/ibl_credentials/bulkissuejob/?status__exact=succeeded")
     assert listing.status_code == 200
     assert job.entity_id in listing.content.decode()
+    # The list does not read the stored request and result (10,000 names each).
+    table = BulkIssueJob._meta.db_table
+    reads = [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert reads and not any(f'"{table}"."request"' in sql for sql in reads)
+    assert not any(f'"{table}"."result"' in sql for sql in reads)
     page = client.get(f"/admin/ibl_credentials/bulkissuejob/{job.pk}/change/")
     assert page.status_code == 200
     assert "user_not_found" in page.content.decode()  # the result, read-only

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -126,12 +127,14 @@ class BulkIssueJobAdmin(ReadOnlyAdmin):
     search_fields = ("entity_id", "credential__entity_id", "credential__name")
     list_select_related = ("platform", "credential", "requested_by")
     date_hierarchy = "created"
-    # The stored request and result hold up to 10,000 names each: the list reads neither.
-    list_fields_deferred = ("request", "result")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BulkIssueJob]:
-        queryset = super().get_queryset(request)
-        url_name = request.resolver_match.url_name if request.resolver_match else None
-        if (url_name or "").endswith("_changelist"):
-            queryset = queryset.defer(*self.list_fields_deferred)
-        return queryset
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return JobChangeList
+
+
+class JobChangeList(ChangeList):
+    """The jobs' list page: it shows neither the stored request nor the result, which
+    hold up to 10,000 names each, so it does not read them (the job's page does)."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+        return super().get_queryset(request, exclude_parameters).defer("request", "result")
