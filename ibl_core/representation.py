@@ -1,22 +1,21 @@
 """The API's representation of rows, without DRF's per-row, per-field path.
 
-:func:`timestamp_format` lets Python write a UTC timestamp as DRF does, with the zone
-read once per call (``ibl_catalog.suggestions.serializers.iter_represented``).
-:func:`json_object` has the database build a whole object as JSON.
+- :func:`timestamp_format`: Python writes a UTC timestamp as DRF does, with the zone
+  read once per call (``ibl_catalog.suggestions.serializers.iter_represented``).
+- :func:`json_object`: the database builds a whole object as JSON, one SQL expression
+  (``json_object`` on SQLite, ``jsonb_build_object`` on PostgreSQL).
+- :class:`JsonMerge`: the database sets each row's part over an object the rows share.
 
-An object as a serializer writes it, built by the database:
+Why the database: a bulk write records one event per row, and each event's ``data``
+is the row as the API answers it. Building those objects in Python meant reading
+every written row back, converting it, shaping it and encoding it: most of what a
+10,000-row bulk spent on its events. Built by the database, the events are written
+by one ``INSERT ... SELECT`` and no row comes back to Python.
 
-A bulk write records one event per row, and each event's ``data`` is the row as the
-API answers it. Building those objects in Python meant reading every written row back,
-converting it, shaping it and encoding it: most of what a 10,000-row bulk spent on its
-events. :func:`json_object` gives the same object as one SQL expression instead
-(``json_object`` on SQLite, ``jsonb_build_object`` on PostgreSQL), so the event rows
-are written by one ``INSERT ... SELECT`` and no row comes back to Python.
-
-It is a second writer of the representation, so it covers only what it writes exactly
-as the serializer does, field type by field type; for anything else it answers
-``None`` and the caller builds the objects in Python. The two are compared, object by
-object, by the tests (``tests/test_events.py``, on both databases):
+:func:`json_object` is a second writer of the representation, so it covers only what
+it writes exactly as the serializer does, field type by field type; for anything else
+it answers ``None`` and the caller builds the objects in Python. The two are
+compared, object by object, by the tests (``tests/test_events.py``, both databases):
 
 - integers and strings: as stored;
 - booleans: ``true`` / ``false`` (SQLite stores 0 and 1);
