@@ -8,7 +8,9 @@ and how fast webhooks are delivered.
    request (part ``bulk``'s creates), and single POSTs that each create a
    suggestion. The bulk also runs on a third server whose outbox alone is
    off (``BENCH_EVENTS=outbox-off``: the events' data is built, not written), which
-   splits the added cost between building the data and writing it. Afterwards the
+   splits the added cost between building the data and writing it (a bulk's data is
+   built by the database, in the statement that writes the events: the split shows
+   it all as writing). Afterwards the
    platform's events are counted: every write of the bench server recorded its
    event, the others none.
 2. Delivery throughput: a receiver on 127.0.0.1 in this process (a thread) verifies
@@ -247,7 +249,8 @@ def bench_events(
             "events: 'without' is a second gunicorn of the same code and database whose "
             "bench settings (BENCH_EVENTS=off, bench/no_events.py) replace the outbox and "
             "the suggestion event builders by no-ops at start-up, 'outbox off' a third "
-            "that replaces the outbox alone (the events' data is built, then dropped); "
+            "that replaces the outbox alone (the events' data is built, then dropped; a "
+            "bulk's is built by the database in the outbox's statement, so it goes too); "
             "'with' is the bench server, its platform having an active webhook endpoint "
             "(each write also queues the dispatch; no worker runs then). Every sample "
             "starts from an empty platform, sides in rotating order; after each, the "
