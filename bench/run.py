@@ -81,8 +81,11 @@ class Plan:
     bulk_programs: int = 10
     bulk_samples: int = 5
     single_sample: int = 300
-    list_seconds: float = 0.6
-    list_rounds: int = 7
+    #: 15 rounds of 1 s per side: with 7 of 0.6 s, per-round ratios spread from 0.7x
+    #: to 1.35x on this 2-core machine and a median at 1.0x missed 0.9x one run in a
+    #: few (docs/performance.md, part 2).
+    list_seconds: float = 1.0
+    list_rounds: int = 15
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
     scale_users: int = 10_000
     scale_programs: int = 100
