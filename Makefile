@@ -91,7 +91,7 @@ serve: $(VENV)/.installed-serve ## Production-style: migrate, collectstatic, gun
 # default; with DATABASE_URL=postgres://... a scratch database on that server
 # (`ibl_bench`, or BENCH_DB_NAME; dropped and created).
 BENCH_ARGS ?=
-bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test): about 8 minutes on SQLite, 13 on PostgreSQL
+bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test): about 7 minutes on SQLite, 11 on PostgreSQL
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.table
 
