@@ -32,6 +32,8 @@ from django.db.models import Expression, F, Model, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Concat, Trim, Upper
 from django.db.models.sql import Query
 
+from ibl_core.members import full_name
+
 from .base import SuggestionKind
 
 #: Above this many matching users (or items) the suggestions are filtered by a
@@ -52,11 +54,6 @@ def id_list_limit(connection: Any) -> int:
     except AttributeError:  # Python < 3.11: only the documented minimum is known
         variables = 999
     return max(1, min(ID_LIST_LIMIT, (variables - 16) // 2))
-
-
-def full_name(prefix: str = "") -> Trim:
-    """The user's full name as the API answers it: ``first last``, trimmed."""
-    return Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name")))
 
 
 def user_search_expressions() -> dict[str, Expression | F]:

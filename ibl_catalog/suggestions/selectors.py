@@ -8,9 +8,9 @@ from typing import Any
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Trim
 
+from ibl_core import members
 from ibl_core.models import Platform
 
-from . import search
 from .base import SuggestionKind
 
 
@@ -32,8 +32,8 @@ def sort_columns(kind: SuggestionKind) -> dict[str, str]:
 
 
 def full_name() -> Trim:
-    """The suggestion's user's full name (``search.full_name`` through the join)."""
-    return search.full_name("user__")
+    """The suggestion's user's full name (through the join)."""
+    return members.full_name("user__")
 
 
 def suggestions_of_platform(

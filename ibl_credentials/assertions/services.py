@@ -24,14 +24,14 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import CharField, F, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Lower, Replace, Trim
+from django.db.models.functions import Cast, Coalesce, JSONObject, Lower, Replace
 from django.utils import timezone
 from rest_framework import exceptions
 
 from ibl_core.catalog_items import item_names
 from ibl_core.events import PendingEvent, record_events, record_selected_events
 from ibl_core.fields import encode_json
-from ibl_core.members import platform_members
+from ibl_core.members import full_name, platform_members
 from ibl_core.models import Platform
 from ibl_core.representation import JsonMerge
 from ibl_core.sql import in_list, retrying_transaction
@@ -323,7 +323,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
         recipient=JSONObject(
             username=F("recipient__username"),
             email=Coalesce(F("recipient__email"), Value("")),
-            name=Trim(Concat(F("recipient__first_name"), Value(" "), F("recipient__last_name"))),
+            name=full_name("recipient__"),
             user_id=Cast("recipient_id", CharField()),
         ),
     )
