@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
-from django.db.models import CharField, DateTimeField, IntegerField, QuerySet, Value
+from django.db.models import CharField, DateTimeField, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -102,10 +102,12 @@ def record_selected_events(
     object as JSON, see :mod:`ibl_core.representation`). One ``INSERT ... SELECT``,
     whatever the number of rows: nothing is read back into Python but the ids.
 
-    The event types ``type`` can give must be among :data:`EVENT_TYPES`, as for
-    :func:`record_events`; the caller writes them as constants. ``rows`` must be on
-    the database of the events.
+    ``type`` gives the event types as constants (``Value``, ``Case``/``When`` of
+    them), each checked against :data:`EVENT_TYPES` as :func:`record_events` checks
+    its events. ``rows`` must be on the database of the events.
     """
+    for name in _constant_types(type):
+        _check(PendingEvent(name, None, None))
     platform_id = platform if isinstance(platform, int) else platform.pk
     alias = router.db_for_write(Event)
     if rows.db != alias:
@@ -126,6 +128,24 @@ def record_selected_events(
         ids = sorted(row[0] for row in cursor.fetchall())
     _dispatch_on_commit(alias, platform_id, ids)
     return ids
+
+
+def _constant_types(expression: Any) -> list[str]:
+    """The text constants an expression of event types can give; ``ValueError`` when
+    it gives none (a column, say: nothing to check)."""
+    found: list[str] = []
+    pending = [expression]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Value) and isinstance(node.value, str):
+            found.append(node.value)
+        elif isinstance(node, When):  # its condition is not a type, its result is
+            pending.append(node.result)
+        elif hasattr(node, "get_source_expressions"):
+            pending.extend(node.get_source_expressions())
+    if not found:
+        raise ValueError("The event types must be constants (Value, Case of Values).")
+    return found
 
 
 def _dispatch_on_commit(alias: str, platform_id: int, ids: list[int]) -> None:

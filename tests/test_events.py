@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.test import override_settings
 from rest_framework import serializers as drf_serializers
 
@@ -22,7 +22,7 @@ from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import selectors, services
 from ibl_catalog.suggestions.serializers import build_serializers, iter_represented
 from ibl_catalog.suggestions.views import suggestion_urls  # noqa: F401  (builds the kinds)
-from ibl_core.events import record_event
+from ibl_core.events import record_event, record_selected_events
 from ibl_core.groups import create_or_update_group
 from ibl_core.models import Event, WebhookEndpoint
 from ibl_core.representation import json_object
@@ -267,6 +267,32 @@ def test_a_bulks_events_are_built_in_python_where_the_api_writes_another_time_zo
         listed = client.get(MANAGE, {"platform_key": "p1", "sort": "id"}).json()["results"]
     assert [listed[0]["created"][-6:], listed[1]["created"][-6:]] == ["+01:00", "+01:00"]
     assert events() == [("suggestion.created", str(row["id"]), row) for row in listed]
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        Value("suggestion.craeted"),
+        Case(
+            When(accepted=True, then=Value("suggestion.accepted")),
+            default=Value("suggestion.nope"),
+        ),
+        F("metadata"),  # not a constant: nothing to check
+    ],
+    ids=["unknown", "one unknown branch", "a column"],
+)
+def test_events_built_by_the_database_take_only_known_types(world, program, event_type):
+    post_suggestion(world, program)
+    Event.objects.all().delete()
+    with pytest.raises(ValueError):
+        record_selected_events(
+            world.p1,
+            ProgramSuggestion.objects.all(),
+            type=event_type,
+            object_id="id",
+            data=Value("{}"),
+        )
+    assert events() == []
 
 
 def test_json_object_declines_a_field_it_does_not_write_exactly():
