@@ -139,12 +139,13 @@ class Throttled(exceptions.Throttled):
         # in the same second (and DRF leaves the header out for 0).
         seconds = max(1, math.ceil(wait)) if wait is not None else 1
         super().__init__(seconds)
-        self.detail = {
+        detail: dict[str, Any] = {
             "detail": exceptions.ErrorDetail(
                 f"Too many requests ({scope}): retry in {seconds} second"
                 f"{'' if seconds == 1 else 's'}.",
                 code=self.default_code,
             ),
-            "retry_after": seconds,  # type: ignore[dict-item]
-            "scope": scope,  # type: ignore[dict-item]
+            "retry_after": seconds,
+            "scope": scope,
         }
+        self.detail = detail

@@ -243,9 +243,10 @@ def upsert_suggestion(
         raise exceptions.ValidationError({"user_id": [USER_NOT_FOUND_MESSAGE]})
     for name in ("username", "email"):
         if name in data and not identity_matches(member, {name: data[name]}):
-            raise exceptions.ValidationError(
-                {name: [f"Does not match the user of user_id {user_id}."]}
-            )
+            mismatch: dict[str, list[str]] = {
+                name: [f"Does not match the user of user_id {user_id}."]
+            }
+            raise exceptions.ValidationError(mismatch)
     item = item_named(kind, platform, data)
     fields = direct_write_fields(data)
     if "suggested_by" in data:
