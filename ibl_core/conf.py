@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     # as compact UTF-8 JSON, and how deeply its objects and arrays may nest.
     "JSON_MAX_BYTES": 64 * 1024,
     "JSON_MAX_DEPTH": 10,
+    # A credential's html_template and css_template, each, in characters: every
+    # credential list answer carries them.
+    "CREDENTIAL_TEMPLATE_MAX_CHARS": 64 * 1024,
     # Uploaded images.
     "IMAGE_MAX_BYTES": 5 * 1024 * 1024,
     "IMAGE_MAX_WIDTH": 4096,
@@ -108,6 +111,7 @@ _POSITIVE_INTS = (
     "WRITE_RETRY_ATTEMPTS",
     "JSON_MAX_BYTES",
     "JSON_MAX_DEPTH",
+    "CREDENTIAL_TEMPLATE_MAX_CHARS",
     "IMAGE_MAX_BYTES",
     "IMAGE_MAX_WIDTH",
     "IMAGE_MAX_HEIGHT",

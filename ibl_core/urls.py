@@ -14,3 +14,5 @@ if apps.is_installed("ibl_credentials"):
     urlpatterns.append(path("api/credentials/", include("ibl_credentials.urls")))
     # Open Badges documents (public): ``docs/open-badges.md``.
     urlpatterns.append(path("ob/", include("ibl_credentials.openbadges.urls")))
+    # did:web DID documents of issuers that have a domain (``docs/trust.md``).
+    urlpatterns.append(path("", include("ibl_credentials.openbadges.did_urls")))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ibl_core.models import Platform, TimeStampedModel
 
 from .validators import (
+    validate_did_web_domain,
     validate_entity_id,
     validate_http_url,
     validate_image_reference,
@@ -90,6 +91,17 @@ class Issuer(TimeStampedModel):
     allowed_template_tags = models.JSONField(
         null=True, blank=True, help_text="A list of strings, or empty (null) for no restriction."
     )
+    did_web_domain = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[validate_did_web_domain],
+        help_text=(
+            "Optional: sign Open Badges 3.0 credentials as did:web:<this> instead of a "
+            "did:key. A host this server answers for, with an optional port and path: "
+            "badges.example.org or badges.example.org/issuers/acme. Its DID document is "
+            "served at /.well-known/did.json or /<path>/did.json."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -101,6 +113,13 @@ class Issuer(TimeStampedModel):
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["platform", "name", "id"], name="ibl_issuer_platform_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["did_web_domain"],
+                condition=~models.Q(did_web_domain=""),
+                name="ibl_issuer_did_web_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.entity_id})"
@@ -313,6 +332,23 @@ class CredentialItem(models.Model):
         return f"{self.kind} {self.key}"
 
 
+UNREVOKED_RECIPIENT_MESSAGE = (
+    "This user holds credentials that are not revoked: revoke them first. Their public "
+    "forms (hosted assertion, baked image, signed credential) must stay true."
+)
+
+
+def protect_unrevoked(collector: Any, field: Any, sub_objs: Any, using: str) -> None:
+    """``on_delete`` of an assertion's recipient: deleting a user who holds an assertion
+    that is not revoked is refused (``ProtectedError``; the admin shows why), since the
+    assertion's public forms would vanish; revoked ones are deleted with the user, their
+    :class:`Revocation` stays."""
+    unrevoked = [assertion for assertion in sub_objs if not assertion.revoked]
+    if unrevoked:
+        raise models.ProtectedError(UNREVOKED_RECIPIENT_MESSAGE, set(unrevoked))
+    models.CASCADE(collector, field, sub_objs, using)
+
+
 class Assertion(TimeStampedModel):
     """A credential awarded to one member of the platform.
 
@@ -330,7 +366,7 @@ class Assertion(TimeStampedModel):
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="assertions")
     entity_id = entity_id_field()
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ibl_assertions"
+        settings.AUTH_USER_MODEL, on_delete=protect_unrevoked, related_name="ibl_assertions"
     )
     item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
     item_key = models.CharField(max_length=255, blank=True)
@@ -397,6 +433,29 @@ class Assertion(TimeStampedModel):
         return self.entity_id
 
 
+class Revocation(models.Model):
+    """The permanent record that an assertion was revoked (a tombstone).
+
+    Written in the transaction that revokes, and never deleted with the assertion: it
+    names the assertion by its ``entityId``, not by a foreign key. When the assertion is
+    gone (its credential deleted, its recipient deleted), every public form still says
+    it is revoked: the hosted OB 2.0 document and the baked image answer 410, the JSON
+    public read its revoked answer, and its bit in every status list it was signed into
+    stays 1. Only the platform's own deletion removes it.
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="revocations")
+    entity_id = models.CharField(max_length=ENTITY_ID_MAX_LENGTH, unique=True)
+    revocation_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-revoked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"revoked {self.entity_id}"
+
+
 class BulkIssueJob(models.Model):
     """A bulk issue answered ``202 Accepted`` and run by a background task.
 
@@ -456,4 +515,9 @@ class BulkIssueJob(models.Model):
 
 
 # Open Badges models live in their package; importing them here registers them.
-from .openbadges.models import IssuerKey, SignedCredential, StatusList  # noqa: E402, F401
+from .openbadges.models import (  # noqa: E402, F401
+    IssuerKey,
+    SignedCredential,
+    StatusEntry,
+    StatusList,
+)

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ibl_core.catalog_items import item_names
+from ibl_core.conf import ibl_settings
 from ibl_core.fields import BoundedJSONField
 
 from . import images
@@ -454,6 +455,16 @@ class MetadataField(BoundedJSONField):
         return value
 
 
+def validate_template_length(value: str | None) -> None:
+    """``html_template`` / ``css_template``: at most ``CREDENTIAL_TEMPLATE_MAX_CHARS``
+    characters (read per request: ``override_settings`` applies)."""
+    limit = ibl_settings.CREDENTIAL_TEMPLATE_MAX_CHARS
+    if value is not None and len(value) > limit:
+        raise serializers.ValidationError(
+            f"Ensure this field has no more than {limit} characters (it has {len(value)})."
+        )
+
+
 def _text(max_length: int | None = None, **kwargs: Any) -> StrictCharField:
     """An optional string; null or "" leave it unset ("")."""
     return StrictCharField(
@@ -519,8 +530,8 @@ class CredentialWriteSerializer(serializers.Serializer):
         help_text="What triggers issuing; by default a passed course.",
     )
     issuing_signal = StrictCharField(max_length=100, required=False, help_text="Alias of signal.")
-    html_template = _text()
-    css_template = _text()
+    html_template = _text(validators=[validate_template_length])
+    css_template = _text(validators=[validate_template_length])
     tags = serializers.ListField(
         child=StrictCharField(max_length=TAG_MAX_LENGTH),
         required=False,

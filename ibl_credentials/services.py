@@ -18,6 +18,10 @@ from .models import Credential, CredentialItem, Issuer, Signatory, UploadedImage
 from .serializers import CREDENTIAL_ENTITY_ID_TAKEN, ENTITY_ID_TAKEN
 
 ISSUER_HAS_CREDENTIALS = "This issuer still has credentials: delete them first."
+ISSUER_HAS_SIGNED = (
+    "This issuer has signed Open Badges 3.0 credentials: it is kept, with its keys and "
+    "status lists, so that what it issued stays verifiable."
+)
 CREDENTIAL_HAS_ASSERTIONS = (
     "This credential has active assertions: revoke them (or let them expire) first."
 )
@@ -117,7 +121,9 @@ def update_issuer(issuer: Issuer, changes: dict[str, Any]) -> Issuer:
 
 
 def delete_issuer(issuer: Issuer) -> None:
-    """Delete an issuer and its signatories; 409 while it has credentials.
+    """Delete an issuer and its signatories; 409 while it has credentials, and for
+    good once it has signed an Open Badges 3.0 credential (its status lists and keys
+    must stay: ``docs/trust.md``).
 
     The issuer's row is locked first, so a credential created meanwhile either waits
     for the delete or makes it fail (the foreign key protects it): 409 both ways.
@@ -129,8 +135,12 @@ def delete_issuer(issuer: Issuer) -> None:
                 return
             if locked.credentials.exists():
                 raise Conflict(ISSUER_HAS_CREDENTIALS)
+            if locked.ob_status_lists.exists():
+                raise Conflict(ISSUER_HAS_SIGNED)
             locked.delete()
     except ProtectedError:
+        if issuer.ob_status_lists.exists():
+            raise Conflict(ISSUER_HAS_SIGNED) from None
         raise Conflict(ISSUER_HAS_CREDENTIALS) from None
 
 

@@ -142,3 +142,15 @@ def validate_own_image_reference(
             f"(a path under {folder}).",
             code="foreign_image",
         )
+
+
+#: A did:web domain as the admin writes it: a lower-case host name (letters, digits,
+#: dots and hyphens; or an IPv4 address), an optional port, then optional path segments.
+validate_did_web_domain = RegexValidator(
+    r"^(?=.{1,255}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)*$",
+    (
+        "Give a host name this server answers for, with an optional port and path, "
+        "without a scheme: badges.example.org or badges.example.org/issuers/acme."
+    ),
+    code="invalid_did_web_domain",
+)

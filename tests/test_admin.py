@@ -23,7 +23,9 @@ from ibl_credentials.models import (
     Assertion,
     BulkIssueJob,
     IssuerKey,
+    Revocation,
     SignedCredential,
+    StatusEntry,
     StatusList,
 )
 from tests.factories import (
@@ -43,7 +45,7 @@ GROUP_MODELS = [
     if model is not None
 ]
 # Made by the Open Badges endpoints and the issuer's creation: read-only in the admin.
-OPEN_BADGES_MODELS = [IssuerKey, SignedCredential, StatusList]
+OPEN_BADGES_MODELS = [IssuerKey, SignedCredential, StatusList, StatusEntry, Revocation]
 MODELS = [model for model in admin.site._registry if model._meta.app_label.startswith("ibl_")]
 
 

@@ -657,7 +657,9 @@ def test_public_read_shows_the_name_only(world, held):
 def test_public_read_of_unknown_and_revoked(world, held):
     client = world.client("anonymous")
     unknown = client.get(public_url("missing"))
-    assert (unknown.status_code, unknown.content) == (404, b"")
+    # JSON like every error under /api/ (an empty body had no content type).
+    assert unknown.status_code == 404 and unknown["Content-Type"] == "application/json"
+    assert unknown.json() == {"detail": "No assertion with this entityId."}
     Assertion.objects.filter(pk=held.pk).update(revoked=True, revocation_reason="Cheated")
     revoked = client.get(public_url(held.entity_id))
     assert (revoked.status_code, revoked.json()) == (

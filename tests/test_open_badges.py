@@ -303,11 +303,25 @@ def test_rotation_keeps_old_credentials_verifiable(held):
     new_did = keys.get(retired__isnull=True).did
     assert new_did != old_did
     assert verify_jwt(old_token)["iss"] == old_did
-    # The next change is signed with the new key.
+    # A change to an old credential is signed again by the identity that signed it,
+    # at the same status entry: its list (signed by that key) still matches its issuer.
     Assertion.objects.filter(pk=held.pk).update(narrative="Changed")
     Credential.objects.filter(pk=held.credential_id).update(description="Knows more Python")
-    token = get("/ob/v3/credentials/held-ob?format=jwt").content.decode()
-    assert verify_jwt(token)["iss"] == new_did
+    resigned = verify_jwt(get("/ob/v3/credentials/held-ob?format=jwt").content.decode())
+    assert resigned["iss"] == old_did
+    assert resigned["credentialSubject"]["achievement"]["description"] == "Knows more Python"
+    assert resigned["credentialStatus"]["statusListCredential"] == f"{BASE}/ob/v3/status/issuer-ob"
+    # A new credential is signed with the new key, in the new key's own list.
+    fresh = AssertionFactory(credential=held.credential)
+    token = get(f"/ob/v3/credentials/{fresh.entity_id}?format=jwt").content.decode()
+    payload = verify_jwt(token)
+    assert payload["iss"] == new_did
+    list_url = payload["credentialStatus"]["statusListCredential"]
+    assert list_url != f"{BASE}/ob/v3/status/issuer-ob"
+    assert (
+        verify_jwt(get(list_url.removeprefix(BASE) + "?format=jwt").content.decode())["iss"]
+        == new_did
+    )
 
 
 def test_rotating_an_unknown_issuer_fails_clearly():

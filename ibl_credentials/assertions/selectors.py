@@ -131,5 +131,6 @@ class ListQuery:
 
 
 def public_assertions() -> QuerySet[Assertion]:
-    """Assertions anyone may look up by entityId: those of active platforms."""
-    return Assertion.objects.filter(platform__active=True).select_related(*RELATED)
+    """Assertions anyone may look up by entityId: every one, whatever its platform's
+    state, as the Open Badges documents answer (issued credentials stay verifiable)."""
+    return Assertion.objects.select_related(*RELATED)

@@ -270,4 +270,4 @@ class BulkIssueJobSerializer(serializers.Serializer):
 
 class RevokedSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    revocationReason = serializers.CharField()
+    revocationReason = serializers.CharField(required=False)

@@ -27,7 +27,7 @@ from ibl_core.roles import managed_user_ids
 from ibl_core.schema import error_responses
 from ibl_core.text import UNSTORABLE
 from ibl_core.views import PlatformScopedView
-from ibl_credentials.models import Assertion, BulkIssueJob, Credential
+from ibl_credentials.models import Assertion, BulkIssueJob, Credential, Revocation
 from ibl_credentials.openbadges.links import base_url
 from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
@@ -47,6 +47,7 @@ from .serializers import (
 from .shapes import assertion_object, public_assertion_object
 
 REVOKED_DETAIL = "This assertion has been revoked."
+PUBLIC_NOT_FOUND = "No assertion with this entityId."
 
 ENTITY_ID = OpenApiParameter(
     "entity_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The assertion's entityId."
@@ -447,8 +448,9 @@ class PublicAssertionView(PlatformScopedView):
         summary="An assertion, publicly",
         description=(
             "No authentication. The recipient is shown by name only. An unknown "
-            "assertion is 404 with an empty body; a revoked one is 404 with the "
-            "reason."
+            "assertion is 404 with a detail; a revoked one is 404 with the reason, also "
+            "once it has been deleted. Answers whatever the state of the assertion's "
+            "platform, as the Open Badges documents do."
         ),
         parameters=[ENTITY_ID],
         auth=[],
@@ -456,7 +458,7 @@ class PublicAssertionView(PlatformScopedView):
             200: PublicAssertionSerializer,
             404: OpenApiResponse(
                 RevokedSerializer,
-                description="Revoked (this body), or unknown (an empty body).",
+                description="Revoked (with revocationReason), or unknown (detail only).",
             ),
         },
     )
@@ -465,7 +467,15 @@ class PublicAssertionView(PlatformScopedView):
         if not UNSTORABLE.search(entity_id):
             assertion = selectors.public_assertions().filter(entity_id=entity_id).first()
         if assertion is None:
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            revocation = None
+            if not UNSTORABLE.search(entity_id):
+                revocation = Revocation.objects.filter(entity_id=entity_id).first()
+            if revocation is None:
+                return Response({"detail": PUBLIC_NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
+            return Response(
+                {"detail": REVOKED_DETAIL, "revocationReason": revocation.revocation_reason},
+                status=status.HTTP_404_NOT_FOUND,
+            )
         if assertion.revoked:
             return Response(
                 {"detail": REVOKED_DETAIL, "revocationReason": assertion.revocation_reason},

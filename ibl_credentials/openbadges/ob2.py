@@ -83,12 +83,17 @@ def assertion_document(assertion: Assertion, base: str) -> dict[str, Any]:
 
 def revoked_document(assertion: Assertion, base: str) -> dict[str, Any]:
     """The body of a revoked assertion's 410 answer."""
+    return revoked_document_of(assertion.entity_id, assertion.revocation_reason, base)
+
+
+def revoked_document_of(entity_id: str, reason: str, base: str) -> dict[str, Any]:
+    """The 410 body of the revoked assertion ``entity_id``, also once it is deleted."""
     return {
         "@context": OB_V2,
-        "id": links.assertion_url(assertion.entity_id, base),
+        "id": links.assertion_url(entity_id, base),
         "type": "Assertion",
         "revoked": True,
-        "revocationReason": assertion.revocation_reason,
+        "revocationReason": reason,
     }
 
 

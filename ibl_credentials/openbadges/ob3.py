@@ -9,29 +9,30 @@ otherwise, so a thousand reads cost no signature.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from ibl_credentials.assertions.shapes import utc_text
 from ibl_credentials.models import Assertion
 
-from . import links, ob2, signing
+from . import links, ob2, signing, status
 from .contexts import OB_V3, VC_V2
 from .models import SignedCredential
+from .status import STATUS_LIST_SIZE  # noqa: F401  (its public name here too)
 
-#: Entries in each issuer's status list (the Bitstring Status List minimum).
-STATUS_LIST_SIZE = 131_072
 MEDIA_TYPE_LDP = "application/vc+ld+json"
 MEDIA_TYPE_JWT = "application/vc+jwt"
 
 
 def credential_document(
-    assertion: Assertion, *, base: str, did: str, status_index: int
+    assertion: Assertion, *, base: str, did: str, status_index: int, status_list: str = ""
 ) -> dict[str, Any]:
-    """The unsigned ``OpenBadgeCredential`` (``credential__issuer``, ``recipient`` loaded)."""
+    """The unsigned ``OpenBadgeCredential`` (``credential__issuer``, ``recipient`` loaded),
+    issued by ``did``, its status at ``status_index`` of the list ``status_list`` (an
+    entityId; default the issuer's)."""
     credential, issuer = assertion.credential, assertion.credential.issuer
     salt = assertion.recipient_salt
     achievement: dict[str, Any] = {
@@ -53,7 +54,7 @@ def credential_document(
     }
     if issuer.email:
         profile["email"] = issuer.email
-    list_url = links.status_list_url(issuer.entity_id, base)
+    list_url = links.status_list_url(status_list or issuer.entity_id, base)
     document: dict[str, Any] = {
         "@context": [VC_V2, OB_V3],
         "id": links.credential_url(assertion.entity_id, base),
@@ -102,7 +103,10 @@ def signed_credential(assertion: Assertion, base: str) -> SignedCredential:
     """The stored signed credential; signed now only if missing or its content changed.
 
     ``assertion`` comes with ``ob_signed`` already loaded (or absent) when the caller
-    selected it: no query then for the common, already-signed case.
+    selected it: no query then for the common, already-signed case. A credential is
+    signed again by the identity that first signed it, at the same status entry, unless
+    it moved to another issuer (then a new entry of that issuer's list). An assertion
+    deleted meanwhile is a 404.
     """
     current = content_hash(assertion)
     try:
@@ -112,35 +116,36 @@ def signed_credential(assertion: Assertion, base: str) -> SignedCredential:
     issuer = assertion.credential.issuer
     if stored is not None and stored.content_hash == current and stored.issuer_id == issuer.pk:
         return stored
-    key = signing.active_key(issuer)
-    for _attempt in range(5):
-        index = (
-            stored.status_index
-            if stored is not None and stored.issuer_id == issuer.pk
-            else secrets.randbelow(STATUS_LIST_SIZE)
-        )
-        document = credential_document(assertion, base=base, did=key.did, status_index=index)
-        now = timezone.now()
-        ldp, jwt = signing.sign(document, key, now)
-        values = {
-            "issuer": issuer,
-            "status_index": index,
-            "content_hash": current,
-            "ldp": signing.jsonld_json(ldp),
-            "jwt": jwt,
-            "signed_at": now,
-        }
-        try:
-            with transaction.atomic():
-                signed, _ = SignedCredential.objects.update_or_create(
-                    assertion=assertion, defaults=values
-                )
-        except IntegrityError:
-            # The random index is taken in this issuer's list (or a parallel read signed
-            # first): read what is stored, else try another index.
-            existing = SignedCredential.objects.filter(assertion=assertion).first()
-            if existing is not None and existing.content_hash == current:
-                return existing
-            continue
-        return signed
-    raise RuntimeError("No free status list index found.")
+    entry = status.entry_for(assertion.entity_id, issuer)
+    listed = entry.status_list
+    document = credential_document(
+        assertion,
+        base=base,
+        did=listed.did,
+        status_index=entry.index,
+        status_list=listed.entity_id,
+    )
+    now = timezone.now()
+    ldp, jwt = signing.sign(document, status.signing_key(listed), now, did=listed.did)
+    values = {
+        "issuer": issuer,
+        "entry": entry,
+        "status_index": entry.index,
+        "content_hash": current,
+        "ldp": signing.jsonld_json(ldp),
+        "jwt": jwt,
+        "signed_at": now,
+    }
+    try:
+        with transaction.atomic():
+            signed, _ = SignedCredential.objects.update_or_create(
+                assertion=assertion, defaults=values
+            )
+    except IntegrityError:
+        # Signed first by a parallel read, or the assertion was deleted meanwhile (its
+        # credential's DELETE): the foreign key fails. Never a retry that cannot succeed.
+        existing = SignedCredential.objects.filter(assertion=assertion).first()
+        if existing is not None:
+            return existing
+        raise Http404 from None
+    return signed

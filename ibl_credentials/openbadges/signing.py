@@ -5,6 +5,8 @@
   ``OPEN_BADGES_KEY_SECRET`` (default: ``SECRET_KEY``). It is decrypted only here, to
   sign, and never returned, logged or shown.
 - ``did:key``: the multicodec ``ed25519-pub`` (0xed 0x01) public key, base58btc, ``z``.
+- ``did:web`` (an issuer with a domain): the same keys, each a ``Multikey`` verification
+  method of the issuer's one DID; its document lists every key the issuer has had.
 - VC-JWT: a compact JWS (``alg: EdDSA``, ``kid`` the did:key verification method,
   ``typ: JWT``) made by ``joserfc``, whose payload is the credential plus the JWT claims
   Open Badges 3.0 names (``iss``, ``jti``, ``nbf``, ``exp``).
@@ -77,9 +79,58 @@ def public_key_from_did(did: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(decoded[2:])
 
 
-def verification_method(did: str) -> str:
-    """The did:key's one verification method: ``did:key:z6Mk...#z6Mk...``."""
-    return f"{did}#{did.removeprefix('did:key:')}"
+def verification_method(key_did: str, did: str | None = None) -> str:
+    """The verification method of the key ``key_did`` in the DID ``did`` (default: the
+    did:key itself): ``did:key:z6Mk...#z6Mk...``, or ``did:web:example.org#z6Mk...``.
+    The fragment is the key's multibase, so each key of a did:web has its own."""
+    return f"{did or key_did}#{key_did.removeprefix('did:key:')}"
+
+
+# did:web ----------------------------------------------------------------------------
+
+
+def did_web(domain: str) -> str:
+    """The DID of a did:web domain: ``example.org:8443/issuers/acme`` ->
+    ``did:web:example.org%3A8443:issuers:acme`` (a port's colon percent-encoded, path
+    segments joined by ``:``, as the did:web method says)."""
+    host, _, path = domain.partition("/")
+    return ":".join(["did:web", host.replace(":", "%3A"), *[p for p in path.split("/") if p]])
+
+
+def did_document_path(domain: str) -> str:
+    """Where the DID document of a did:web domain is served on its host:
+    ``/.well-known/did.json`` for a bare domain, else ``/<path>/did.json``."""
+    _, _, path = domain.partition("/")
+    return f"/{path}/did.json" if path else "/.well-known/did.json"
+
+
+def issuer_did(issuer: Any) -> str:
+    """The identity new credentials of ``issuer`` are signed as: its did:web when it
+    has a domain, else the did:key of its active key."""
+    if issuer.did_web_domain:
+        return did_web(issuer.did_web_domain)
+    return active_key(issuer).did
+
+
+def did_document(did: str, keys: list[IssuerKey]) -> dict[str, Any]:
+    """A did:web DID document naming every key the issuer has had: each a ``Multikey``
+    verification method, all usable for assertions (what a retired key signed before
+    its rotation must keep verifying)."""
+    methods = [
+        {
+            "id": verification_method(key.did, did),
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": key.did.removeprefix("did:key:"),
+        }
+        for key in keys
+    ]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
+    }
 
 
 def key_material() -> dict[str, str]:
@@ -159,7 +210,7 @@ def _leaves(node: Any) -> list[str]:
 
 
 def add_data_integrity_proof(
-    document: dict[str, Any], key: IssuerKey, created: dt.datetime
+    document: dict[str, Any], key: IssuerKey, created: dt.datetime, did: str | None = None
 ) -> dict[str, Any]:
     """A copy of ``document`` with an embedded ``eddsa-rdfc-2022`` proof."""
     options = {
@@ -170,7 +221,7 @@ def add_data_integrity_proof(
         .replace(microsecond=0)
         .isoformat()
         .replace("+00:00", "Z"),
-        "verificationMethod": verification_method(key.did),
+        "verificationMethod": verification_method(key.did, did),
         "proofPurpose": "assertionMethod",
     }
     signature = _private_key(key).sign(canonical_hash(options) + canonical_hash(document))
@@ -186,9 +237,10 @@ def _numeric_date(text: str) -> int:
     return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def vc_jwt(credential: dict[str, Any], key: IssuerKey) -> str:
-    """The credential as a compact JWS, ``alg: EdDSA``, ``kid`` its verification method."""
-    claims: dict[str, Any] = {"iss": key.did, "jti": credential["id"]}
+def vc_jwt(credential: dict[str, Any], key: IssuerKey, did: str | None = None) -> str:
+    """The credential as a compact JWS, ``alg: EdDSA``, ``kid`` its verification method,
+    ``iss`` the signing identity ``did`` (default: the key's did:key)."""
+    claims: dict[str, Any] = {"iss": did or key.did, "jti": credential["id"]}
     if "validFrom" in credential:
         claims["nbf"] = _numeric_date(credential["validFrom"])
     if "validUntil" in credential:
@@ -209,7 +261,7 @@ def vc_jwt(credential: dict[str, Any], key: IssuerKey) -> str:
     jwk = OKPKey.import_key(
         {"kty": "OKP", "crv": "Ed25519", "x": _b64url(public), "d": _b64url(raw)}
     )
-    header = {"alg": "EdDSA", "kid": verification_method(key.did), "typ": "JWT"}
+    header = {"alg": "EdDSA", "kid": verification_method(key.did, did), "typ": "JWT"}
     with warnings.catch_warnings():
         # RFC 9864 prefers "Ed25519"; Open Badges 3.0 verifiers know "EdDSA".
         warnings.simplefilter("ignore")
@@ -225,10 +277,13 @@ def jsonld_json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def sign(document: dict[str, Any], key: IssuerKey, created: dt.datetime) -> tuple[dict, str]:
-    """Both signed forms of an unsigned credential: (with embedded proof, VC-JWT).
+def sign(
+    document: dict[str, Any], key: IssuerKey, created: dt.datetime, did: str | None = None
+) -> tuple[dict, str]:
+    """Both signed forms of an unsigned credential: (with embedded proof, VC-JWT), by
+    ``key`` as a verification method of ``did`` (default: the key's own did:key).
 
     The only entry point that signs: the tests count its calls to prove reads never sign.
     """
-    with_proof = add_data_integrity_proof(document, key, created)
-    return with_proof, vc_jwt(with_proof, key)
+    with_proof = add_data_integrity_proof(document, key, created, did)
+    return with_proof, vc_jwt(with_proof, key, did)

@@ -23,10 +23,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ibl_core.schema import DETAIL_BODY, ThrottledAutoSchema
+from ibl_core.text import UNSTORABLE
 from ibl_core.throttling import ScopedApiThrottle
-from ibl_credentials.models import Assertion, Credential, Issuer
+from ibl_credentials.models import Assertion, Credential, Issuer, Revocation
 
-from . import baking, links, ob2, ob3, status
+from . import baking, links, ob2, ob3, signing, status
+from .models import IssuerKey, StatusList
 
 
 class _BodyRenderer(BaseRenderer):
@@ -118,6 +120,13 @@ class PublicDocumentView(APIView):
     throttle_classes = [ScopedApiThrottle]
     schema = PublicDocumentSchema()
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # An id no database can store (a NUL, a lone surrogate) names nothing: a 404
+        # here, not the database's error.
+        if any(UNSTORABLE.search(str(value)) for value in kwargs.values()):
+            raise Http404
+
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         wanted = request.query_params.get("format")
         if wanted is not None and wanted.lower() in _FORMATS:
@@ -173,13 +182,28 @@ def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+class Gone(Exception):
+    """The assertion was revoked, then deleted: its :class:`Revocation` answers for it."""
+
+    def __init__(self, revocation: Revocation) -> None:
+        self.revocation = revocation
+
+
 def _assertion(entity_id: str, *related: str) -> Assertion:
+    """The assertion, whatever its platform's state (issued credentials stay
+    verifiable); ``Gone`` when only its revocation remains; else a 404."""
     try:
         return Assertion.objects.select_related("credential__issuer", "recipient", *related).get(
             entity_id=entity_id
         )
     except Assertion.DoesNotExist:
-        raise Http404 from None
+        revocation = Revocation.objects.filter(entity_id=entity_id).first()
+        if revocation is None:
+            raise Http404 from None
+        raise Gone(revocation) from None
+
+
+REVOKED_IMAGE = {"detail": "This assertion is revoked."}
 
 
 def _modified(assertion: Assertion) -> Any:
@@ -214,8 +238,13 @@ class AssertionView(PublicDocumentView):
         },
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        assertion = _assertion(entity_id)
         base = links.base_url(request._request)
+        try:
+            assertion = _assertion(entity_id)
+        except Gone as gone:
+            revocation = gone.revocation
+            body = _dump(ob2.revoked_document_of(entity_id, revocation.revocation_reason, base))
+            return self.cached(request, body, 410, modified=revocation.revoked_at)
         if assertion.revoked:
             body = _dump(ob2.revoked_document(assertion, base))
             return self.cached(request, body, 410, modified=_modified(assertion))
@@ -248,9 +277,12 @@ class AssertionImageView(PublicDocumentView):
         },
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        assertion = _assertion(entity_id)
+        try:
+            assertion = _assertion(entity_id)
+        except Gone:
+            return Response(REVOKED_IMAGE, status=410)
         if assertion.revoked:
-            return Response({"detail": "This assertion is revoked."}, status=410)
+            return Response(REVOKED_IMAGE, status=410)
         base = links.base_url(request._request)
         fmt = "svg" if isinstance(request.accepted_renderer, SvgRenderer) else "png"
         document = ob2.assertion_document(assertion, base)
@@ -343,13 +375,20 @@ class CredentialView(PublicDocumentView):
             "No authentication. The OpenBadgeCredential signed with the issuer's Ed25519 key "
             "(a did:key). Accept application/vc+ld+json (the default) for the embedded Data "
             "Integrity proof, or application/vc+jwt for the VC-JWT. A revoked credential is "
-            "still served: its credentialStatus entry in the issuer's status list says so."
+            "still served: its credentialStatus entry in the issuer's status list says so. "
+            "A revoked credential since deleted is 410."
         ),
         parameters=[FORMAT_3],
-        responses=VC_RESPONSES,
+        responses={
+            **VC_RESPONSES,
+            410: OpenApiResponse(DETAIL_BODY, description="Revoked, then deleted."),
+        },
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        assertion = _assertion(entity_id, "ob_signed")
+        try:
+            assertion = _assertion(entity_id, "ob_signed")
+        except Gone:
+            return Response(REVOKED_IMAGE, status=410)
         signed = ob3.signed_credential(assertion, links.base_url(request._request))
         ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
         text = signed.ldp if ldp else signed.jwt
@@ -362,21 +401,86 @@ class StatusListView(PublicDocumentView):
     @extend_schema(
         operation_id="ob_v3_status_list",
         tags=["open badges"],
-        summary="An issuer's revocation list, a signed Bitstring Status List (public)",
+        summary="A revocation list, a signed Bitstring Status List (public)",
         description=(
-            "No authentication. The BitstringStatusListCredential of the issuer: bit n of the "
+            "No authentication. A BitstringStatusListCredential: bit n of the "
             "GZIP-compressed, multibase base64url encodedList is 1 when the credential whose "
-            "statusListIndex is n is revoked. Signed and served as the credentials are."
+            "statusListIndex is n is revoked. Signed and served as the credentials are, by "
+            "the identity its credentials name as their issuer. The id is the one in the "
+            "credentials' statusListCredential; an issuer's first list has the issuer's "
+            "entityId."
         ),
         parameters=[FORMAT_3],
         responses=VC_RESPONSES,
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        try:
-            issuer = Issuer.objects.select_related("ob_status_list").get(entity_id=entity_id)
-        except Issuer.DoesNotExist:
-            raise Http404 from None
-        built = status.status_list(issuer, links.base_url(request._request))
+        found = (
+            StatusList.objects.select_related("issuer", "key").filter(entity_id=entity_id).first()
+        )
+        if found is None:
+            # An issuer that has signed nothing yet: its (empty) first list.
+            issuer = Issuer.objects.filter(entity_id=entity_id).first()
+            if issuer is None or issuer.ob_status_lists.exists():
+                raise Http404
+            found = status.list_for_issuer(issuer)
+        built = status.status_list(found, links.base_url(request._request))
         ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
         text = built.ldp if ldp else built.jwt
         return self.cached(request, text, modified=built.built_at)
+
+
+class DidDocumentView(PublicDocumentView):
+    """The DID document of an issuer's did:web, on the host and path the DID names."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="did_web_path_document",
+        tags=["open badges"],
+        summary="An issuer's did:web DID document, for a domain with a path (public)",
+        description=(
+            "No authentication. For an issuer with a did:web domain: its DID document, with "
+            "every key it has signed with as a Multikey verification method (a rotation adds "
+            "one and keeps the old ones, so what they signed still verifies)."
+        ),
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, did_path: str = "") -> HttpResponse:
+        host = request._request.get_host().lower()
+        domain = f"{host}/{did_path}" if did_path else host
+        did = signing.did_web(domain)
+        issuer = Issuer.objects.filter(did_web_domain=domain).first()
+        if issuer is None:
+            # A did:web the issuer had before its domain changed: what it signed stays
+            # verifiable.
+            listed = StatusList.objects.select_related("issuer").filter(did=did).first()
+            if listed is None:
+                raise Http404
+            issuer = listed.issuer
+        keys = list(IssuerKey.objects.filter(issuer=issuer).order_by("created", "id"))
+        body = _dump(signing.did_document(did, keys))
+        modified = max([issuer.modified, *(key.created for key in keys)])
+        return self.cached(request, body, modified=modified)
+
+
+class DidDocumentRootView(DidDocumentView):
+    """The DID document of a did:web that is a bare host: ``/.well-known/did.json``."""
+
+    @extend_schema(
+        operation_id="did_web_root_document",
+        tags=["open badges"],
+        summary="An issuer's did:web DID document, for a bare domain (public)",
+        description=(
+            "No authentication. The DID document of the issuer whose did:web domain is this "
+            "host, with every key it has signed with."
+        ),
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, did_path: str = "") -> HttpResponse:
+        return super().get(request, did_path)
