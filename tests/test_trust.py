@@ -488,3 +488,10 @@ def test_templates_longer_than_the_setting_are_refused(world, held, field, setti
     changed = client.put(f"{url}trust-cred", {field: "y" * 11}, format="json")
     assert changed.status_code == 400
     assert getattr(Credential.objects.get(entity_id="trust-cred"), field) == ""
+
+
+def test_a_platform_whose_issuer_signed_is_not_deleted(world, held):
+    jwt_of("trust-held")
+    with pytest.raises(ProtectedError):
+        world.p1.delete()
+    assert get("/ob/v2/assertions/trust-held").status_code == 200
