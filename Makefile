@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # TASKS_BACKEND=rq (docs/events.md). migrate already ran the system checks.
 TASK_WORKER := $(if $(filter rq,$(TASKS_BACKEND)),rqworker --with-scheduler default,db_worker --no-reload) --skip-checks
 
-.PHONY: help run serve test test-postgres lint format schema bench bench-table clean
+.PHONY: help run serve test test-postgres lint format schema bench bench-table clean browser
 .DEFAULT_GOAL := help
 
 # `make run` on a busy port stops here, in one line, before the venv, the database or
@@ -50,10 +50,21 @@ run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, dem
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers 2 --threads 4
 
-test: $(VENV)/.installed-dev ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it)
+# The browser tests (tests/test_pages_browser.py) drive Debian's chromium with Playwright,
+# never a downloaded browser. Installed when missing and possible (root, apt-get);
+# otherwise those tests are skipped with the reason.
+browser: ## Install Debian's chromium for the browser tests, when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			{ apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } \
+				>/dev/null 2>&1 || echo "!! could not install chromium: the browser tests will be skipped"; \
+		else echo "!! chromium is missing (apt-get install chromium): the browser tests will be skipped"; fi; }
+
+test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL)
+test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL)
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy

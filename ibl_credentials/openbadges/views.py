@@ -26,6 +26,7 @@ from ibl_core.schema import DETAIL_BODY, ThrottledAutoSchema
 from ibl_core.text import UNSTORABLE
 from ibl_core.throttling import ScopedApiThrottle
 from ibl_credentials.models import Assertion, Credential, Issuer, Revocation
+from ibl_credentials.pages.views import badge_response
 
 from . import baking, links, ob2, ob3, signing, status
 from .models import IssuerKey, StatusList
@@ -70,13 +71,20 @@ class PngRenderer(_BodyRenderer):
     charset = None
 
 
+class BadgePageRenderer(_BodyRenderer):
+    """``text/html``: the badge page, for a browser that follows a ``verifyUrl``."""
+
+    media_type = "text/html"
+    format = "html"
+
+
 class SvgRenderer(_BodyRenderer):
     media_type = "image/svg+xml"
     format = "svg"
 
 
 #: ``?format=`` values of the two 3.0 forms (``+`` in a query string arrives as a space).
-_FORMATS = {
+_FORMATS: dict[str, type[BaseRenderer]] = {
     "json": VcLdJsonRenderer,
     "ldp": VcLdJsonRenderer,
     "vc+ld+json": VcLdJsonRenderer,
@@ -127,11 +135,14 @@ class PublicDocumentView(APIView):
         if any(UNSTORABLE.search(str(value)) for value in kwargs.values()):
             raise Http404
 
+    #: ``?format=`` values of this view's own forms, beside the 3.0 ones.
+    format_aliases: dict[str, type[BaseRenderer]] = {}
+
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         wanted = request.query_params.get("format")
-        if wanted is not None and wanted.lower() in _FORMATS:
-            renderer = _FORMATS[wanted.lower()]
-            if renderer in self.renderer_classes:
+        if wanted is not None:
+            renderer = {**_FORMATS, **self.format_aliases}.get(wanted.lower())
+            if renderer is not None and renderer in self.renderer_classes:
                 return renderer(), renderer.media_type
         return super().perform_content_negotiation(request, force)
 
@@ -216,7 +227,15 @@ JSON_404 = {(404, "application/json"): NOT_FOUND}
 
 
 class AssertionView(PublicDocumentView):
-    renderer_classes = [LdJsonRenderer]
+    # JSON-LD first: the answer to */* and to machines. A browser, which asks for
+    # text/html, gets the badge page (the same URL is the credential's verifyUrl).
+    renderer_classes = [LdJsonRenderer, BadgePageRenderer]
+    format_aliases = {
+        "json": LdJsonRenderer,
+        "ld+json": LdJsonRenderer,
+        "ld json": LdJsonRenderer,
+        "html": BadgePageRenderer,
+    }
 
     @extend_schema(
         operation_id="ob_v2_assertion",
@@ -225,8 +244,21 @@ class AssertionView(PublicDocumentView):
         description=(
             "No authentication. The Open Badges 2.0 Assertion of a credential awarded: the "
             "recipient is a salted SHA-256 hash of their email, and verification is hosted "
-            "(this URL). A revoked assertion answers 410 with revoked and revocationReason."
+            "(this URL). A revoked assertion answers 410 with revoked and revocationReason. "
+            "A client that asks for text/html (a browser) gets the badge page instead; "
+            "?format=json forces the JSON-LD."
         ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "html"],
+                description=(
+                    "json (application/ld+json, the default) or html (the badge page), "
+                    "instead of the Accept header."
+                ),
+            )
+        ],
         responses={
             (200, "application/ld+json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="The Assertion."
@@ -234,10 +266,17 @@ class AssertionView(PublicDocumentView):
             (410, "application/ld+json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="Revoked: revoked and revocationReason."
             ),
+            (200, "text/html"): OpenApiResponse(
+                OpenApiTypes.STR, description="The badge page (for a browser)."
+            ),
             (404, "application/json"): NOT_FOUND,
         },
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
+        if isinstance(request.accepted_renderer, BadgePageRenderer):
+            response = badge_response(request._request, entity_id)
+            patch_vary_headers(response, ["Accept"])
+            return response
         base = links.base_url(request._request)
         try:
             assertion = _assertion(entity_id)
