@@ -253,3 +253,23 @@ def test_an_anonymous_visitor_of_the_browsable_api_sees_a_login_link(world):
     login = APIClient().get("/api-auth/login/")
     assert login.status_code == 200
     assert b'name="password"' in login.content
+
+
+def test_every_visible_string_of_the_pages_is_marked_for_translation():
+    """What the templates show outside a {% translate %} / {% blocktranslate %} is only
+    data ({{ ... }}), markup and punctuation."""
+    from pathlib import Path
+
+    folder = (
+        Path(__file__).resolve().parent.parent / "ibl_credentials/templates/ibl_credentials/pages"
+    )
+    templates = sorted(folder.glob("*.html"))
+    assert len(templates) >= 5
+    for template in templates:
+        text = template.read_text()
+        text = re.sub(r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}", "", text, flags=re.S)
+        text = re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}", "", text, flags=re.S)
+        text = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", text)
+        leftover = re.findall(r"[A-Za-z]{2,}", text)
+        assert leftover == [], (template.name, leftover)

@@ -8,10 +8,10 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "button copy";
-    button.textContent = "Copy link";
+    button.textContent = input.dataset.copyLabel;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(input.value).then(function () {
-        button.textContent = "Copied";
+        button.textContent = input.dataset.copiedLabel;
       });
     });
     input.insertAdjacentElement("afterend", button);
