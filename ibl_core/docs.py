@@ -26,6 +26,8 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .parsers import API_PARSERS
+
 
 def static_origin() -> str | None:
     """The origin of ``STATIC_URL`` when static files are served from another host."""
@@ -57,6 +59,8 @@ def docs_content_security_policy() -> str:
 
 class OfflineDocsMixin:
     """Adds :func:`docs_content_security_policy` to every answer of a docs view."""
+
+    parser_classes = API_PARSERS
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
