@@ -44,7 +44,7 @@ def test_every_api_view_reads_bodies_with_the_bounded_parser():
         if parsers != UPLOAD_VIEWS.get(view, API_PARSERS)
     ]
     assert unbounded == []
-    assert API_PARSERS == [LimitedJSONParser]
+    assert [LimitedJSONParser] == API_PARSERS
 
 
 WEBHOOKS = "/api/core/orgs/p1/webhooks/"

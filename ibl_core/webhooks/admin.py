@@ -29,11 +29,17 @@ class WebhookEndpointForm(forms.ModelForm):
         try:
             if "url" in cleaned:
                 services.check_url(cleaned["url"])
+            moving = self.instance._state.adding or "platform" in self.changed_data
+            if moving and cleaned.get("platform") is not None:
+                services.check_room(cleaned["platform"])
             events = cleaned.get("events") or []
             if not isinstance(events, list):
                 raise ValidationError({"events": ["A list of event types ([] for every type)."]})
             services.check_events(events)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # about the platform's endpoints
+                self.add_error("platform", error)
+                return cleaned
             for field, problems in error.message_dict.items():
                 self.add_error(field, problems)
         return cleaned
