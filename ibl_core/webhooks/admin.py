@@ -50,7 +50,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     """The secret is generated on creation and shown once, in the success message."""
 
     form = WebhookEndpointForm
-    list_display = ("url", "platform", "active", "events", "failing_since", "disabled_reason")
+    list_display = (
+        "url", "platform", "active", "events", "failing_since", "parked_until", "disabled_reason"
+    )  # fmt: skip
     list_filter = ("active", "platform")
     search_fields = ("url", "description", "platform__key")
     list_select_related = ("platform",)
@@ -60,6 +62,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "disabled_reason",
         "disabled_at",
         "receiving_since",
+        "timeouts_in_row",
+        "parked_until",
         "created",
         "modified",
     )
