@@ -284,14 +284,11 @@ def run_attempt(delivery_id: int) -> str:
         _finish(delivery, Status.FAILED, now)
         return delivery.status
     is_test = delivery.event_id is None
-    if (
-        not is_test
-        and endpoint.parked_until is not None
-        and _can_defer()
-        and not _claim_probe(endpoint, now)
-    ):
-        _defer(delivery, max(endpoint.parked_until, now))
-        return delivery.status
+    if not is_test and endpoint.parked_until is not None and _can_defer():
+        parked_until = _parked_until(endpoint, now)
+        if parked_until is not None:
+            _defer(delivery, parked_until)
+            return delivery.status
     if delivery.event is not None:
         body = message_body(delivery.event_type, delivery.event.created, delivery.event.payload)
     else:
@@ -367,6 +364,18 @@ def _count_timeouts(endpoint: WebhookEndpoint, answer: Answer) -> None:
         )
     elif endpoint.timeouts_in_row or endpoint.parked_until is not None:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(timeouts_in_row=0, parked_until=None)
+
+
+def _parked_until(endpoint: WebhookEndpoint, now: datetime) -> datetime | None:
+    """Until when a parked endpoint's attempt must wait; ``None`` when it may go now
+    (the parking has ended and this attempt is the one that tries the endpoint, or
+    another one's answer ended it meanwhile)."""
+    if endpoint.parked_until is not None and endpoint.parked_until > now:
+        return endpoint.parked_until
+    if _claim_probe(endpoint, now):
+        return None
+    found = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("parked_until", flat=True)
+    return found.first()
 
 
 def _claim_probe(endpoint: WebhookEndpoint, now: datetime) -> bool:
