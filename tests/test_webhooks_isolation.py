@@ -283,3 +283,98 @@ def test_deleting_an_endpoint_during_an_attempt_ends_the_attempt_cleanly(world, 
     assert delivery.run_attempt(sent.pk) == "gone"
     assert not WebhookEndpoint.objects.exists()
     assert not WebhookDelivery.objects.exists() and not WebhookAttempt.objects.exists()
+
+
+# -- https: the handshake is within the deadline too ------------------------------------
+
+
+@pytest.fixture
+def trusted_certificate(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1 that the webhook client trusts:
+    ``(certificate file, key file)``."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    default_context = ssl.create_default_context
+
+    def trusting(*args, **kwargs):
+        context = default_context(*args, **kwargs)
+        context.load_verify_locations(cafile=str(cert_file))
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", trusting)
+    return cert_file, key_file
+
+
+def test_an_https_receiver_is_verified_and_answers_within_the_deadline(trusted_certificate):
+    import http.server
+    import ssl
+    import threading
+
+    class Answering(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*trusted_certificate)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        answer = delivery.post(f"https://127.0.0.1:{server.server_address[1]}/h", {}, "{}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (answer.status_code, answer.error, answer.timed_out) == (204, "", False)
+
+
+def test_a_tls_handshake_that_never_ends_is_cut_off_at_the_deadline(trusted_certificate):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        with override_settings(IBL_DATA_MANAGER=small()):
+            started = time.monotonic()
+            answer = delivery.post(f"https://127.0.0.1:{port}/h", {}, "{}")
+            took = time.monotonic() - started
+    assert DEADLINE <= took <= DEADLINE + SLACK
+    assert answer.timed_out
+    assert answer.error == f"Timeout: no complete answer within {DEADLINE} s."
