@@ -71,8 +71,16 @@ DEFAULTS: dict[str, Any] = {
     # Webhooks (docs/events.md). Loopback and private receivers (and http://) only when
     # allowed: local development and tests.
     "WEBHOOKS_ALLOW_PRIVATE": False,
-    # Seconds to connect and answer, per attempt.
+    # Seconds per attempt, wall clock: connect, send, the answer's headers and the
+    # start of its body, all within it.
     "WEBHOOK_TIMEOUT": 10,
+    # Endpoints per platform (each event is one delivery per endpoint).
+    "WEBHOOK_MAX_ENDPOINTS": 20,
+    # The circuit breaker: an endpoint whose last this-many attempts in a row ran out
+    # of time is parked (nothing is sent to it) for WEBHOOK_PARK_SECONDS, then tried
+    # with one attempt; its deliveries wait, they do not fail.
+    "WEBHOOK_PARK_AFTER_TIMEOUTS": 3,
+    "WEBHOOK_PARK_SECONDS": 300,
     # Attempts per delivery; the n-th retry waits WEBHOOK_RETRY_BASE_SECONDS * 3**(n-1)
     # seconds, +-25% (8 attempts: about 18 hours).
     "WEBHOOK_MAX_ATTEMPTS": 8,
@@ -119,6 +127,9 @@ _POSITIVE_INTS = (
     "IMAGE_MAX_JPEG_SCANS",
     "IMAGE_SEARCH_LIMIT",
     "WEBHOOK_TIMEOUT",
+    "WEBHOOK_MAX_ENDPOINTS",
+    "WEBHOOK_PARK_AFTER_TIMEOUTS",
+    "WEBHOOK_PARK_SECONDS",
     "WEBHOOK_MAX_ATTEMPTS",
     "WEBHOOK_RETRY_BASE_SECONDS",
     "WEBHOOK_DISABLE_AFTER_SECONDS",

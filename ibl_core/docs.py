@@ -16,6 +16,7 @@ own inline scripts and the bundles' run-time code generation stay allowed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,8 +24,11 @@ from django.conf import settings
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from .parsers import API_PARSERS
 
 
 def static_origin() -> str | None:
@@ -57,6 +61,8 @@ def docs_content_security_policy() -> str:
 
 class OfflineDocsMixin:
     """Adds :func:`docs_content_security_policy` to every answer of a docs view."""
+
+    parser_classes: Sequence[type[BaseParser]] = API_PARSERS
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

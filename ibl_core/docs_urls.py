@@ -12,9 +12,10 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from .docs import RedocView, SwaggerView
+from .parsers import API_PARSERS
 
 urlpatterns = [
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(parser_classes=API_PARSERS), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]

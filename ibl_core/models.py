@@ -319,6 +319,16 @@ class WebhookEndpoint(TimeStampedModel):
         help_text="It receives the events recorded from this time on: when it was created, "
         "or last turned on again.",
     )
+    timeouts_in_row = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Attempts in a row that ran out of time."
+    )
+    parked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Parked after attempts in a row ran out of time: nothing is sent to it "
+        "until then, then one attempt tells whether it answers again.",
+    )
 
     class Meta:
         ordering = ["platform", "id"]

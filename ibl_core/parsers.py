@@ -88,3 +88,8 @@ class LimitedJSONParser(BaseParser):
                     message = f"Null characters are not allowed (in {'.'.join(path) or 'body'})."
                 raise exceptions.ValidationError({field: [message]})
         return data
+
+
+#: The parsers of every API view of the apps (``PlatformScopedView`` and the public
+#: documents); only the image upload views take multipart bodies as well.
+API_PARSERS: list[type[BaseParser]] = [LimitedJSONParser]

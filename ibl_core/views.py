@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from .authentication import not_authenticated
+from .parsers import API_PARSERS
 from .schema import ThrottledAutoSchema
 from .throttling import ScopedApiThrottle, Throttled, throttle_scope
 
@@ -35,8 +36,13 @@ class PlatformScopedView(GenericAPIView):
     The URL without its trailing slash is never redirected to the URL with it:
     ``CommonMiddleware``'s 301 would turn a POST into a GET. It is a 404 instead,
     which names the right URL (:mod:`ibl_core.errors`).
+
+    JSON bodies are read by the bounded parser (:data:`ibl_core.parsers.API_PARSERS`),
+    whatever the host project's ``DEFAULT_PARSER_CLASSES``: a body too large or nested
+    too deeply is a 413 or a 400, never a 500.
     """
 
+    parser_classes = API_PARSERS
     throttle_classes = [ScopedApiThrottle]
     write_throttle_scope = "writes"
     schema = ThrottledAutoSchema()  # documents the 429

@@ -22,7 +22,6 @@ from ibl_core import envelope
 from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
 from ibl_core.pagination import CredentialsPagePagination
-from ibl_core.parsers import LimitedJSONParser
 from ibl_core.text import UNSTORABLE
 
 from . import selectors, services, shapes
@@ -114,7 +113,6 @@ class CredentialListView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
     """GET (search, filter, paginate) and POST (create) of the platform's credentials."""
 
     permission_classes = CREDENTIALS
-    parser_classes = [LimitedJSONParser]
     pagination_class = CredentialPagePagination
     filter_backends = [PublicCredentialsUnlessAdmin, PlatformFilterBackend]
     filterset_class = CredentialFilter
@@ -193,7 +191,6 @@ class CredentialDetailView(
     """GET, PUT (partial) and DELETE of one credential."""
 
     permission_classes = CREDENTIALS
-    parser_classes = [LimitedJSONParser]
 
     def get_serializer_class(self) -> Any:
         return CredentialUpdateSerializer

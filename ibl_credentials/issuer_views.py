@@ -25,7 +25,6 @@ from rest_framework.response import Response
 
 from ibl_core import envelope, errors
 from ibl_core.models import Platform
-from ibl_core.parsers import LimitedJSONParser
 from ibl_core.schema import DETAIL_BODY
 from ibl_core.text import UNSTORABLE
 
@@ -102,7 +101,6 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
     """GET, PUT (partial) and DELETE of one issuer of the platform."""
 
     permission_classes = ISSUER_DETAIL
-    parser_classes = [LimitedJSONParser]
     model = Issuer
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
@@ -194,7 +192,6 @@ class SignatoriesView(envelope.EnvelopeErrorsMixin, CredentialsView):
     """POST: add (or update by name) a signatory of an issuer or of one credential."""
 
     permission_classes = SIGNATORIES
-    parser_classes = [LimitedJSONParser]
     model = Signatory
 
     def platform_queryset(self, platform: Platform) -> QuerySet:

@@ -20,7 +20,6 @@ from ibl_core import envelope
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
 from ibl_core.pagination import CredentialsPagination
-from ibl_core.parsers import LimitedJSONParser
 from ibl_core.platforms import platform_for_request
 from ibl_core.schema import error_responses
 from ibl_core.views import PlatformScopedView
@@ -98,7 +97,6 @@ class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
     """GET (search, paginated) and POST (create) of a platform's issuers, in the envelope."""
 
     permission_classes = ISSUERS
-    parser_classes = [LimitedJSONParser]
     pagination_class = CredentialsPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = IssuerFilter

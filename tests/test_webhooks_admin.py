@@ -111,3 +111,26 @@ def test_the_rotate_action_shows_each_new_secret_once(admin_client, world):
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.previous_secret == old
     assert shown(response) == [f"{URL}: new secret {endpoint.secret} (shown once)."]
+
+
+def test_the_admin_refuses_an_endpoint_past_the_platforms_maximum(admin_client, world):
+    from django.conf import settings
+    from django.test import override_settings
+
+    on_p2 = create_endpoint(world.p2, url=URL)
+    capped = {**settings.IBL_DATA_MANAGER, "WEBHOOK_MAX_ENDPOINTS": 1}
+    with override_settings(IBL_DATA_MANAGER=capped):
+        create_endpoint(world.p1, url=URL)
+        body = {"platform": world.p1.pk, "url": URL, "events": "[]", "active": "on"}
+        response = admin_client.post(f"{CHANGELIST}add/", body)
+        assert response.status_code == 200  # the form again, with the error
+        expected = "A platform has at most 1 webhook endpoints; delete one to add another."
+        assert response.context["adminform"].form.errors == {"platform": [expected]}
+        # Moving another platform's endpoint onto the full one is refused too.
+        response = admin_client.post(
+            f"{CHANGELIST}{on_p2.pk}/change/", form(on_p2, platform=world.p1.pk)
+        )
+        assert response.context["adminform"].form.errors == {"platform": [expected]}
+    assert WebhookEndpoint.objects.filter(platform=world.p1).count() == 1
+    on_p2.refresh_from_db()
+    assert on_p2.platform == world.p2

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from ibl_core.models import WebhookEndpoint
+from ibl_core.tasks import default_task_backend
 from ibl_core.webhooks import delivery
 from ibl_core.webhooks.services import create_endpoint
 from tests.conftest import ROLES
@@ -70,8 +72,6 @@ def test_bad_bodies_are_400_and_create_nothing(world, body, errors):
 
 
 def test_private_addresses_are_refused_without_the_setting(world):
-    from django.conf import settings
-
     with override_settings(
         IBL_DATA_MANAGER={**settings.IBL_DATA_MANAGER, "WEBHOOKS_ALLOW_PRIVATE": False}
     ):
@@ -116,13 +116,21 @@ def test_delete(world):
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_send_a_test_event_and_list_recent_deliveries(world):
+def test_send_a_test_event_and_list_recent_deliveries(world, django_capture_on_commit_callbacks):
     client = world.client("platform_admin_p1")
+    default_task_backend.clear()
     with receiver(script=[500]) as hook:
         endpoint = create_endpoint(world.p1, url=hook.url)
-        failed = client.post(f"{URL}{endpoint.pk}/test/")
-        succeeded = client.post(f"{URL}{endpoint.pk}/test/")
-    assert failed.status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            failed = client.post(f"{URL}{endpoint.pk}/test/")
+            succeeded = client.post(f"{URL}{endpoint.pk}/test/")
+        assert (failed.status_code, succeeded.status_code) == (202, 202)
+        assert failed.json()["status"] == "pending" and failed.json()["attempts"] == 0
+        queued = [r.args for r in default_task_backend.results if r.task.name == "attempt_delivery"]
+        assert queued == [[failed.json()["id"]], [succeeded.json()["id"]]]
+        for [delivery_id] in queued:  # the worker
+            delivery.run_attempt(delivery_id)
+    failed, succeeded = client.get(failed["Location"]), client.get(succeeded["Location"])
     body = failed.json()
     assert body["event_type"] == "webhook.test" and body["status"] == "failed"
     assert (body["attempts"], body["last_status_code"], body["last_response"]) == (
@@ -133,6 +141,47 @@ def test_send_a_test_event_and_list_recent_deliveries(world):
     assert [d["id"] for d in recent] == [succeeded.json()["id"], failed.json()["id"]]
     assert recent[0] == succeeded.json()
     assert len(client.get(f"{URL}{endpoint.pk}/deliveries/", {"limit": 1}).json()) == 1
+
+
+def test_a_delivery_of_another_endpoint_is_404(world):
+    mine = create_endpoint(world.p1, url=HOOK)
+    other = create_endpoint(world.p2, url=HOOK)
+    theirs = delivery.send_test_event(other)
+    client = world.client("platform_admin_p1")
+    response = client.get(f"{URL}{mine.pk}/deliveries/{theirs.pk}/")
+    assert (response.status_code, response.json()) == (404, {"detail": "Delivery not found."})
+
+
+# -- how many endpoints a platform may have ----------------------------------------
+
+
+def test_past_the_maximum_endpoints_creating_one_is_400_and_creates_nothing(world):
+    client = world.client("platform_admin_p1")
+    capped = {**settings.IBL_DATA_MANAGER, "WEBHOOK_MAX_ENDPOINTS": 3}
+    create_endpoint(world.p2, url=HOOK)  # another platform's do not count
+    with override_settings(IBL_DATA_MANAGER=capped):
+        for _ in range(3):
+            assert client.post(URL, {"url": HOOK}, format="json").status_code == 201
+        response = client.post(URL, {"url": HOOK}, format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "A platform has at most 3 webhook endpoints; delete one to add another."
+        }
+        assert WebhookEndpoint.objects.filter(platform=world.p1).count() == 3
+        # Deleting one makes room again.
+        client.delete(f"{URL}{WebhookEndpoint.objects.filter(platform=world.p1).first().pk}/")
+        assert client.post(URL, {"url": HOOK}, format="json").status_code == 201
+
+
+def test_the_default_maximum_is_20_endpoints(world):
+    for _ in range(20):
+        create_endpoint(world.p1, url=HOOK)
+    response = world.client("dm_admin").post(URL, {"url": HOOK}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "A platform has at most 20 webhook endpoints; delete one to add another."
+    }
+    assert WebhookEndpoint.objects.filter(platform=world.p1).count() == 20
 
 
 def test_another_platforms_endpoint_is_404(world):

@@ -179,10 +179,12 @@ def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(world):
 
 
 def test_the_test_event(world):
-    with receiver() as hook:
+    with receiver(script=[500]) as hook:
         endpoint = create_endpoint(world.p1, url=hook.url)
         sent = delivery.send_test_event(endpoint)
-    assert sent.status == "succeeded"
+        assert (sent.status, sent.attempts) == ("pending", 0)  # queued
+        assert delivery.run_attempt(sent.pk) == "failed"  # once: never retried
+    assert len(hook.requests) == 1
     payload = verified(endpoint.secret, hook.requests[0])
     assert payload["type"] == "webhook.test" and payload["data"] == {"endpoint_id": endpoint.pk}
 
@@ -218,6 +220,31 @@ REFUSED = [
     ("https://hooks.example.org/", ["169.254.169.254"], "Link-local"),
     ("https://hooks.example.org/", ["::ffff:10.0.0.1"], "loopback or private"),
     ("http://hooks.example.org/", ["93.184.216.34"], "https"),
+    # IPv6 spellings of an IPv4 address: the IPv4 address inside is judged.
+    ("https://[2002:0a00:0001::1]/", None, "loopback or private"),  # 6to4 of 10.0.0.1
+    ("https://[2002:7f00:1::]/", None, "loopback or private"),  # 6to4 of 127.0.0.1
+    ("https://[64:ff9b::a00:1]/", None, "loopback or private"),  # NAT64 of 10.0.0.1
+    ("https://[64:ff9b:1:a00:1::]/", None, "loopback or private"),  # local NAT64, /48
+    ("https://[::a00:1]/", None, "loopback or private"),  # IPv4-compatible 10.0.0.1
+    ("https://hooks.example.org/", ["2002:c0a8:101::1"], "loopback or private"),
+]
+
+#: Every IPv6 spelling of the metadata address 169.254.169.254 (a9fe:a9fe): refused
+#: always, private targets allowed or not.
+METADATA_SPELLINGS = [
+    "::ffff:169.254.169.254",  # IPv4-mapped
+    "::ffff:a9fe:a9fe",
+    "::169.254.169.254",  # IPv4-compatible
+    "2002:a9fe:a9fe::1",  # 6to4
+    "2002:a9fe:a9fe:1234:5678::9",
+    "2001:0:4136:e378:8000:63bf:5601:5601",  # Teredo: client bits inverted (~a9fe:a9fe)
+    "2001:0:a9fe:a9fe:8000:63bf:3fff:fdd2",  # Teredo: the server is the metadata address
+    "64:ff9b::a9fe:a9fe",  # NAT64, well-known prefix
+    "64:ff9b::169.254.169.254",
+    "64:ff9b:1:a9fe:a9:fe00::",  # local-use NAT64, /48 prefix (around the u octet)
+    "64:ff9b:1:ffa9:fe:a9fe::",  # /56
+    "64:ff9b:1:ffff:a9:fea9:fe00:0",  # /64
+    "64:ff9b:1::a9fe:a9fe",  # /96
 ]
 
 
@@ -232,6 +259,45 @@ def test_internal_addresses_are_refused_without_the_allow_setting(
         pytest.raises(UnsafeURL, match=message),
     ):
         safe_addresses(url)
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+@pytest.mark.parametrize("address", METADATA_SPELLINGS)
+def test_every_ipv6_spelling_of_the_metadata_address_is_refused_always(
+    monkeypatch, address, allow_private
+):
+    message = "Link-local and cloud metadata addresses are refused."
+    with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOKS_ALLOW_PRIVATE=allow_private)):
+        with pytest.raises(UnsafeURL, match=message):
+            safe_addresses(f"https://[{address}]/hooks")
+        monkeypatch.setattr(socket, "getaddrinfo", resolving_to(address))
+        with pytest.raises(UnsafeURL, match=message):
+            safe_addresses("https://hooks.example.org/")
+
+
+def test_the_embedded_addresses_are_unwrapped():
+    from ipaddress import IPv4Address, IPv6Address
+
+    from ibl_core.webhooks.addresses import embedded_ipv4
+
+    metadata = IPv4Address("169.254.169.254")
+    assert embedded_ipv4(IPv6Address("2002:a9fe:a9fe::1")) == [metadata]
+    server, client = embedded_ipv4(IPv6Address("2001:0:4136:e378:8000:63bf:5601:5601"))
+    assert (server, client) == (IPv4Address("65.54.227.120"), metadata)
+    for length, address in [(48, "64:ff9b:1:a9fe:a9:fe00::"), (56, "64:ff9b:1:ffa9:fe:a9fe::"),
+                            (64, "64:ff9b:1:ffff:a9:fea9:fe00:0"),
+                            (96, "64:ff9b:1::a9fe:a9fe")]:  # fmt: skip
+        assert metadata in embedded_ipv4(IPv6Address(address)), length
+    assert embedded_ipv4(IPv6Address("2606:4700::1111")) == []
+
+
+def test_an_ipv6_spelling_of_the_metadata_address_is_refused_at_save(world):
+    response = world.client("platform_admin_p1").post(
+        "/api/core/orgs/p1/webhooks/", {"url": "https://[2002:a9fe:a9fe::1]/"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"url": ["Link-local and cloud metadata addresses are refused."]}
+    assert not WebhookEndpoint.objects.exists()
 
 
 def test_a_public_address_is_accepted(monkeypatch):
@@ -250,12 +316,14 @@ def test_link_local_and_metadata_are_refused_even_when_private_is_allowed(monkey
         safe_addresses("http://sneaky.example.org/")
 
 
-def test_an_address_that_became_internal_is_refused_at_send(world, monkeypatch):
-    """Checked at save, and again at every attempt (DNS may change in between)."""
+@pytest.mark.parametrize("internal", ["10.0.0.5", "64:ff9b::a00:5", "2002:a00:5::1"])
+def test_an_address_that_became_internal_is_refused_at_send(world, monkeypatch, internal):
+    """Checked at save, and again at every attempt (DNS may change in between), in
+    every spelling."""
     monkeypatch.setattr(socket, "getaddrinfo", resolving_to("93.184.216.34"))
     with override_settings(IBL_DATA_MANAGER=_settings(WEBHOOKS_ALLOW_PRIVATE=False)):
         create_endpoint(world.p1, url="https://hooks.example.org/")
-        monkeypatch.setattr(socket, "getaddrinfo", resolving_to("10.0.0.5"))
+        monkeypatch.setattr(socket, "getaddrinfo", resolving_to(internal))
         [sent] = dispatch(world.p1)
         assert delivery.run_attempt(sent.pk) == "pending"
     [attempt] = sent.attempt_records.all()
@@ -371,6 +439,30 @@ def test_an_endpoint_turned_on_again_receives_the_events_recorded_from_then_on(w
     assert sent.endpoint_id == alone.pk
 
 
+def test_an_endpoint_turned_on_again_does_not_get_what_another_endpoint_got_meanwhile(world):
+    """While one endpoint of the platform is off, another one is on: the events of that
+    time are delivered to the other one only, also when their dispatch runs after the
+    first one is on again (a queue that lags); from then on both receive."""
+    hour = timedelta(hours=1)
+    client = world.client("platform_admin_p1")
+    paused = create_endpoint(world.p1, url=NOWHERE)
+    listening = create_endpoint(world.p1, url=NOWHERE)
+    for endpoint in (paused, listening):
+        receiving_since(endpoint, 5 * hour)
+    assert client.patch(f"/api/core/orgs/p1/webhooks/{paused.pk}/", {"active": False},
+                        format="json").status_code == 200  # fmt: skip
+    [while_off] = dispatch(world.p1)  # dispatched at once
+    lagging = recorded(world.p1, timedelta(seconds=1))  # its dispatch not run yet
+    assert client.patch(f"/api/core/orgs/p1/webhooks/{paused.pk}/", {"active": True},
+                        format="json").status_code == 200  # fmt: skip
+    assert delivery.dispatch_events.call(world.p1.pk, [lagging.pk]) == 1
+    assert delivery.sweep() == 0
+    got = {(d.event_id, d.endpoint_id) for d in WebhookDelivery.objects.all()}
+    assert got == {(while_off.event_id, listening.pk), (lagging.pk, listening.pk)}
+    after = dispatch(world.p1)
+    assert [d.endpoint_id for d in after] == [paused.pk, listening.pk]
+
+
 def test_turning_on_an_endpoint_that_is_on_keeps_what_it_receives(world):
     endpoint = create_endpoint(world.p1, url=NOWHERE)
     receiving_since(endpoint, timedelta(hours=1))
@@ -418,9 +510,12 @@ def test_the_sweep_command_says_how_many(world):
     out = StringIO()
     call_command("ibl_sweep", stdout=out)
     assert out.getvalue() == (
-        "0 bulk issue jobs queued again, 0 stalled jobs failed.\n2 webhook events dispatched.\n"
+        "0 bulk issue jobs queued again, 0 stalled jobs failed.\n"
+        "2 webhook events dispatched, 0 stalled deliveries queued again.\n"
     )
     out = StringIO()
     call_command("ibl_sweep", stdout=out)
-    assert out.getvalue().endswith("\n0 webhook events dispatched.\n")
+    assert out.getvalue().endswith(
+        "\n0 webhook events dispatched, 0 stalled deliveries queued again.\n"
+    )
     assert WebhookDelivery.objects.count() == 2

@@ -19,7 +19,6 @@ from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
-from ibl_core.parsers import LimitedJSONParser
 from ibl_core.permissions import CanManagePlatform, IsDMAdmin
 from ibl_core.platforms import department_mode_requested, platform_for_request
 from ibl_core.roles import manageable_platforms, managed_user_ids
@@ -56,7 +55,6 @@ class SuggestionBaseView(PlatformScopedView):
     kind: SuggestionKind
     serializers: SuggestionSerializers
     permission_classes = [CanManagePlatform]
-    parser_classes = [LimitedJSONParser]
     filter_backends = [PlatformFilterBackend]
     filterset_class: Any = None  # set per kind by suggestion_urls
 

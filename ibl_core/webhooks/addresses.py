@@ -5,6 +5,10 @@ internal address is refused like the address itself. Loopback and private addres
 are refused unless ``WEBHOOKS_ALLOW_PRIVATE`` is on (local development, tests), which
 also allows ``http://``. Link-local addresses (cloud metadata services live at
 169.254.169.254) and the metadata host names are refused always.
+
+An IPv6 address can carry an IPv4 address inside it (IPv4-mapped and -compatible,
+6to4, Teredo, NAT64): a gateway on the way may deliver to the IPv4 address, so that
+address is judged too, by the same rules.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ _ALWAYS_REFUSED = (
     ipaddress.ip_network("169.254.0.0/16"),
     ipaddress.ip_network("fe80::/10"),
     ipaddress.ip_network("fd00:ec2::254/128"),  # AWS metadata over IPv6
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud metadata
+    ipaddress.ip_network("168.63.129.16/32"),  # Azure's host services (WireServer)
 )
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated, still routed by some stacks
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: an operator's own prefix
+#: The prefix lengths a NAT64 prefix chosen inside 64:ff9b:1::/48 may have (RFC 6052 2.2).
+_NAT64_LOCAL_PREFIX_LENGTHS = (48, 56, 64, 96)
 
 
 class UnsafeURL(ValueError):
@@ -51,19 +62,60 @@ def check_url_syntax(url: str) -> tuple[str, str, int]:
     return parts.scheme, host, port
 
 
+def _nat64_embedded(ip: ipaddress.IPv6Address, prefix_length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address of a NAT64 address with a prefix of this length (RFC 6052 2.2:
+    bits 64-71 are left zero, the IPv4 address flows around them)."""
+    packed = ip.packed
+    if prefix_length == 96:
+        return ipaddress.IPv4Address(packed[12:16])
+    around_u = packed[:8] + packed[9:]
+    start = prefix_length // 8
+    return ipaddress.IPv4Address(around_u[start : start + 4])
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address ``ip`` carries: IPv4-mapped (``::ffff:0:0/96``),
+    IPv4-compatible (``::/96``), 6to4 (``2002::/16``), Teredo (``2001::/32``: its server
+    and its client, whose bits are stored inverted) and NAT64 (``64:ff9b::/96``, and
+    every prefix length RFC 6052 allows inside ``64:ff9b:1::/48``)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE or ip in _NAT64_WELL_KNOWN:
+        found.append(_nat64_embedded(ip, 96))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in _NAT64_LOCAL:
+        found.extend(_nat64_embedded(ip, length) for length in _NAT64_LOCAL_PREFIX_LENGTHS)
+    return found
+
+
 def address_problem(address: str) -> str | None:
-    """Why webhooks must not be sent to ``address`` (an IP address), or ``None``."""
+    """Why webhooks must not be sent to ``address`` (an IP address), or ``None``.
+
+    An IPv6 address is judged with every IPv4 address it carries (:func:`embedded_ipv4`):
+    the first problem found is the answer."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in network for network in _ALWAYS_REFUSED):
+    judged: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        judged += embedded_ipv4(ip)
+    if any(one in network for one in judged for network in _ALWAYS_REFUSED):
         return "Link-local and cloud metadata addresses are refused."
     if ibl_settings.WEBHOOKS_ALLOW_PRIVATE:
         return None
-    if ip.is_loopback or ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-        return "The URL resolves to a loopback or private address."
-    if not ip.is_global:
-        return "The URL resolves to an address that is not public."
+    for one in judged:
+        if (
+            one.is_loopback
+            or one.is_private
+            or one.is_reserved
+            or one.is_multicast
+            or one.is_unspecified
+        ):
+            return "The URL resolves to a loopback or private address."
+        if not one.is_global:
+            return "The URL resolves to an address that is not public."
     return None
 
 

@@ -29,11 +29,17 @@ class WebhookEndpointForm(forms.ModelForm):
         try:
             if "url" in cleaned:
                 services.check_url(cleaned["url"])
+            moving = self.instance._state.adding or "platform" in self.changed_data
+            if moving and cleaned.get("platform") is not None:
+                services.check_room(cleaned["platform"])
             events = cleaned.get("events") or []
             if not isinstance(events, list):
                 raise ValidationError({"events": ["A list of event types ([] for every type)."]})
             services.check_events(events)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # about the platform's endpoints
+                self.add_error("platform", error)
+                return cleaned
             for field, problems in error.message_dict.items():
                 self.add_error(field, problems)
         return cleaned
@@ -44,7 +50,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     """The secret is generated on creation and shown once, in the success message."""
 
     form = WebhookEndpointForm
-    list_display = ("url", "platform", "active", "events", "failing_since", "disabled_reason")
+    list_display = (
+        "url", "platform", "active", "events", "failing_since", "parked_until", "disabled_reason"
+    )  # fmt: skip
     list_filter = ("active", "platform")
     search_fields = ("url", "description", "platform__key")
     list_select_related = ("platform",)
@@ -54,6 +62,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "disabled_reason",
         "disabled_at",
         "receiving_since",
+        "timeouts_in_row",
+        "parked_until",
         "created",
         "modified",
     )

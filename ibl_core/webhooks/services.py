@@ -1,7 +1,9 @@
 """Writes of webhook endpoints: create (the secret is answered once), change, rotate.
 
 The admin and the API both call these, so a URL is checked the same way (SSRF:
-``addresses.safe_addresses``) wherever an endpoint is saved.
+``addresses.safe_addresses``), and the number of endpoints of a platform is capped
+(``WEBHOOK_MAX_ENDPOINTS``: each event is one delivery per endpoint), wherever an
+endpoint is saved.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ def check_events(events: Sequence[str]) -> None:
         raise ValidationError({"events": [f"Unknown event types: {', '.join(unknown)}."]})
 
 
+class TooManyEndpoints(ValidationError):
+    """The platform has ``WEBHOOK_MAX_ENDPOINTS`` endpoints already."""
+
+
+def check_room(platform: Platform) -> None:
+    """:class:`TooManyEndpoints` when ``platform`` has no room for another endpoint."""
+    limit = ibl_settings.WEBHOOK_MAX_ENDPOINTS
+    if WebhookEndpoint.objects.filter(platform=platform).count() >= limit:
+        raise TooManyEndpoints(
+            f"A platform has at most {limit} webhook endpoints; delete one to add another.",
+            code="too_many_endpoints",
+        )
+
+
 def create_endpoint(
     platform: Platform,
     *,
@@ -45,17 +61,22 @@ def create_endpoint(
     active: bool = True,
     description: str = "",
 ) -> WebhookEndpoint:
-    """A new endpoint with a new secret (read it from the returned object, once)."""
+    """A new endpoint with a new secret (read it from the returned object, once);
+    :class:`TooManyEndpoints` when the platform has its maximum already."""
     check_url(url)
     check_events(events)
-    return WebhookEndpoint.objects.create(
-        platform=platform,
-        url=url,
-        events=list(dict.fromkeys(events)),
-        active=active,
-        description=description,
-        secret=new_secret(),
-    )
+    with transaction.atomic():
+        # Concurrent creations on one platform count one after the other.
+        list(Platform.objects.select_for_update().filter(pk=platform.pk).values_list("pk"))
+        check_room(platform)
+        return WebhookEndpoint.objects.create(
+            platform=platform,
+            url=url,
+            events=list(dict.fromkeys(events)),
+            active=active,
+            description=description,
+            secret=new_secret(),
+        )
 
 
 def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any]) -> WebhookEndpoint:

@@ -19,4 +19,9 @@ urlpatterns = [
         views.WebhookDeliveriesView.as_view(),
         name="webhook-deliveries",
     ),
+    path(
+        f"{prefix}<int:pk>/deliveries/<int:delivery_id>/",
+        views.WebhookDeliveryView.as_view(),
+        name="webhook-delivery",
+    ),
 ]

@@ -7,8 +7,10 @@ Platform admins of ``{org}`` and DM admins only; an endpoint of another platform
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +38,10 @@ ACCESS = {
 }
 READ_ERRORS = error_responses(**ACCESS)
 WRITE_ERRORS = error_responses(e400="Invalid field.", **ACCESS)
+CREATE_ERRORS = error_responses(
+    e400="Invalid field, or the platform has its maximum number of endpoints already.",
+    **ACCESS,
+)
 
 
 class WebhookBaseView(PlatformScopedView):
@@ -73,12 +79,15 @@ class WebhookListView(WebhookBaseView):
         summary="Create a webhook endpoint",
         description="Answers the endpoint with its signing secret, shown this once.",
         request=WebhookEndpointSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer, **WRITE_ERRORS},
+        responses={201: WebhookEndpointWithSecretSerializer, **CREATE_ERRORS},
     )
     def post(self, request: Request, org: str) -> Response:
         body = WebhookEndpointSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        endpoint = services.create_endpoint(self.platform(), **body.validated_data)
+        try:
+            endpoint = services.create_endpoint(self.platform(), **body.validated_data)
+        except services.TooManyEndpoints as error:
+            raise exceptions.ValidationError({"detail": error.message}) from None
         return Response(
             WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
@@ -149,20 +158,46 @@ def with_attempts(deliveries: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDeli
 
 
 class WebhookTestView(WebhookBaseView):
-    """A test event sent to an endpoint now."""
+    """A test event queued for an endpoint: answered at once, whatever the receiver does."""
 
     @extend_schema(
         tags=TAGS,
         summary="Send a test event",
-        description="Sends a webhook.test event to the endpoint now, once (no retries), "
-        "and answers the delivery with the receiver's answer.",
+        description="Queues a webhook.test event to the endpoint, attempted once (no "
+        "retries) by a background worker, and answers 202 at once with the delivery "
+        "(status pending, no attempts yet) and its URL in the Location header: poll it "
+        "for the receiver's answer. A test event is sent even to an endpoint that is "
+        "parked after timeouts (it is how to find out that it answers again); not to "
+        "one that is off.",
         request=None,
-        responses={200: WebhookDeliverySerializer, **READ_ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                description="The delivery's URL, to poll.",
+                response=[202],
+            )
+        ],
+        responses={
+            202: OpenApiResponse(
+                WebhookDeliverySerializer, description="Queued; poll the Location URL."
+            ),
+            **READ_ERRORS,
+        },
     )
     def post(self, request: Request, org: str, pk: int) -> Response:
         sent = delivery.send_test_event(self.endpoint())
         [found] = with_attempts(WebhookDelivery.objects.filter(pk=sent.pk))
-        return Response(WebhookDeliverySerializer(found).data)
+        location = reverse(
+            "webhook-delivery",
+            kwargs={"org": org, "pk": sent.endpoint_id, "delivery_id": sent.pk},
+        )
+        return Response(
+            WebhookDeliverySerializer(found).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
 
 
 class WebhookDeliveriesView(WebhookBaseView):
@@ -180,3 +215,19 @@ class WebhookDeliveriesView(WebhookBaseView):
         limit = min(int_param(request, "limit", 50, minimum=1), 100)
         recent = with_attempts(endpoint.deliveries.order_by("-id"))[:limit]
         return Response(WebhookDeliverySerializer(recent, many=True).data)
+
+
+class WebhookDeliveryView(WebhookBaseView):
+    """One delivery to an endpoint, with its last attempt (e.g. a test event to poll)."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="One delivery to an endpoint",
+        responses={200: WebhookDeliverySerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, org: str, pk: int, delivery_id: int) -> Response:
+        deliveries = with_attempts(self.endpoint().deliveries.filter(pk=delivery_id))
+        found = deliveries.first()
+        if found is None:
+            raise NotFound("Delivery not found.")
+        return Response(WebhookDeliverySerializer(found).data)

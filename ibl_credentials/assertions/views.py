@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from ibl_core.conf import ibl_settings
 from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
-from ibl_core.parsers import LimitedJSONParser
 from ibl_core.platforms import department_mode_requested
 from ibl_core.roles import managed_user_ids
 from ibl_core.schema import error_responses
@@ -83,7 +82,6 @@ class AssertionsView(CredentialsView):
     """What the assertion endpoints under ``users/{user_id}/`` share."""
 
     model = Assertion
-    parser_classes = [LimitedJSONParser]
     pagination_class: Any = AssertionPagination
 
     def platform_queryset(self, platform: Platform) -> QuerySet:

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ibl_core.parsers import API_PARSERS
 from ibl_core.schema import DETAIL_BODY, ThrottledAutoSchema
 from ibl_core.text import UNSTORABLE
 from ibl_core.throttling import ScopedApiThrottle
@@ -125,6 +126,7 @@ class PublicDocumentView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    parser_classes = API_PARSERS
     throttle_classes = [ScopedApiThrottle]
     schema = PublicDocumentSchema()
 
