@@ -97,7 +97,8 @@ _FORMATS: dict[str, type[BaseRenderer]] = {
 
 
 class PublicDocumentSchema(ThrottledAutoSchema):
-    """Errors are JSON whatever the document's type (a revoked 2.0 assertion excepted)."""
+    """Errors are JSON whatever the document's type (a revoked 2.0 assertion excepted),
+    and the badge page's own 404 and 410 pages for a browser (``text/html``)."""
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -105,7 +106,10 @@ class PublicDocumentSchema(ThrottledAutoSchema):
             content = response.get("content") or {}
             revoked_document = code == "410" and "application/ld+json" in content
             if int(code) >= 400 and content and not revoked_document:
-                response["content"] = {"application/json": next(iter(content.values()))}
+                kept = {"application/json": next(iter(content.values()))}
+                if "text/html" in content:
+                    kept["text/html"] = content["text/html"]
+                response["content"] = kept
         return responses
 
 
@@ -271,7 +275,13 @@ class AssertionView(PublicDocumentView):
             (200, "text/html"): OpenApiResponse(
                 OpenApiTypes.STR, description="The badge page (for a browser)."
             ),
+            (410, "text/html"): OpenApiResponse(
+                OpenApiTypes.STR, description="The badge page of a revoked credential."
+            ),
             (404, "application/json"): NOT_FOUND,
+            (404, "text/html"): OpenApiResponse(
+                OpenApiTypes.STR, description="The not-found page (for a browser)."
+            ),
         },
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
