@@ -22,6 +22,8 @@ from PIL import Image, ImageDraw
 
 from ibl_credentials.models import Credential
 
+from . import links, ob2
+
 SIZE = 256
 
 
@@ -51,10 +53,10 @@ def default_badge_png(credential: Credential) -> bytes:
 
 def badge_png(credential: Credential) -> bytes:
     """The credential's stored image as PNG, else :func:`default_badge_png`."""
-    reference = credential.icon_image
-    if reference and not reference.startswith(("http://", "https://")):
+    path = ob2.stored_image_path(credential.icon_image, links.base_url())
+    if credential.icon_image and path is not None:
         try:
-            with default_storage.open(reference, "rb") as stored, Image.open(stored) as image:
+            with default_storage.open(path, "rb") as stored, Image.open(stored) as image:
                 out = io.BytesIO()
                 image.convert("RGBA").save(out, format="PNG")
                 return out.getvalue()
