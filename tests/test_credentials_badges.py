@@ -761,6 +761,20 @@ def test_pagination(
     )
 
 
+def test_page_sizes_come_from_the_settings_and_are_reported(world, twelve, settings):
+    """``max_page_size`` in the answer is the maximum in force, as the settings table of
+    the docs says (the list reported a fixed 100 whatever was configured)."""
+    settings.IBL_DATA_MANAGER = {"CREDENTIAL_LIST_PAGE_SIZE": 3, "CREDENTIAL_LIST_MAX_PAGE_SIZE": 5}
+    client = world.client("learner_p1")
+    first = client.get(list_url()).json()["result"]
+    assert (len(first["data"]), first["num_pages"], first["max_page_size"]) == (3, 4, 5)
+    clamped = client.get(f"{list_url()}?page_size=500").json()["result"]
+    assert (len(clamped["data"]), clamped["num_pages"], clamped["max_page_size"]) == (5, 3, 5)
+    settings.IBL_DATA_MANAGER = {}
+    default = client.get(list_url()).json()["result"]
+    assert (len(default["data"]), default["max_page_size"]) == (10, 100)
+
+
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
