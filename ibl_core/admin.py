@@ -141,7 +141,9 @@ class UserGroupMemberFormSet(BaseInlineFormSet):
                     f"{form.cleaned_data['user']} is not in department "
                     f"{group.department.name}, which the group is attached to.",
                 )
-        outside = sorted(str(form.instance.user) for pk, form in staying.items() if pk not in in_department)
+        outside = sorted(
+            str(form.instance.user) for pk, form in staying.items() if pk not in in_department
+        )
         if outside:
             raise forms.ValidationError(
                 f"Members not in department {group.department.name}: {', '.join(outside)}. "

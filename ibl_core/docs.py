@@ -106,7 +106,9 @@ REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 #: The side menu's "API docs by Redocly" logo, fetched from a CDN on every load.
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 #: An empty image in the page itself: the menu keeps its text, nothing is fetched.
-EMPTY_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+EMPTY_IMAGE = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+)
 
 
 SOURCE_MAP = "//# sourceMappingURL=redoc.standalone.js.map"

@@ -2,9 +2,9 @@
 
 ``path("", include("ibl_core.docs_urls"))`` serves ``/api/schema/``, Swagger UI at
 ``/api/docs/`` and ReDoc at ``/api/redoc/`` (its script at
-``/api/redoc/redoc.standalone.js``: :mod:`ibl_core.docs` says why). With ``drf_spectacular_sidecar`` in
-``INSTALLED_APPS`` and ``SWAGGER_UI_DIST``/``REDOC_DIST`` set to ``"SIDECAR"`` the
-pages load their assets from the project's static files, and their
+``/api/redoc/redoc.standalone.js``: :mod:`ibl_core.docs` says why). With
+``drf_spectacular_sidecar`` in ``INSTALLED_APPS`` and ``SWAGGER_UI_DIST``/``REDOC_DIST``
+set to ``"SIDECAR"`` the pages load their assets from the project's static files, and their
 Content-Security-Policy keeps the browser from fetching anything else
 (:mod:`ibl_core.docs`): they work, and leak nothing, with no network access.
 """

@@ -248,9 +248,9 @@ def members_outside_department(group: UserGroup) -> list[int]:
     return sorted(
         UserGroupMember.objects.filter(group=group)
         .exclude(
-            user_id__in=DepartmentMember.objects.filter(
-                department_id=group.department_id
-            ).values("user_id")
+            user_id__in=DepartmentMember.objects.filter(department_id=group.department_id).values(
+                "user_id"
+            )
         )
         .values_list("user_id", flat=True)
     )

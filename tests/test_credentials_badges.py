@@ -428,9 +428,7 @@ def test_errors_name_the_alias_that_was_sent(world, issuer):
 
 
 @pytest.mark.parametrize("spelling", ["url", "path"])
-def test_an_own_upload_is_the_badge_image_by_its_url_or_its_path(
-    world, issuer, spelling, settings
-):
+def test_an_own_upload_is_the_badge_image_by_its_url_or_its_path(world, issuer, spelling, settings):
     """The images endpoint's URL and the stored path name the same file (both spellings
     the docs allow): the badge class names it and the badge image is that file."""
     host = "dm.example.org"  # a URL must have a real host name ("testserver" has none)

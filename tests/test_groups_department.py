@@ -64,9 +64,7 @@ def stored(group) -> list[str]:
 
 def receivers(item) -> list[str]:
     return sorted(
-        PROGRAM.model._default_manager.filter(program=item).values_list(
-            "user__username", flat=True
-        )
+        PROGRAM.model._default_manager.filter(program=item).values_list("user__username", flat=True)
     )
 
 
@@ -210,8 +208,7 @@ def test_the_admin_refuses_a_user_outside_the_department_on_the_row(
     )
     assert response.status_code == 200  # the page again, with the error
     assert (
-        "learner_other_department is not in department Engineering, which the group is "
-        "attached to."
+        "learner_other_department is not in department Engineering, which the group is attached to."
     ) in response.content.decode()
     assert stored(cohort) == ["eng2", "learner_p1"] and heard == []
 
