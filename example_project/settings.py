@@ -252,7 +252,11 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ibl-data-manager",
-    "DESCRIPTION": "Program suggestions, credential issuers and images.",
+    # The landing page shows the same sentence.
+    "DESCRIPTION": (
+        "Suggestions of courses, programs and pathways to learners and to groups; "
+        "credentials issued and verified as Open Badges 2.0 and 3.0; signed webhooks."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -283,7 +287,10 @@ LOGGING = {
         # Messages on one line: control characters from a request are escaped.
         "single_line": {"()": "ibl_core.log.SingleLineFormatter", "format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "single_line"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "single_line"},
+        "discard": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {
         # One JSON line per request (ibl_core.middleware); WARNING turns them off.
@@ -294,7 +301,9 @@ LOGGING = {
         # Django would add a "Not Found: /path" line for every 4xx answer, which the
         # request line already shows; 5xx (with the traceback) are still logged.
         "django.request": {"level": "ERROR"},
-        # runserver's own line per request repeats the ibl.request line.
-        "django.server": {"handlers": [], "propagate": False},
+        # runserver's own line per request repeats the ibl.request line. A handler that
+        # discards, not none: a logger with no handler at all prints warnings (4xx)
+        # through Python's last resort.
+        "django.server": {"handlers": ["discard"], "propagate": False},
     },
 }

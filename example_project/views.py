@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+from drf_spectacular.settings import spectacular_settings
 
 FAVICON = Path(__file__).resolve().parent / "static" / "example_project" / "favicon.ico"
 
@@ -15,7 +16,8 @@ FAVICON = Path(__file__).resolve().parent / "static" / "example_project" / "favi
 @require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     """Where a browser pointed at the server lands: links to the docs, admin and probes."""
-    return render(request, "example_project/index.html")
+    context = {"description": spectacular_settings.DESCRIPTION}  # the API docs' own words
+    return render(request, "example_project/index.html", context)
 
 
 @require_safe

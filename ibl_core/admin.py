@@ -93,11 +93,13 @@ class UserGroupMemberForm(forms.ModelForm):
 
 
 class UserGroupMemberFormSet(BaseInlineFormSet):
-    """Refuses, on the row, a user who is not an active member of the group's platform."""
+    """Refuses, on the row, a user who is not an active member of the group's platform,
+    or not in the department the group is (being) attached to; and a department chosen
+    while members outside it stay."""
 
     def clean(self) -> None:
         super().clean()
-        group = self.instance
+        group = self.instance  # with the department chosen on the page
         if any(self.errors) or group.platform_id is None:
             return
         joining = {
@@ -107,20 +109,47 @@ class UserGroupMemberFormSet(BaseInlineFormSet):
             and form.cleaned_data.get("user") is not None
             and not form.cleaned_data.get(DELETION_FIELD_NAME)
         }
-        if not joining:
+        staying = {
+            form.instance.user_id: form
+            for form in self.forms
+            if form.instance.pk is not None and not form.cleaned_data.get(DELETION_FIELD_NAME)
+        }
+        if joining:
+            members = set(
+                platform_members(group.platform)
+                .filter(in_list("pk", joining))
+                .values_list("pk", flat=True)
+            )
+            for pk, form in joining.items():
+                if pk not in members:
+                    form.add_error(
+                        "user",
+                        f"{form.cleaned_data['user']} is not an active member of platform "
+                        f"{group.platform.key}.",
+                    )
+        if group.department_id is None or not (joining or staying):
             return
-        members = set(
-            platform_members(group.platform)
-            .filter(in_list("pk", joining))
-            .values_list("pk", flat=True)
+        in_department = set(
+            DepartmentMember.objects.filter(
+                in_list("user_id", [*joining, *staying]), department_id=group.department_id
+            ).values_list("user_id", flat=True)
         )
         for pk, form in joining.items():
-            if pk not in members:
+            if pk not in in_department and not form.errors:
                 form.add_error(
                     "user",
-                    f"{form.cleaned_data['user']} is not an active member of platform "
-                    f"{group.platform.key}.",
+                    f"{form.cleaned_data['user']} is not in department "
+                    f"{group.department.name}, which the group is attached to.",
                 )
+        outside = sorted(
+            str(form.instance.user) for pk, form in staying.items() if pk not in in_department
+        )
+        if outside:
+            raise forms.ValidationError(
+                f"Members not in department {group.department.name}: {', '.join(outside)}. "
+                "A group attached to a department holds only its members: remove them, or "
+                "choose another department."
+            )
 
 
 class UserGroupMemberInline(admin.TabularInline):

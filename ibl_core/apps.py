@@ -7,7 +7,23 @@ class IblCoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save, pre_save
+
         from . import checks, schema  # noqa: F401  (registers checks, OpenAPI extensions)
+        from .groups import (
+            on_department_member_deleted,
+            on_department_member_saved,
+            on_department_member_saving,
+        )
+        from .models import DepartmentMember
+
+        # A user who leaves a department leaves its groups, however the row goes.
+        for signal, receiver in (
+            (pre_save, on_department_member_saving),
+            (post_save, on_department_member_saved),
+            (post_delete, on_department_member_deleted),
+        ):
+            signal.connect(receiver, sender=DepartmentMember, dispatch_uid=receiver.__name__)
         from .tasks import register_sweeper
         from .webhooks.delivery import sweep_summary
 

@@ -19,9 +19,12 @@ DEFAULTS: dict[str, Any] = {
     # Catalog lists (page / page_size pagination).
     "PAGE_SIZE": 20,
     "MAX_PAGE_SIZE": 100,
-    # Credentials lists (limit / offset pagination).
+    # Credentials lists with limit / offset pagination (the issuers).
     "CREDENTIALS_PAGE_SIZE": 50,
     "CREDENTIALS_MAX_PAGE_SIZE": 1000,
+    # The credential list and course-credentials/ (page / page_size, as published).
+    "CREDENTIAL_LIST_PAGE_SIZE": 10,
+    "CREDENTIAL_LIST_MAX_PAGE_SIZE": 100,
     # Bulk suggestions: rows per request, rows per INSERT, largest JSON body accepted.
     "BULK_MAX_ROWS": 10_000,
     "BULK_BATCH_SIZE": 2000,
@@ -111,6 +114,8 @@ _POSITIVE_INTS = (
     "MAX_PAGE_SIZE",
     "CREDENTIALS_PAGE_SIZE",
     "CREDENTIALS_MAX_PAGE_SIZE",
+    "CREDENTIAL_LIST_PAGE_SIZE",
+    "CREDENTIAL_LIST_MAX_PAGE_SIZE",
     "BULK_MAX_ROWS",
     "BULK_BATCH_SIZE",
     "BULK_MAX_BODY_BYTES",
@@ -212,9 +217,14 @@ def validate_settings(configured: Any) -> list[str]:
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(f"{key} must be a positive integer, got {value!r}.")
-    page_sizes = (merged["PAGE_SIZE"], merged["MAX_PAGE_SIZE"])
-    if all(isinstance(size, int) for size in page_sizes) and page_sizes[0] > page_sizes[1]:
-        problems.append("PAGE_SIZE must not exceed MAX_PAGE_SIZE.")
+    for default, maximum in (
+        ("PAGE_SIZE", "MAX_PAGE_SIZE"),
+        ("CREDENTIALS_PAGE_SIZE", "CREDENTIALS_MAX_PAGE_SIZE"),
+        ("CREDENTIAL_LIST_PAGE_SIZE", "CREDENTIAL_LIST_MAX_PAGE_SIZE"),
+    ):
+        page_sizes = (merged[default], merged[maximum])
+        if all(isinstance(size, int) for size in page_sizes) and page_sizes[0] > page_sizes[1]:
+            problems.append(f"{default} must not exceed {maximum}.")
     formats = merged["IMAGE_FORMATS"]
     if (
         not isinstance(formats, list | tuple)

@@ -6,8 +6,10 @@ menu shows a logo from ``cdn.redoc.ly`` and Swagger UI posts the schema's URL to
 ``validator.swagger.io`` for its validity badge. The pages therefore carry a
 Content-Security-Policy that lets the browser fetch only from this site (and from
 ``STATIC_URL``'s host when static files live elsewhere): anything else is refused
-before a request is made. Swagger UI's validator is also switched off, so its
-badge is not even tried.
+before a request is made. A refused fetch still logs an error in the browser's
+console, so neither is even tried: Swagger UI's validator is switched off, and ReDoc's
+bundle is served by :func:`redoc_bundle` with the logo's address replaced by an empty
+in-page image (ReDoc's option-less footer has no switch for it).
 
 The policy is about where the browser may connect, not about scripts: the pages'
 own inline scripts and the bundles' run-time code generation stay allowed.
@@ -15,12 +17,20 @@ own inline scripts and the bundles' run-time code generation stay allowed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
@@ -89,3 +99,44 @@ class RedocView(OfflineDocsMixin, SpectacularRedocView):
     """ReDoc, from a template that preloads no web fonts (the system fonts are used)."""
 
     template_name = "ibl_core/redoc.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().get(request, *args, **kwargs)
+        if spectacular_settings.REDOC_DIST == "SIDECAR":
+            response.data["redoc_standalone"] = reverse("redoc-bundle")
+        return response
+
+
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+#: The side menu's "API docs by Redocly" logo, fetched from a CDN on every load.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+#: An empty image in the page itself: the menu keeps its text, nothing is fetched.
+EMPTY_IMAGE = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+)
+
+
+SOURCE_MAP = "//# sourceMappingURL=redoc.standalone.js.map"
+
+
+@functools.cache
+def _bundle_without_logo(path: Path, modified: float, source_map_url: str) -> bytes:
+    """The bundle at ``path`` with the logo's address replaced, and its source map named
+    where the static files serve it; read once per version of the file."""
+    text = path.read_text(encoding="utf-8").replace(REDOC_LOGO, EMPTY_IMAGE)
+    return text.replace(SOURCE_MAP, f"//# sourceMappingURL={source_map_url}").encode()
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def redoc_bundle(request: HttpRequest) -> HttpResponse:
+    """ReDoc's script from ``drf_spectacular_sidecar``, fetching nothing from elsewhere."""
+    found = finders.find(REDOC_BUNDLE)
+    if not found:
+        raise Http404("ReDoc's bundle is not installed (drf_spectacular_sidecar).")
+    path = Path(str(found))
+    return HttpResponse(
+        _bundle_without_logo(path, path.stat().st_mtime, static(f"{REDOC_BUNDLE}.map")),
+        content_type="text/javascript; charset=utf-8",
+    )

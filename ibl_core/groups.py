@@ -17,6 +17,15 @@ A member who later leaves the platform stays in the group's rows but is no longe
 counted (:func:`group_members`, :func:`with_user_count`): membership of the platform
 decides, as everywhere.
 
+A group attached to a department holds only members of that department, so what its
+department admins suggest to it never reaches anyone else. Adding someone else is
+refused (``NotDepartmentMembers``), attaching a group that holds someone else is
+refused, and a user who leaves the department leaves its groups in the same
+transaction (:func:`leave_department_groups`, called by the ``DepartmentMember``
+signals of ``apps.py``, so every way a membership row goes counts). The department
+rows of the users added are locked while they join: a concurrent removal from the
+department waits, then finds them in the group and takes them out.
+
 Deleting a group with :func:`delete_group` removes its members first (one signal with
 all of them), then the group. ``UserGroup.delete()`` or a platform's deletion
 cascades silently; use it only where everything the group fed goes too.
@@ -36,7 +45,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .members import platform_members
-from .models import Department, Platform, UserGroup, UserGroupMember
+from .models import Department, DepartmentMember, Platform, UserGroup, UserGroupMember
 from .signals import group_members_changed
 from .sql import in_list, retrying_transaction, values_select
 
@@ -52,18 +61,34 @@ class NotPlatformMembers(ValidationError):
 
     def __init__(self, platform: Platform, user_ids: Collection[int]) -> None:
         self.user_ids = sorted(user_ids)
-        names = dict(
-            get_user_model()
-            ._default_manager.filter(in_list("pk", self.user_ids))
-            .values_list("pk", "username")
-        )
-        shown = [names.get(pk, f"user id {pk}") for pk in self.user_ids[:_NAMES_IN_ERROR]]
-        more = len(self.user_ids) - len(shown)
-        listed = ", ".join(shown) + (f" and {more} more" if more else "")
         super().__init__(
-            f"Not active members of platform {platform.key!r}: {listed}.",
+            f"Not active members of platform {platform.key!r}: {_listed(self.user_ids)}.",
             code="not_platform_member",
         )
+
+
+class NotDepartmentMembers(ValidationError):
+    """Some users cannot be in a group: it is attached to a department they are not in."""
+
+    def __init__(self, department: Department, user_ids: Collection[int]) -> None:
+        self.user_ids = sorted(user_ids)
+        super().__init__(
+            f"Not members of department {department.name!r}, which the group is attached "
+            f"to: {_listed(self.user_ids)}.",
+            code="not_department_member",
+        )
+
+
+def _listed(user_ids: list[int]) -> str:
+    """Usernames of the first few users (ids of unknown ones), and how many more."""
+    names = dict(
+        get_user_model()
+        ._default_manager.filter(in_list("pk", user_ids[:_NAMES_IN_ERROR]))
+        .values_list("pk", "username")
+    )
+    shown = [names.get(pk, f"user id {pk}") for pk in user_ids[:_NAMES_IN_ERROR]]
+    more = len(user_ids) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 @dataclass(frozen=True)
@@ -141,6 +166,9 @@ def create_or_update_group(
             group.department = department
             group.save(update_fields=["department", "modified"])
         change_members(group, add=add, remove=remove)
+        if department is not UNCHANGED and department is not None:
+            # Named (again): the group must hold only its members, whatever it held.
+            check_members_in_department(group)
         return group, created
 
     return retrying_transaction(work)
@@ -162,7 +190,8 @@ def change_members(
     """Add and remove users (objects or ids) in one transaction, sending one signal.
 
     Refuses (``NotPlatformMembers``, nothing written) any user to add who is not an
-    active member of the group's platform. Anyone may be removed, members of the
+    active member of the group's platform, and (``NotDepartmentMembers``) one who is not
+    in the group's department when it has one. Anyone may be removed, members of the
     platform or not. Adding a user who is in the group, or removing one who is not,
     changes nothing and is not reported.
     """
@@ -183,6 +212,8 @@ def change_members(
             )
             if add_ids - members:
                 raise NotPlatformMembers(group.platform, add_ids - members)
+            if group.department_id is not None:
+                _lock_department_members(group.department_id, add_ids)
         change = MembershipChange(
             added=_insert_members(group, add_ids) if add_ids else [],
             removed=_delete_members(group, remove_ids) if remove_ids else [],
@@ -194,6 +225,90 @@ def change_members(
         return change
 
     return retrying_transaction(work)
+
+
+def _lock_department_members(department_id: int, user_ids: set[int]) -> None:
+    """Refuse users outside the department; lock the rows of those in it (in user
+    order) until the transaction ends, so none of them leaves it meanwhile."""
+    in_department = set(
+        DepartmentMember.objects.select_for_update()
+        .filter(in_list("user_id", sorted(user_ids)), department_id=department_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    if user_ids - in_department:
+        department = Department.objects.get(pk=department_id)
+        raise NotDepartmentMembers(department, user_ids - in_department)
+
+
+def members_outside_department(group: UserGroup) -> list[int]:
+    """Ids of the group's users who are not in its department (none when it has none)."""
+    if group.department_id is None:
+        return []
+    return sorted(
+        UserGroupMember.objects.filter(group=group)
+        .exclude(
+            user_id__in=DepartmentMember.objects.filter(department_id=group.department_id).values(
+                "user_id"
+            )
+        )
+        .values_list("user_id", flat=True)
+    )
+
+
+def check_members_in_department(group: UserGroup) -> None:
+    """Refuse (``NotDepartmentMembers``) a group that holds users outside its department."""
+    outside = members_outside_department(group)
+    if outside:
+        assert group.department is not None  # members_outside_department found some
+        raise NotDepartmentMembers(group.department, outside)
+
+
+def leave_department_groups(department_id: int, user_ids: Iterable[int]) -> None:
+    """Take users who are no longer in a department out of the groups attached to it
+    (with the signal, in the caller's transaction): a department's groups hold only its
+    members. Users who are in it (again) stay."""
+    ids = set(user_ids)
+    if not ids:
+        return
+    gone = ids - set(
+        DepartmentMember.objects.filter(
+            in_list("user_id", sorted(ids)), department_id=department_id
+        ).values_list("user_id", flat=True)
+    )
+    if not gone:
+        return
+    held = UserGroupMember.objects.filter(
+        in_list("user_id", sorted(gone)), group__department_id=department_id
+    ).values_list("group_id", "user_id")
+    by_group: dict[int, list[int]] = {}
+    for group_id, user_id in held:
+        by_group.setdefault(group_id, []).append(user_id)
+    for group in UserGroup.objects.filter(pk__in=by_group).select_related("platform"):
+        change_members(group, remove=by_group[group.pk])
+
+
+def on_department_member_saving(sender: Any, instance: DepartmentMember, **kwargs: Any) -> None:
+    """``pre_save``: note the department and user an edited row named until now."""
+    if instance.pk is not None and not kwargs.get("raw"):
+        instance._ibl_before = (  # type: ignore[attr-defined]
+            DepartmentMember.objects.filter(pk=instance.pk)
+            .values_list("department_id", "user_id")
+            .first()
+        )
+
+
+def on_department_member_saved(sender: Any, instance: DepartmentMember, **kwargs: Any) -> None:
+    """``post_save``: an edit that moved the row is the old pair leaving."""
+    before = getattr(instance, "_ibl_before", None)
+    if before is not None and before != (instance.department_id, instance.user_id):
+        leave_department_groups(before[0], [before[1]])
+
+
+def on_department_member_deleted(sender: Any, instance: DepartmentMember, **kwargs: Any) -> None:
+    """``post_delete``: the user left the department (also when their user or the
+    department is deleted: a department's groups are detached before, so none holds)."""
+    leave_department_groups(instance.department_id, [instance.user_id])
 
 
 def delete_group(group: UserGroup) -> None:

@@ -14,7 +14,7 @@ with them too; this one is the safety net.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import renderers
 
@@ -48,6 +48,34 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         except Exception:
             log_form_failure(view, "GET", "filter form")
             return None
+
+
+class RequiredFieldsForm:
+    """Serializer mixin: the browsable API's form of the body (DRF's renderer and this
+    one both prefill it from an unbound serializer's ``get_initial()``) shows the
+    required fields, empty, and the optional fields named in ``form_fields`` with the
+    value they start with.
+
+    DRF prefills every field with its type's empty value, which the server then refuses
+    or, worse, applies: a blank ``username`` is a bad username, both spellings of an
+    aliased field are two values for one, ``accepted: false`` on an answer un-accepts.
+    A form posted as it is, with its required fields filled in, must do what the same
+    request without the optional fields does. The optional fields are in the API docs.
+    """
+
+    #: Optional fields the form shows, with their value (the API's default, as documented).
+    form_fields: ClassVar[dict[str, Any]] = {}
+
+    def get_initial(self) -> Any:
+        initial = super().get_initial()  # type: ignore[misc]
+        if hasattr(self, "initial_data"):  # a bound form shows what was sent
+            return initial
+        fields = self.fields  # type: ignore[attr-defined]
+        return {
+            name: self.form_fields.get(name, value)
+            for name, value in initial.items()
+            if fields[name].required or name in self.form_fields
+        }
 
 
 def shaped_like_the_body(data: Any, view: Any) -> bool:

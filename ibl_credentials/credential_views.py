@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core import envelope
+from ibl_core.conf import ibl_settings
 from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
 from ibl_core.pagination import CredentialsPagePagination
@@ -46,16 +47,18 @@ from .serializers import (
 from .views import PATH_PARAMETERS, CredentialsView
 
 UPDATED = "Updated"
-CREDENTIAL_PAGE_SIZE = 10
-CREDENTIAL_MAX_PAGE_SIZE = 100
 
 
 class CredentialPagePagination(CredentialsPagePagination):
-    """``page`` / ``page_size`` (default 10, larger than 100 clamped) in the envelope."""
+    """``page`` / ``page_size`` in the envelope: ``CREDENTIAL_LIST_PAGE_SIZE`` (10) by
+    default, larger than ``CREDENTIAL_LIST_MAX_PAGE_SIZE`` (100) clamped."""
 
-    default_page_size = CREDENTIAL_PAGE_SIZE
-    max_page_size = CREDENTIAL_MAX_PAGE_SIZE
     items_description = "Credentials"
+
+    def __init__(self) -> None:
+        # Read per request (a paginator is made per view), so a changed setting counts.
+        self.default_page_size = int(ibl_settings.CREDENTIAL_LIST_PAGE_SIZE)
+        self.max_page_size = int(ibl_settings.CREDENTIAL_LIST_MAX_PAGE_SIZE)
 
 
 class CourseCredentialPagination(CredentialPagePagination):

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from ibl_core.catalog_items import item_names
 from ibl_core.conf import ibl_settings
 from ibl_core.fields import BoundedJSONField
+from ibl_core.renderers import RequiredFieldsForm
 
 from . import images
 from .models import ENTITY_ID_MAX_LENGTH, IMAGE_NAME_MAX_LENGTH, Credential, Issuer, UploadedImage
@@ -169,7 +170,7 @@ def own_image(serializer: serializers.Serializer, value: str | None) -> str | No
     return value
 
 
-class IssuerCreateSerializer(serializers.Serializer):
+class IssuerCreateSerializer(RequiredFieldsForm, serializers.Serializer):
     """A new issuer. null for an optional string means unset."""
 
     name = StrictCharField(max_length=255)
@@ -299,7 +300,7 @@ SIGNATORY_TARGETS = ("org", "entityId", "credential")
 ONE_TARGET = "Send at most one of org, entityId and credential."
 
 
-class SignatoryCreateSerializer(serializers.Serializer):
+class SignatoryCreateSerializer(RequiredFieldsForm, serializers.Serializer):
     """A signatory of an issuer, or of one credential. At most one of `org` (the
     platform's default issuer), `entityId` (an issuer of this platform) and `credential`
     (a credential of this platform) says whose; none: the platform's default issuer
@@ -494,7 +495,7 @@ def _keys(kind: str) -> serializers.ListField:
     )
 
 
-class CredentialWriteSerializer(serializers.Serializer):
+class CredentialWriteSerializer(RequiredFieldsForm, serializers.Serializer):
     """A credential (badge class). The names `icon_image`,
     `background_image`, `thumbnail_image`, `criteria_url`, `criteria_text` (for
     `criteriaNarrative`), `issuing_signal` (for `signal`) and `credential_type` are

@@ -30,6 +30,7 @@ from ibl_credentials.models import (
 )
 from tests.factories import (
     CourseFactory,
+    DepartmentMemberFactory,
     PathwayFactory,
     ProgramFactory,
     UserFactory,
@@ -51,6 +52,8 @@ MODELS = [model for model in admin.site._registry if model._meta.app_label.start
 
 @pytest.fixture
 def superuser_client(client, world):
+    # A department's groups hold only its members.
+    DepartmentMemberFactory(department=world.department, user=world.users["department_admin"])
     for n in range(5):
         ProgramFactory(platform=world.p1, program_key=f"program-v1:x+{n}+r")
         CourseFactory(platform=world.p1)

@@ -18,6 +18,7 @@ from ibl_core.models import UserGroup, UserGroupMember
 from ibl_core.signals import group_members_changed
 from tests.factories import (
     DepartmentFactory,
+    DepartmentMemberFactory,
     MembershipFactory,
     PathwayFactory,
     UserFactory,
@@ -64,6 +65,7 @@ def stored(group) -> list[int]:
 
 def test_a_group_is_created_with_members_and_the_signal_fires(admin_client, world, heard):
     learner, dept_admin = world.users["learner_p1"], world.users["department_admin"]
+    DepartmentMemberFactory(department=world.department, user=dept_admin)
     response = admin_client.post(
         reverse("admin:ibl_core_usergroup_add"),
         {

@@ -33,10 +33,9 @@ BULK = "/api/catalog/suggestions/program/manage/bulk/"
 IMAGES = "/api/credentials/orgs/p1/users/dm_admin/images/"
 ISSUERS = "/api/credentials/orgs/p1/users/dm_admin/issuers/"
 HTML = "text/html; charset=utf-8"
-WRITE_FIELDS = {
-    "user_id", "username", "email", "accepted", "visible", "direct", "metadata",
-    "platform_key", "platform_org", "department_mode", "program_key", "suggested_by",
-}  # fmt: skip
+#: The POST form's fields: the required ones and the flags with their defaults (the
+#: optional ones without a default are in the API docs, not prefilled with a bad value).
+WRITE_FIELDS = {"user_id", "program_key", "accepted", "visible", "direct"}
 
 
 @pytest.fixture(params=["ibl_core", "rest_framework"])
@@ -119,9 +118,7 @@ def test_manage_delete_answers_a_page(browser, world):
 
 def test_bulk_get_is_a_405_page_with_the_post_form(browser, world):
     body = assert_page(browser.get(f"{BULK}?platform_key=p1"), 405)
-    assert raw_post_form(body) == {
-        "platform_key": "", "platform_org": "", "department_mode": False, "suggestion_data": []
-    }  # fmt: skip
+    assert raw_post_form(body) == {"suggestion_data": []}
 
 
 def test_bulk_post_writes_and_shows_the_result(browser, world):
@@ -169,10 +166,7 @@ def test_issuers_get_shows_the_envelope_and_the_create_form(browser, world):
     IssuerFactory(platform=world.p1, name="Acme Academy")
     body = assert_page(browser.get(ISSUERS), 200)
     assert "Acme Academy" in body
-    assert raw_post_form(body) == {
-        "name": "", "entityId": "", "url": "", "email": "", "iconImage": "",
-        "allowed_template_tags": [],
-    }  # fmt: skip
+    assert raw_post_form(body) == {"name": ""}
 
 
 def test_issuers_post_creates_once_and_shows_the_envelope(browser, world):
@@ -180,14 +174,7 @@ def test_issuers_post_creates_once_and_shows_the_envelope(browser, world):
     body = assert_page(response, 201)
     assert Issuer.objects.get().name == "Acme Academy"
     assert "Acme Academy" in body and "Created" in body
-    assert set(raw_post_form(body)) == {
-        "name",
-        "entityId",
-        "url",
-        "email",
-        "iconImage",
-        "allowed_template_tags",
-    }
+    assert set(raw_post_form(body)) == {"name"}
 
 
 def test_issuers_post_invalid_is_an_enveloped_page(browser, world):
@@ -265,3 +252,133 @@ def test_every_kinds_lists_render_with_their_post_form(browser, world, kind, pat
     if form_field != "group_id":  # the learner's suggestion is listed (no group has any)
         assert str(getattr(item, kind.identifiers[0].field)) in body
     assert form_field in raw_post_form(body)
+
+
+# Every form, posted as a browser posts it -------------------------------------------
+
+
+def page_forms(body: str) -> list[tuple[str, str, dict]]:
+    """Each raw-data form of a page: (action, method, the JSON it is prefilled with)."""
+    found = []
+    for attributes, inner in re.findall(r"<form ([^>]*)>(.*?)</form>", body, re.S):
+        content = re.search(r'<textarea name="_content"[^>]*>(.*?)</textarea>', inner, re.S)
+        if content is None:
+            continue
+        action = html.unescape(re.search(r'action="([^"]*)"', attributes).group(1))
+        method = re.search(r'(?:data-method|method)="([A-Z]+)"', attributes).group(1)
+        found.append((action, method, json.loads(html.unescape(content.group(1)))))
+    return found
+
+
+def submit(client: Client, page: str, fill: dict) -> tuple[dict, object]:
+    """Open ``page`` (HTML), take its one raw-data form with its prefilled values, fill in
+    ``fill`` and send it as the page's script does (the text as the body, as JSON, with
+    the form's method to its action). Returns the prefilled values and the answer."""
+    opened = client.get(page)
+    (form,) = page_forms(assert_page(opened, status=opened.status_code))  # 405: a POST-only page
+    action, method, prefilled = form
+    body = json.dumps({**prefilled, **fill})
+    send = getattr(client, method.lower())
+    return prefilled, send(action, body, content_type="application/json", HTTP_ACCEPT=JSON)
+
+
+JSON = "application/json"
+CREDENTIALS = "/api/credentials/orgs/p1/users/dm_admin/"
+
+
+def required_only(world) -> list[tuple[str, dict, int]]:
+    """(page, its required fields filled in, the status the write answers)."""
+    learner, newcomer = world.users["learner_p1"], world.users["learner_other_department"]
+    program = ProgramFactory(platform=world.p1, program_key="prog-form")
+    pathway = make_item(next(k for k in SUGGESTION_KINDS if k.label == "pathway"), world.p1)
+    course = make_item(next(k for k in SUGGESTION_KINDS if k.label == "course"), world.p1)
+    from ibl_core.groups import create_or_update_group
+
+    group, _ = create_or_update_group(world.p1, "Form group", add=[learner])
+    issuer = IssuerFactory(platform=world.p1, entity_id="form-issuer")
+    from tests.credentials_factories import AssertionFactory, CredentialFactory
+
+    credential = CredentialFactory(issuer=issuer, entity_id="form-badge")
+    assertion = AssertionFactory(credential=credential, recipient=learner, entity_id="form-a")
+    return [
+        (f"{MANAGE}?platform_key=p1", {"user_id": learner.pk, "program_key": "prog-form"}, 200),
+        (
+            "/api/catalog/suggestions/pathway/manage/?platform_key=p1",
+            {"user_id": learner.pk, "pathway_id": pathway.pathway_id},
+            200,
+        ),
+        (
+            "/api/catalog/suggestions/course/manage/group/?platform_key=p1",
+            {"group_id": group.pk, "course_id": course.course_id},
+            200,
+        ),
+        (
+            f"{BULK}?platform_key=p1",
+            {"suggestion_data": [{"user_id": learner.pk, "program_key": program.program_key}]},
+            200,
+        ),
+        (ISSUERS, {"name": "Form Academy"}, 201),
+        (f"{ISSUERS}form-issuer", {"name": "Renamed Academy"}, 200),
+        (
+            f"{ISSUERS}authority/",
+            {"name": "Dean", "title": "Dean", "signature": "https://example.org/s.png"},
+            201,
+        ),
+        (CREDENTIALS, {"name": "Form badge"}, 201),
+        (f"{CREDENTIALS}form-badge", {"name": "Renamed badge"}, 200),
+        (f"{CREDENTIALS}form-badge/assertions/", {"recipient": {"identity": newcomer.pk}}, 201),
+        (f"{CREDENTIALS}form-badge/assertions/bulk/", {"users": ["learner_p1"]}, 200),
+        # Nothing is required: the answer says what to send, and nothing changes.
+        (f"{CREDENTIALS}assertions/{assertion.entity_id}", {}, 400),
+    ]
+
+
+def test_every_form_posted_with_its_required_fields_does_what_it_says(world):
+    """A form is prefilled with its required fields (empty) and the documented defaults
+    only, so posting it with the required fields filled in succeeds (the credential form
+    showed both spellings of seven fields, the suggestion form a blank username and
+    email and null metadata: each a 400)."""
+    client = Client()
+    client.force_login(world.users["dm_admin"])
+    for page, fill, status in required_only(world):
+        client.defaults["HTTP_ACCEPT"] = "text/html"
+        prefilled, response = submit(client, page, fill)
+        assert response.status_code == status, (page, prefilled, response.content[:500])
+    suggestion = ProgramSuggestion.objects.get(program__program_key="prog-form")
+    assert (suggestion.accepted, suggestion.visible, suggestion.direct) == (False, True, True)
+    assert suggestion.metadata == {}
+
+
+def test_every_form_posted_as_it_is_names_only_its_required_fields(world):
+    client = Client()
+    client.force_login(world.users["dm_admin"])
+    for page, fill, _ in required_only(world):
+        client.defaults["HTTP_ACCEPT"] = "text/html"
+        prefilled, response = submit(client, page, {})
+        if not fill:
+            continue
+        assert response.status_code == 400, (page, response.content[:500])
+        errors = response.json()
+        errors = errors.get("result", errors)  # the credentials envelope
+        assert set(errors) <= set(fill), (page, prefilled, errors)
+
+
+def test_the_learners_answer_form_does_not_dismiss_by_default(world):
+    """The answer form prefilled accepted: false, visible: false: sent with just the
+    suggestion's id, it dismissed the suggestion. Now it names what is missing."""
+    suggestion = suggest(world, "learner_p1")
+    client = Client()
+    client.force_login(world.users["learner_p1"])
+    client.defaults["HTTP_ACCEPT"] = "text/html"
+    page = "/api/catalog/suggestions/program/user/?username=learner_p1"
+    prefilled, response = submit(client, page, {"suggestion_id": suggestion.pk})
+    assert prefilled == {"suggestion_id": None}
+    assert response.status_code == 400
+    assert response.json() == {"accepted": ["Send accepted, visible or both."]}
+    suggestion.refresh_from_db()
+    assert (suggestion.accepted, suggestion.visible) == (False, True)
+    client.defaults["HTTP_ACCEPT"] = "text/html"
+    _, accepted = submit(client, page, {"suggestion_id": suggestion.pk, "accepted": True})
+    assert accepted.status_code == 200
+    suggestion.refresh_from_db()
+    assert (suggestion.accepted, suggestion.visible) == (True, True)

@@ -15,7 +15,12 @@ from tests.catalog_helpers import (
     make_item,
     manage_url,
 )
-from tests.factories import MembershipFactory, UserFactory, UserGroupFactory
+from tests.factories import (
+    DepartmentMemberFactory,
+    MembershipFactory,
+    UserFactory,
+    UserGroupFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +39,9 @@ def members(platform, count, prefix="member"):
 
 
 def group_with(world, users, name="Cohort", department=None):
+    if department is not None:  # a department's group holds only its members
+        for user in users:
+            DepartmentMemberFactory(department=department, user=user)
     group, _ = create_or_update_group(world.p1, name, department=department, add=users)
     return group
 

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from PIL import Image
+from rest_framework.test import APIClient
 
 from ibl_credentials.models import Credential, CredentialItem, Signatory
 from tests.conftest import ROLES
@@ -18,6 +21,8 @@ from tests.credentials_factories import (
     CredentialItemFactory,
     IssuerFactory,
     SignatoryFactory,
+    png_bytes,
+    upload,
 )
 from tests.factories import CourseFactory, PathwayFactory, ProgramFactory
 from tests.test_credentials_issuers import failed, issuer_json, ok
@@ -422,6 +427,33 @@ def test_errors_name_the_alias_that_was_sent(world, issuer):
     assert response.json()["result"] == {"criteria_url": ["Enter a valid http or https URL."]}
 
 
+@pytest.mark.parametrize("spelling", ["url", "path"])
+def test_an_own_upload_is_the_badge_image_by_its_url_or_its_path(world, issuer, spelling, settings):
+    """The images endpoint's URL and the stored path name the same file (both spellings
+    the docs allow): the badge class names it and the badge image is that file."""
+    host = "dm.example.org"  # a URL must have a real host name ("testserver" has none)
+    settings.ALLOWED_HOSTS = [host]
+    admin = world.client("platform_admin_p1")
+    uploaded = admin.post(
+        "/api/credentials/orgs/p1/users/platform_admin_p1/images/",
+        {"image": upload(png_bytes((40, 20)))},
+        format="multipart",
+        HTTP_HOST=host,
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    url = uploaded.json()["image"]
+    path = url.removeprefix(f"http://{host}/media/")
+    body = {"name": "Own", "iconImage": url if spelling == "url" else path}
+    response = admin.post(list_url("platform_admin_p1"), body, format="json", HTTP_HOST=host)
+    assert response.status_code == 201, response.content
+    entity_id = response.json()["result"]["entityId"]
+    client = APIClient(HTTP_HOST=host)
+    assert client.get(f"/ob/v2/badges/{entity_id}").json()["image"] == url
+    image = client.get(f"/ob/v2/badges/{entity_id}/image")
+    assert image.status_code == 200
+    assert Image.open(io.BytesIO(image.content)).size == (40, 20)  # not the 256 px default
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
@@ -725,6 +757,20 @@ def test_pagination(
         page_number=page_number,
         num_pages=num_pages,
     )
+
+
+def test_page_sizes_come_from_the_settings_and_are_reported(world, twelve, settings):
+    """``max_page_size`` in the answer is the maximum in force, as the settings table of
+    the docs says (the list reported a fixed 100 whatever was configured)."""
+    settings.IBL_DATA_MANAGER = {"CREDENTIAL_LIST_PAGE_SIZE": 3, "CREDENTIAL_LIST_MAX_PAGE_SIZE": 5}
+    client = world.client("learner_p1")
+    first = client.get(list_url()).json()["result"]
+    assert (len(first["data"]), first["num_pages"], first["max_page_size"]) == (3, 4, 5)
+    clamped = client.get(f"{list_url()}?page_size=500").json()["result"]
+    assert (len(clamped["data"]), clamped["num_pages"], clamped["max_page_size"]) == (5, 3, 5)
+    settings.IBL_DATA_MANAGER = {}
+    default = client.get(list_url()).json()["result"]
+    assert (len(default["data"]), default["max_page_size"]) == (10, 100)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from ibl_core.models import PlatformMembership, UserGroup, UserGroupMember
 from ibl_core.signals import group_members_changed
 from tests.factories import (
     DepartmentFactory,
+    DepartmentMemberFactory,
     MembershipFactory,
     PlatformFactory,
     UserFactory,
@@ -198,6 +199,8 @@ def test_create_or_update_group_is_idempotent(heard):
     platform = PlatformFactory()
     engineering = DepartmentFactory(platform=platform, name="Engineering")
     ann, bob = members(platform, 2)
+    for user in (ann, bob):  # a department's group holds only its members
+        DepartmentMemberFactory(department=engineering, user=user)
     group, created = groups.create_or_update_group(
         platform, "Team", department=engineering, add=[ann, bob]
     )
@@ -272,10 +275,13 @@ def test_deleting_the_department_or_platform(heard):
     platform = PlatformFactory()
     department = DepartmentFactory(platform=platform)
     group = UserGroupFactory(platform=platform, department=department)
-    groups.add_members(group, members(platform, 1))
+    (ann,) = members(platform, 1)
+    DepartmentMemberFactory(department=department, user=ann)
+    groups.add_members(group, [ann])
     department.delete()
     group.refresh_from_db()
     assert group.department is None  # the group stays, without a department
+    assert stored(group) == [ann.pk]  # and keeps its members: no department to leave
     platform.delete()  # cascades through groups and their members
     assert not UserGroup.objects.exists() and not UserGroupMember.objects.exists()
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -100,6 +104,7 @@ def host(tmp_path_factory):
             assert result.returncode == 0, result.stdout + result.stderr
         return result
 
+    run.site, run.env = site, env  # type: ignore[attr-defined]  # for a server of its own
     run("-m", "django", "startproject", "mysite", str(site))
     for name in ("settings.py", "urls.py"):
         with (site / "mysite" / name).open("a") as generated:
@@ -153,3 +158,43 @@ def test_each_request_is_one_json_log_line(answers):
     records = [json.loads(line) for line in lines]  # every line is a JSON record
     assert len(records) == len(got)
     assert {record["path"] for record in records} >= {"/healthz", "/api/schema/", "/admin/login/"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_runserver_prints_each_request_once(answers, host):
+    """runserver logs each request itself (``django.server``, 4xx as warnings): with the
+    README's LOGGING a request is the one ibl.request line, 2xx and 4xx alike (a logger
+    left without handlers printed 4xx a second time through Python's last resort)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=host.site, env=host.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        statuses = []
+        for path in ("/healthz", "/api/no-such-thing/", "/api/catalog/suggestions/program/manage/"):
+            for _ in range(100):  # the server takes a moment to listen
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as answer:
+                        statuses.append(answer.status)
+                    break
+                except urllib.error.HTTPError as refused:
+                    statuses.append(refused.code)
+                    break
+                except urllib.error.URLError:
+                    time.sleep(0.1)
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert statuses == [200, 404, 401]
+    records = [json.loads(line) for line in stderr.splitlines()]  # nothing but JSON lines
+    assert [(record["path"], record["status"]) for record in records] == [
+        ("/healthz", 200),
+        ("/api/no-such-thing/", 404),
+        ("/api/catalog/suggestions/program/manage/", 401),
+    ]

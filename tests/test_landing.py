@@ -52,3 +52,17 @@ def test_favicon_ico_is_an_icon(client):
 def test_landing_page_answers_only_reads(client):
     assert client.post("/").status_code == 405
     assert client.head("/").status_code == 200
+
+
+def test_landing_page_and_api_docs_say_what_the_api_does(client):
+    """One description, in the schema (Swagger UI, ReDoc) and on the landing page, naming
+    every part of the API (it said "Program suggestions, credential issuers and images")."""
+    import yaml
+
+    description = yaml.safe_load(client.get("/api/schema/").content)["info"]["description"]
+    for part in ("courses", "programs", "pathways", "groups", "Open Badges 2.0 and 3.0",
+                 "verified", "signed webhooks"):  # fmt: skip
+        assert part in description, part
+    page = client.get("/").content.decode()
+    (lead,) = re.findall(r'<p class="lead">([^<]+)</p>', page)
+    assert lead == f"A REST API for learning platforms. {description}"

@@ -86,7 +86,27 @@ def test_docs_pages_load_every_asset_locally(client, page):
         assert not re.match(r"^(https?:)?//", asset), f"{page} loads {asset} from the network"
         if asset.startswith("/static/"):
             assert client.get(asset).status_code == 200, asset
-    assert "/static/drf_spectacular_sidecar/" in html
+    assert "/static/drf_spectacular_sidecar/" in html or "/api/redoc/redoc.standalone.js" in html
+
+
+def test_redoc_script_fetches_nothing_from_elsewhere(client):
+    """ReDoc's side menu loaded its logo from cdn.redoc.ly on every page load: refused by
+    the page's policy, with an error in the browser's console each time."""
+    html = client.get("/api/redoc/").content.decode()
+    (script,) = re.findall(r'<script src="([^"]+)"', html)
+    assert script == "/api/redoc/redoc.standalone.js"
+    response = client.get(script)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert "max-age=86400" in response["Cache-Control"]
+    bundle = response.content.decode()
+    assert "Redoc" in bundle and "API docs by Redocly" in bundle  # the whole script
+    image_urls = re.findall(r'src:"((?:https?:)?//[^"]+)"', bundle)
+    assert image_urls == [], image_urls
+    assert "cdn.redoc.ly" not in bundle
+    source_map = bundle.rstrip().rsplit("\n", 1)[-1].removeprefix("//# sourceMappingURL=")
+    assert client.get(source_map).status_code == 200
+    assert client.post(script).status_code == 405
 
 
 #: Sources a docs page may fetch from: this site and in-page data, nothing else.

@@ -42,6 +42,8 @@ def test_unknown_attribute_is_an_error():
         ({"PAGE_SIZE": 0}, "PAGE_SIZE must be a positive integer"),
         ({"BULK_MAX_ROWS": "many"}, "BULK_MAX_ROWS must be a positive integer"),
         ({"PAGE_SIZE": 500}, "PAGE_SIZE must not exceed MAX_PAGE_SIZE"),
+        ({"CREDENTIAL_LIST_PAGE_SIZE": 500}, "CREDENTIAL_LIST_PAGE_SIZE must not exceed"),
+        ({"CREDENTIALS_PAGE_SIZE": 5000}, "CREDENTIALS_PAGE_SIZE must not exceed"),
         ({"IMAGE_FORMATS": ["SVG"]}, "IMAGE_FORMATS"),
         ({"IMAGE_MAX_WEBP_PIXELS": 0}, "IMAGE_MAX_WEBP_PIXELS must be a positive integer"),
         ({"IMAGE_MAX_JPEG_SCANS": 1.5}, "IMAGE_MAX_JPEG_SCANS must be a positive integer"),

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
+from ibl_core.renderers import RequiredFieldsForm
 from ibl_core.representation import timestamp_format
 
 from .base import SuggestionKind
@@ -96,7 +97,7 @@ class SuggestionRowFields(serializers.Serializer):
     # same rules without the serializer (rules.clean_row).
 
 
-class PlatformFields(serializers.Serializer):
+class PlatformFields(RequiredFieldsForm, serializers.Serializer):
     """How a body names its platform and asks for department mode."""
 
     platform_key = serializers.CharField(required=False)
@@ -150,7 +151,7 @@ class BulkResultSerializer(serializers.Serializer):
     )
 
 
-class LearnerAnswerSerializer(serializers.Serializer):
+class LearnerAnswerSerializer(RequiredFieldsForm, serializers.Serializer):
     """The learner's answer to a suggestion: accepted=true accepts it, visible=false
     dismisses it (at least one of the two)."""
 
@@ -267,6 +268,17 @@ class SuggestionSerializers:
     rules: RowRules
 
 
+def write_form_fields(rules: RowRules) -> dict[str, Any]:
+    """The optional fields a write's browsable form shows: the flags with the values a
+    new suggestion gets, and the first of several item identifiers (one is needed)."""
+    return {
+        "accepted": False,
+        "visible": True,
+        "direct": True,
+        **({rules.one_of[0]: ""} if rules.one_of else {}),
+    }
+
+
 @functools.cache
 def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
     """Named serializer classes for ``kind`` (named so the OpenAPI components are too);
@@ -292,6 +304,7 @@ def build_serializers(kind: SuggestionKind) -> SuggestionSerializers:
         (row, PlatformFields),
         {
             "suggested_by": rule_field(SUGGESTED_BY_RULE),
+            "form_fields": write_form_fields(rules),
             "__doc__": SuggestionRowFields.__doc__,
             "__module__": __name__,
         },
@@ -394,6 +407,7 @@ def build_group_serializers(kind: SuggestionKind) -> GroupSuggestionSerializers:
         {
             **{name: rule_field(rule) for name, rule in rules.items()},
             **({"validate": require_one_of(rules.one_of)} if rules.one_of else {}),
+            "form_fields": write_form_fields(rules),
             "__module__": __name__,
         },
     )

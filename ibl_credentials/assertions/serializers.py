@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
 from ibl_core.fields import BoundedJSONField
+from ibl_core.renderers import RequiredFieldsForm
 from ibl_credentials.models import Assertion, ItemKind
 from ibl_credentials.serializers import StrictCharField
 from ibl_credentials.validators import validate_http_url
@@ -90,7 +91,9 @@ class AnswerField(serializers.ChoiceField):
     after the field and collide with the three-valued ``acceptance`` of the output."""
 
 
-class RecipientSerializer(serializers.Serializer):
+class RecipientSerializer(RequiredFieldsForm, serializers.Serializer):
+    """Who receives the assertion."""
+
     identity = IdentityField(help_text="The recipient: a username, an email or a user id.")
 
 
@@ -99,7 +102,7 @@ class EvidenceSerializer(serializers.Serializer):
     narrative = StrictCharField(required=False, allow_blank=True, default="", max_length=10_000)
 
 
-class IssueFieldsSerializer(serializers.Serializer):
+class IssueFieldsSerializer(RequiredFieldsForm, serializers.Serializer):
     """What the issued assertions carry: at most one catalog item (course, program or
     pathway key), a narrative, evidence, metadata and an expiry date."""
 
@@ -153,7 +156,7 @@ class BulkIssueSerializer(IssueFieldsSerializer):
     users = UsersField(help_text="Usernames, emails or user ids (1 to 10,000).")
 
 
-class AssertionUpdateSerializer(serializers.Serializer):
+class AssertionUpdateSerializer(RequiredFieldsForm, serializers.Serializer):
     """Revoke (issuers: revoked true with a reason) or answer (the recipient: acceptance)."""
 
     revoked = serializers.BooleanField(required=False)

@@ -22,6 +22,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ibl_credentials.models import Credential
 
+from . import links, ob2
+
 #: The generated default badge's side, in pixels: at least the 400 px that link previews
 #: (Open Graph) ask for.
 SIZE = 512
@@ -139,10 +141,10 @@ def default_badge_svg(credential: Credential) -> bytes:
 
 def _stored_png(credential: Credential) -> bytes | None:
     """The credential's own image (a file in our media storage) as PNG, else None."""
-    reference = credential.icon_image
-    if reference and not reference.startswith(("http://", "https://")):
+    path = ob2.stored_image_path(credential.icon_image, links.base_url())
+    if credential.icon_image and path is not None:
         try:
-            with default_storage.open(reference, "rb") as stored, Image.open(stored) as image:
+            with default_storage.open(path, "rb") as stored, Image.open(stored) as image:
                 out = io.BytesIO()
                 image.convert("RGBA").save(out, format="PNG")
                 return out.getvalue()

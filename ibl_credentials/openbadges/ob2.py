@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 
 from ibl_credentials.assertions.shapes import utc_text
 from ibl_credentials.models import Assertion, Credential, Issuer
+from ibl_credentials.validators import media_storage_path
 
 from . import links
 from .contexts import OB_V2
@@ -32,11 +34,22 @@ def hashed_identity(email: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((email + salt).encode()).hexdigest()
 
 
+def stored_image_path(value: str, base: str) -> str | None:
+    """The media storage path an image field names, None for an image elsewhere.
+
+    The field holds a path, or the absolute URL the images endpoint answered for an
+    upload (``base`` + ``MEDIA_URL`` + path): both name the same stored file.
+    """
+    site_media_url = base + str(settings.MEDIA_URL or "") if base else None
+    return media_storage_path(value, site_media_url)
+
+
 def image_reference(value: str, base: str) -> str:
     """An image field (an http(s) URL or a media storage path) as an absolute URL."""
-    if value.startswith(("http://", "https://")):
+    path = stored_image_path(value, base)
+    if path is None:
         return value
-    url = default_storage.url(value)
+    url = default_storage.url(path)
     return url if url.startswith(("http://", "https://")) else base + url
 
 
