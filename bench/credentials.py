@@ -7,7 +7,10 @@
    a credential holding 1,000, interleaved, every count checked exact. No target: the
    page itself is read in index order, but the exact count of active assertions is an
    index-only scan of the credential's entries, so it grows with the credential
-   (docs/performance.md, "Assertions").
+   (docs/performance.md, "Assertions");
+3. the public pages of a credential: the badge page (HTML) against the hosted Open
+   Badges 2.0 document of the same assertion (JSON-LD, the same rows), and the verifier
+   checking a VC-JWT, interleaved. No target yet: the performance issue sets them.
 """
 
 from __future__ import annotations
@@ -205,4 +208,65 @@ def bench_credentials(report: Any, client: Client, plan: Any) -> None:
         + "); the list reads page 1 (exact count) of a credential holding "
         f"{size:,} assertions ({ITEMS_PER_USER} course keys per recipient) and of one "
         "holding 1,000, interleaved"
+    )
+    bench_public_pages(report, api, small, plan)
+
+
+def bench_public_pages(report: Any, api: Client, credential: Any, plan: Any) -> None:
+    """Part 3: p50 of the badge page and of the hosted JSON-LD of one assertion (the
+    reference: the same rows, no template), and of a verification, interleaved."""
+    from bench.client import Run
+    from bench.run import close_connections, ms
+    from ibl_credentials.models import Assertion
+
+    held = Assertion.objects.filter(credential=credential).order_by("pk").first()
+    if held is None:
+        raise RuntimeError("public pages: no assertion to show")
+    close_connections()
+    token = api.request("GET", f"/ob/v3/credentials/{held.entity_id}?format=jwt")
+    if token.status != 200:
+        raise RuntimeError(f"public pages: the VC-JWT is {token.status}")
+    html = {"Accept": "text/html"}
+    sides: dict[str, tuple[Any, Run]] = {
+        "page": (lambda: api.request("GET", f"/badges/{held.entity_id}", headers=html), Run(0.0)),
+        "hosted": (lambda: api.request("GET", f"/ob/v2/assertions/{held.entity_id}"), Run(0.0)),
+        "verify": (
+            lambda: api.request(
+                "POST", "/api/credentials/verify/", json_body={"credential": token.body.decode()}
+            ),
+            Run(0.0),
+        ),
+    }
+    for name, (call, _) in sides.items():  # not timed: connection, caches, first render
+        first = call()
+        if first.status != 200:
+            raise RuntimeError(f"public pages, {name}: {first.status} {first.body[:200]!r}")
+    order = list(sides)
+    for i in range(plan.latency_requests):
+        for name in order if i % 2 == 0 else order[::-1]:
+            call, run = sides[name]
+            response = call()
+            if response.status != 200:
+                raise RuntimeError(f"public pages, {name}: {response.status}")
+            run.latencies.append(response.seconds)
+            run.seconds += response.seconds
+    page, hosted, verify = (ms(sides[name][1].percentile(0.5)) for name in order)
+    report.add(
+        f"badge page p50 (the hosted JSON-LD of the same assertion: {hosted:.1f} ms)",
+        page,
+        "ms",
+        key="credentials.page",
+        reference_p50_ms=hosted,
+        table="badge page, p50 (hosted JSON-LD of the same assertion)",
+        level=2,
+        cell=f"{page:.1f} ms ({hosted:.1f} ms)",
+    )
+    report.add(
+        "verifier p50, a VC-JWT of this server (signature, key, dates, status list)",
+        verify,
+        "ms",
+        key="credentials.verify",
+        table="verifier, p50 (a VC-JWT: signature, key, dates, status)",
+        level=2,
+        cell=f"{verify:.1f} ms",
     )
