@@ -787,3 +787,37 @@ def test_the_schema_documents_the_verifier():
     assert operation["tags"] == ["credentials"]
     assert set(operation["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     assert set(operation["responses"]) >= {"200", "400", "413", "429"}
+
+
+def test_a_credential_too_large_to_canonicalize_cheaply_is_refused(world):
+    private = Ed25519PrivateKey.generate()
+    did = did_key_of(private)
+    method = f"{did}#{did.removeprefix('did:key:')}"
+    evidence = [{"type": ["Evidence"], "narrative": f"Piece {n}"} for n in range(400)]
+    document = foreign_credential(did, evidence=evidence)
+    proof = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+             "verificationMethod": method, "proofPurpose": "assertionMethod",
+             "proofValue": "z" + base58.b58encode(b"\x01" * 64).decode()}  # fmt: skip
+    checks = checks_of(verify({"credential": {**document, "proof": proof}}))
+    assert checks["signature"] == (
+        False,
+        "The document has more than 1000 JSON values: refused.",
+    )
+
+
+def test_a_multipart_text_field_beyond_the_memory_limit_is_413(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = APIClient().post(URL, {"credential": "x" * 4096}, format="multipart")
+    assert (response.status_code, response.json()) == (
+        413,
+        {
+            "detail": "Request body too large: form fields are limited to 1024 bytes and 1000 "
+            "fields; upload the image as file, or send the credential as JSON."
+        },
+    )
+    # Within the limit, a pasted credential in a form field is read like the JSON one.
+    response = APIClient().post(URL, {"credential": "hello"}, format="multipart")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "The credential is neither JSON, a compact VC-JWT nor a URL of this server."},
+    )

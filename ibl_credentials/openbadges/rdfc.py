@@ -23,6 +23,9 @@ from pyld.canon import URDNA2015
 
 from .contexts import document_loader
 
+#: JSON values (objects, arrays, scalars) of a document: JSON-LD expansion in ``pyld``
+#: costs about a millisecond per value, and an Open Badges credential has about a hundred.
+MAX_JSON_VALUES = 1000
 #: Calls of Hash N-Degree Quads allowed per document.
 MAX_DEEP_ITERATIONS = 1000
 #: Blank nodes that only their neighbours tell apart, per group (5! = 120 orders tried).
@@ -64,8 +67,26 @@ class BoundedURDNA2015(URDNA2015):
 def canonical_nquads(document: dict[str, Any]) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document (``jsonld.normalize`` with
     ``URDNA2015``, bounded). A context that is not shipped raises ``JsonLdError``; a
-    poison graph :class:`CanonicalizationTooCostly`."""
+    document too large or a poison graph :class:`CanonicalizationTooCostly`."""
+    values = _count_values(document, MAX_JSON_VALUES + 1)
+    if values > MAX_JSON_VALUES:
+        raise CanonicalizationTooCostly(
+            f"The document has more than {MAX_JSON_VALUES} JSON values: refused."
+        )
     dataset = jsonld.to_rdf(
         document, {"documentLoader": document_loader, "produceGeneralizedRdf": False}
     )
     return str(BoundedURDNA2015().main(dataset, {"format": "application/n-quads"}))
+
+
+def _count_values(node: Any, limit: int) -> int:
+    """The JSON values in ``node``, counting no further than ``limit``."""
+    count, pending = 0, [node]
+    while pending and count < limit:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return count

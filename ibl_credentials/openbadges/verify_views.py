@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -19,7 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.parsers import LimitedJSONParser
+from ibl_core.parsers import LimitedJSONParser, RequestTooLarge
 from ibl_core.schema import DETAIL_BODY, ERROR_BODY
 from ibl_core.views import PlatformScopedView
 from ibl_credentials.images import ImageUploadHandler, refuse_oversized_body
@@ -65,7 +67,15 @@ JSON_REQUEST = inline_serializer(
 )
 UPLOAD_REQUEST = inline_serializer(
     "VerificationUpload",
-    fields={"file": serializers.FileField(help_text="A baked PNG or SVG badge image.")},
+    fields={
+        "file": serializers.FileField(
+            required=False, help_text="A baked PNG or SVG badge image (or send credential)."
+        ),
+        "credential": serializers.CharField(
+            required=False,
+            help_text="Instead of file: the credential as text (JSON, a VC-JWT or a URL).",
+        ),
+    },
 )
 DESCRIPTION = (
     "No authentication. Checks a credential someone hands you and says why it is or is "
@@ -119,7 +129,16 @@ class VerifyCredentialView(PlatformScopedView):
     def post(self, request: Request) -> Response:
         if (request.content_type or "").startswith("multipart/"):
             refuse_oversized_body(request._request)
-        data = request.data
+        try:
+            data = request.data
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            # Django's limits on form fields: its bare 400 would not say which.
+            raise RequestTooLarge(
+                "Request body too large: form fields are limited to "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes and "
+                f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields; upload the image as file, "
+                "or send the credential as JSON."
+            ) from None
         if not isinstance(data, Mapping):
             return _bad_request('The body must be a JSON object: {"credential": ...}.')
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
