@@ -821,3 +821,12 @@ def test_a_multipart_text_field_beyond_the_memory_limit_is_413(world, settings):
         400,
         {"detail": "The credential is neither JSON, a compact VC-JWT nor a URL of this server."},
     )
+
+
+def test_the_fetch_setting_must_be_a_boolean():
+    from ibl_core.conf import validate_settings
+
+    assert validate_settings({"VERIFIER_FETCH_DID_WEB": "yes"}) == [
+        "VERIFIER_FETCH_DID_WEB must be true or false."
+    ]
+    assert validate_settings({"VERIFIER_FETCH_DID_WEB": True}) == []
