@@ -26,7 +26,7 @@ from ibl_credentials.openbadges.verification import (
     VerificationResult,
     verify_submission,
 )
-from tests.assertion_helpers import detail_url
+from tests.assertion_helpers import revoke
 from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
 from tests.openbadges_helpers import b64url, b64url_decode, canonical_sha256
 
@@ -85,15 +85,6 @@ def ldp_of(entity_id: str) -> dict:
 
 def jwt_of(entity_id: str) -> str:
     return get(f"/ob/v3/credentials/{entity_id}?format=jwt").decode()
-
-
-def revoke(world, entity_id: str, reason: str = "Cheated") -> None:
-    response = world.client("platform_admin_p1").put(
-        detail_url(entity_id, "platform_admin_p1"),
-        {"revoked": True, "revocationReason": reason},
-        format="json",
-    )
-    assert response.status_code == 200, response.content
 
 
 def checks_of(response) -> dict[str, tuple[bool, str]]:
