@@ -38,7 +38,7 @@ from django.utils import timezone
 from pyld.jsonld import JsonLdError
 
 from ibl_core.conf import ibl_settings
-from ibl_core.text import UNSTORABLE
+from ibl_core.text import UNSTORABLE, find_unstorable_text
 from ibl_credentials.models import Assertion, Revocation
 
 from . import ob2, ob3, signing, status
@@ -132,7 +132,20 @@ def verify_submission(
     return _verify(credential, base)
 
 
+def _refuse_unstorable(value: Any, where: str = "") -> None:
+    """NUL characters and unpaired surrogates are no text: no database stores them and
+    no JSON answer can carry a surrogate, so they are refused as the JSON API does."""
+    path = find_unstorable_text(value)
+    if path is not None:
+        place = ".".join(filter(None, [where, *path]))
+        raise VerificationInputError(
+            "Null characters and unpaired surrogates are not allowed"
+            + (f" (in {place})." if place else ".")
+        )
+
+
 def _verify(submitted: Any, base: str) -> VerificationResult:
+    _refuse_unstorable(submitted)
     if isinstance(submitted, dict):
         return _verify_document(submitted, base)
     if not isinstance(submitted, str):
@@ -147,6 +160,7 @@ def _verify(submitted: Any, base: str) -> VerificationResult:
             raise VerificationInputError("The credential is not valid JSON.") from None
         if not isinstance(parsed, dict):
             raise VerificationInputError("The credential must be a JSON object.")
+        _refuse_unstorable(parsed)
         return _verify_document(parsed, base)
     if COMPACT_JWS.fullmatch(text):
         return _verify_jwt(text, base)
@@ -512,6 +526,8 @@ def _verify_jwt(token: str, base: str) -> VerificationResult:
     if not isinstance(header, dict) or not isinstance(payload, dict):
         checks.add(STRUCTURE, False, "The JWT's header or payload is not base64url JSON.")
         return checks.result(OB3_JWT, None)
+    _refuse_unstorable(header, "header")
+    _refuse_unstorable(payload, "payload")
     # VC-JWT of VC 1.1 (Open Badges 3.0's examples) nest the credential in "vc"; VC 2.0's
     # JOSE securing makes the payload the credential itself.
     credential = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
