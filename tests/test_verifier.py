@@ -839,3 +839,78 @@ def test_nul_and_unpaired_surrogates_are_400(world, text, where):
     with pytest.raises(VerificationInputError) as raised:
         verify_submission(credential=text, base=BASE)
     assert str(raised.value) == detail
+
+
+class FakeConnection:
+    """Stands in for the pinned HTTPS connection: answers with ``body`` and records the
+    request (no socket)."""
+
+    requests: list[tuple[str, int, str, str]] = []
+    body = b""
+    status = 200
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self.host, self.port, self.address = host, port, address
+
+    def request(self, method: str, path: str, headers: dict) -> None:
+        FakeConnection.requests.append((self.host, self.port, self.address, path))
+
+    def getresponse(self):
+        answer = io.BytesIO(FakeConnection.body)
+        answer.status = FakeConnection.status  # type: ignore[attr-defined]
+        return answer
+
+    def close(self) -> None:
+        pass
+
+
+def test_with_the_setting_another_hosts_did_web_is_fetched_once_bounded(
+    world, settings, monkeypatch
+):
+    from ibl_credentials.openbadges import resolution
+
+    settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "VERIFIER_FETCH_DID_WEB": True}
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("93.184.216.34", 443))]
+    )
+    monkeypatch.setattr(resolution, "_PinnedHTTPSConnection", FakeConnection)
+    FakeConnection.requests = []
+    private = Ed25519PrivateKey.generate()
+    did = "did:web:badges.elsewhere.example:issuers:acme"
+    multibase = did_key_of(private).removeprefix("did:key:")
+    method = f"{did}#{multibase}"
+    FakeConnection.body = json.dumps(
+        {
+            "id": did,
+            "verificationMethod": [
+                {
+                    "id": method,
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": multibase,
+                }
+            ],
+            "assertionMethod": [method],
+        }
+    ).encode()
+    signed = sign_data_integrity(foreign_credential(did), private, method)
+    body = verify({"credential": signed}).json()
+    assert body["valid"] is True
+    assert body["checks"][2] == {
+        "check": "key",
+        "ok": True,
+        "detail": f"{method} resolved: a did:web of another host, fetched.",
+    }
+    assert FakeConnection.requests == [
+        ("badges.elsewhere.example", 443, "93.184.216.34", "/issuers/acme/did.json")
+    ]
+    FakeConnection.body = b" " * (100 * 1024 + 1)
+    assert checks_of(verify({"credential": signed}))["key"] == (
+        False,
+        "unresolvable: the DID document is over 102400 bytes.",
+    )
+    FakeConnection.body, FakeConnection.status = b"{}", 404
+    assert checks_of(verify({"credential": signed}))["key"] == (
+        False,
+        "unresolvable: https://badges.elsewhere.example/issuers/acme/did.json answered 404.",
+    )

@@ -119,7 +119,9 @@ def _fetch_document(did: str, domain: str) -> dict[str, Any]:
     if response.status != 200:
         raise KeyNotResolved(f"{UNRESOLVABLE}: {url} answered {response.status}.")
     if len(body) > DID_DOCUMENT_MAX_BYTES:
-        raise KeyNotResolved(f"{UNRESOLVABLE}: the DID document is over {DID_DOCUMENT_MAX_BYTES}.")
+        raise KeyNotResolved(
+            f"{UNRESOLVABLE}: the DID document is over {DID_DOCUMENT_MAX_BYTES} bytes."
+        )
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
