@@ -21,23 +21,17 @@ import binascii
 import datetime as dt
 import json
 import re
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from xml.etree.ElementTree import ParseError
 
 import base58
 from cryptography.exceptions import InvalidSignature
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as parse_xml
 from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
 from pyld.jsonld import JsonLdError
 
-from ibl_core.conf import ibl_settings
 from ibl_core.text import UNSTORABLE, find_unstorable_text
 from ibl_credentials.models import Assertion, Revocation
 
@@ -46,6 +40,7 @@ from .contexts import OB_V2, SHIPPED_CONTEXTS, VC_V2
 from .models import StatusEntry, StatusList
 from .rdfc import CanonicalizationTooCostly
 from .resolution import KeyNotResolved, ResolvedKey, resolve_key
+from .unbaking import NotABakedBadge, unbake
 
 OB2 = "ob2"
 OB3_LD = "ob3-ld"
@@ -67,10 +62,6 @@ JWS_ALGORITHMS = ("EdDSA", "Ed25519")
 #: JWT claims a VC-JWT adds beside the credential.
 JWT_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-OPENBADGES_NAMESPACE = "http://openbadges.org"
-#: What a compressed ``openbadges`` chunk may inflate to.
-BAKED_TEXT_MAX_BYTES = 1024 * 1024
 
 #: Routes of this server whose URL names an assertion, by the form they serve.
 ASSERTION_ROUTES = {
@@ -122,7 +113,10 @@ def verify_submission(
     if file is not None and credential not in (None, ""):
         raise VerificationInputError("Send a credential or a file, not both.")
     if file is not None:
-        credential = unbake(file)
+        try:
+            credential = unbake(file)
+        except NotABakedBadge as error:
+            raise VerificationInputError(str(error)) from None
     if credential is None or credential == "":
         raise VerificationInputError(
             'No credential: send {"credential": ...} (an Open Badges 2.0 assertion or '
@@ -700,93 +694,3 @@ def _gone(hosted: _Hosted, fmt: str) -> VerificationResult:
     checks.add(HOSTED, True, f"{hosted.url} is this server's; it answers 410 (revoked).")
     checks.run(STATUS, _ob2_status, hosted)
     return checks.result(fmt, None)
-
-
-# Baked images -------------------------------------------------------------------------
-
-
-def unbake(file: Any) -> str:
-    """The credential a baked PNG or SVG carries (JSON text, a JWT or a URL).
-
-    Read within ``IMAGE_MAX_BYTES``; pixels are never decoded (a decompression bomb
-    costs nothing) and an SVG is parsed without DTDs or entities.
-    """
-    limit = int(ibl_settings.IMAGE_MAX_BYTES)
-    declared = getattr(file, "size", None)
-    if isinstance(declared, int) and declared > limit:
-        raise VerificationInputError(f"The file is over {limit} bytes.")
-    if hasattr(file, "seek"):
-        file.seek(0)
-    data = file.read(limit + 1)
-    if isinstance(data, str):
-        data = data.encode()
-    if len(data) > limit:
-        raise VerificationInputError(f"The file is over {limit} bytes.")
-    if data.startswith(PNG_SIGNATURE):
-        text = _png_text(data)
-    elif data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        text = _svg_text(data)
-    else:
-        raise VerificationInputError(
-            "The file is neither a PNG nor an SVG image: send a badge image baked with its "
-            "credential."
-        )
-    if not text or not text.strip():
-        raise VerificationInputError(
-            "The image carries no Open Badges credential (no openbadges PNG chunk or SVG "
-            "openbadges:assertion element)."
-        )
-    return text
-
-
-def _png_text(data: bytes) -> str | None:
-    """The text of the first ``openbadges`` ``iTXt`` (else ``tEXt``) chunk."""
-    position, found = len(PNG_SIGNATURE), None
-    while position + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        crc = data[position + 8 + length : position + 12 + length]
-        if len(body) != length or len(crc) != 4:
-            raise VerificationInputError("The PNG is truncated.")
-        if struct.unpack(">I", crc)[0] != zlib.crc32(kind + body):
-            raise VerificationInputError("The PNG is corrupt (a chunk's CRC does not match).")
-        if kind == b"iTXt" and body.startswith(b"openbadges\x00"):
-            return _itxt(body)
-        if kind == b"tEXt" and body.startswith(b"openbadges\x00") and found is None:
-            found = body.split(b"\x00", 1)[1].decode("latin-1")
-        if kind == b"IEND":
-            break
-        position += 12 + length
-    return found
-
-
-def _itxt(body: bytes) -> str:
-    """An iTXt chunk's text: keyword, compression flag and method, language, translated
-    keyword, text (inflated within :data:`BAKED_TEXT_MAX_BYTES` when compressed)."""
-    try:
-        rest = body.split(b"\x00", 1)[1]
-        compressed, rest = rest[0], rest[2:]
-        text = rest.split(b"\x00", 2)[2]
-        if compressed:
-            inflater = zlib.decompressobj()
-            text = inflater.decompress(text, BAKED_TEXT_MAX_BYTES)
-            if inflater.unconsumed_tail:
-                raise VerificationInputError("The baked credential inflates beyond 1 MiB.")
-        return text.decode("utf-8")
-    except (IndexError, zlib.error, UnicodeDecodeError):
-        raise VerificationInputError("The PNG's openbadges chunk is malformed.") from None
-
-
-def _svg_text(data: bytes) -> str | None:
-    """The ``openbadges:assertion`` element's content, else its ``verify`` URL."""
-    try:
-        root = parse_xml(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError):
-        raise VerificationInputError(
-            "The SVG is not well-formed XML, or declares a DTD or entities (refused)."
-        ) from None
-    for element in root.iter(f"{{{OPENBADGES_NAMESPACE}}}assertion"):
-        content = (element.text or "").strip()
-        return content or element.get("verify")
-    return None
