@@ -107,6 +107,9 @@ DEFAULTS: dict[str, Any] = {
     # The secret the issuers' private keys are encrypted with at rest; None: SECRET_KEY.
     # Changing it makes the stored keys unreadable: set it once, keep it apart.
     "OPEN_BADGES_KEY_SECRET": None,
+    # The verifier (docs/verifying.md) resolves a did:web of another host by fetching its
+    # DID document (https, public addresses only, 5 s, 100 KiB) only when this is True.
+    "VERIFIER_FETCH_DID_WEB": False,
 }
 
 _POSITIVE_INTS = (
@@ -252,8 +255,9 @@ def validate_settings(configured: Any) -> list[str]:
         problems.append("API_KEY_LAST_USED_INTERVAL must be an integer >= 0 (seconds).")
     if not isinstance(merged["IMAGE_UPLOAD_DIR"], str) or not merged["IMAGE_UPLOAD_DIR"].strip("/"):
         problems.append("IMAGE_UPLOAD_DIR must be a non-empty relative folder name.")
-    if not isinstance(merged["WEBHOOKS_ALLOW_PRIVATE"], bool):
-        problems.append("WEBHOOKS_ALLOW_PRIVATE must be true or false.")
+    for flag in ("WEBHOOKS_ALLOW_PRIVATE", "VERIFIER_FETCH_DID_WEB"):
+        if not isinstance(merged[flag], bool):
+            problems.append(f"{flag} must be true or false.")
     problems += _throttle_problems(merged["THROTTLE_RATES"], merged["THROTTLE_CACHE"])
     base_url = merged["OPEN_BADGES_BASE_URL"]
     if base_url is not None and (

@@ -23,6 +23,16 @@ def bulk_url(entity_id: str, user: str = "platform_admin_p1", org: str = "p1") -
     return f"/api/credentials/orgs/{org}/users/{user}/{entity_id}/assertions/bulk/"
 
 
+def revoke(world, entity_id: str, reason: str = "Cheated") -> None:
+    """Revoke an assertion of p1 through the API, as its platform admin."""
+    response = world.client("platform_admin_p1").put(
+        detail_url(entity_id, "platform_admin_p1"),
+        {"revoked": True, "revocationReason": reason},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+
+
 def public_url(entity_id: str) -> str:
     return f"/api/credentials/public/assertions/{entity_id}/"
 

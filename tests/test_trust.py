@@ -28,7 +28,7 @@ from ibl_credentials.models import (
     StatusList,
 )
 from ibl_credentials.openbadges import status
-from tests.assertion_helpers import detail_url, public_url
+from tests.assertion_helpers import public_url, revoke
 from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
 from tests.openbadges_helpers import (
     b64url,
@@ -75,15 +75,6 @@ def bit_of(payload: dict) -> int:
     verify_data_integrity(listed)
     index = int(payload["credentialStatus"]["statusListIndex"])
     return status_bit(listed["credentialSubject"]["encodedList"], index)
-
-
-def revoke(world, entity_id: str, reason: str = "Cheated") -> None:
-    response = world.client("platform_admin_p1").put(
-        detail_url(entity_id, "platform_admin_p1"),
-        {"revoked": True, "revocationReason": reason},
-        format="json",
-    )
-    assert response.status_code == 200, response.content
 
 
 def delete_credential(world, entity_id: str):

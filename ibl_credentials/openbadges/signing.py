@@ -37,12 +37,11 @@ from django.db import transaction
 from django.utils import timezone
 from joserfc import jws
 from joserfc.jwk import OKPKey
-from pyld import jsonld
 
 from ibl_core.conf import ibl_settings
 
-from .contexts import document_loader
 from .models import IssuerKey
+from .rdfc import canonical_nquads
 
 ED25519_PUB_MULTICODEC = b"\xed\x01"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -180,15 +179,10 @@ def _private_key(key: IssuerKey) -> Ed25519PrivateKey:
 
 
 def canonical_hash(document: dict[str, Any]) -> bytes:
-    """SHA-256 of the document's RDFC-1.0 canonical N-Quads (shipped contexts only)."""
-    nquads = jsonld.normalize(
-        document,
-        {
-            "algorithm": "URDNA2015",
-            "format": "application/n-quads",
-            "documentLoader": document_loader,
-        },
-    )
+    """SHA-256 of the document's RDFC-1.0 canonical N-Quads (shipped contexts only, a
+    bounded amount of work: :mod:`.rdfc`). ``ValueError`` (or pyld's ``JsonLdError``)
+    when the document cannot be signed or checked as it is."""
+    nquads = canonical_nquads(document)
     missing = [value for value in _leaves(document) if value not in nquads]
     if missing:
         # A term no context defines is dropped by JSON-LD: it would not be signed.

@@ -24,6 +24,9 @@ _FILES = {
     OB_V2: "openbadges-v2.jsonld",
 }
 
+#: The context URLs the documents may name (every other one is refused).
+SHIPPED_CONTEXTS = frozenset(_FILES)
+
 
 @cache
 def context(url: str) -> dict[str, Any]:
