@@ -8,14 +8,20 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
 from ibl_core.parsers import API_PARSERS, LimitedJSONParser
 from ibl_credentials.images import UPLOAD_PARSERS
+from ibl_credentials.openbadges.verify_views import VerifyCredentialView
 from ibl_credentials.views import ImagesView
 
 #: The views that take other bodies than JSON, and the parsers they use.
-UPLOAD_VIEWS = {ImagesView: UPLOAD_PARSERS}
+UPLOAD_VIEWS = {
+    ImagesView: UPLOAD_PARSERS,
+    # A credential as JSON, or a baked image as multipart.
+    VerifyCredentialView: [LimitedJSONParser, MultiPartParser],
+}
 
 
 def api_views(patterns: Any = None, prefix: str = "") -> Iterator[tuple[str, type, list]]:

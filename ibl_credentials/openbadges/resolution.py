@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ibl_core.conf import ibl_settings
 from ibl_core.text import UNSTORABLE
 from ibl_core.webhooks.addresses import UnsafeURL, safe_addresses
-from ibl_core.webhooks.delivery import _PinnedHTTPSConnection
+from ibl_core.webhooks.delivery import AttemptTimedOut, Deadline, _PinnedHTTPSConnection
 from ibl_credentials.models import Issuer
 
 from . import signing
@@ -81,17 +81,24 @@ def domain_of(did: str) -> str:
     return "/".join([host.replace("%3A", ":").replace("%3a", ":").lower(), *path])
 
 
+def issuer_of_did_web(did: str, domain: str) -> Issuer | None:
+    """This server's issuer whose did:web is ``did`` (at ``domain``): the issuer with
+    that domain now, else the one that signed as ``did`` before its domain changed
+    (what it signed stays resolvable)."""
+    issuer = Issuer.objects.filter(did_web_domain=domain).first()
+    if issuer is None:
+        listed = StatusList.objects.select_related("issuer").filter(did=did).first()
+        issuer = listed.issuer if listed is not None else None
+    return issuer
+
+
 def did_web_document(did: str) -> tuple[dict[str, Any], str]:
     """The DID document of ``did`` and where it came from; :class:`KeyNotResolved` when
     it is not this server's and may not be fetched."""
     if UNSTORABLE.search(did):  # no database stores it, so no issuer of ours has it
         raise KeyNotResolved(UNRESOLVABLE)
     domain = domain_of(did)
-    issuer = Issuer.objects.filter(did_web_domain=domain).first()
-    if issuer is None:
-        # A did:web the issuer signed as before its domain changed stays resolvable.
-        listed = StatusList.objects.select_related("issuer").filter(did=did).first()
-        issuer = listed.issuer if listed is not None else None
+    issuer = issuer_of_did_web(did, domain)
     if issuer is not None:
         keys = list(IssuerKey.objects.filter(issuer=issuer).order_by("created", "id"))
         return signing.did_document(did, keys), "a did:web of this server, read from its database"
@@ -106,13 +113,15 @@ def _fetch_document(did: str, domain: str) -> dict[str, Any]:
         _, hostname, port, addresses = safe_addresses(url)
     except UnsafeURL as error:
         raise KeyNotResolved(f"{UNRESOLVABLE}: {error}") from None
-    connection = _PinnedHTTPSConnection(hostname, port, addresses[0], DID_FETCH_TIMEOUT_SECONDS)
+    # A wall-clock deadline for the whole fetch, as for a webhook attempt.
+    deadline = Deadline(DID_FETCH_TIMEOUT_SECONDS)
+    connection = _PinnedHTTPSConnection(hostname, port, addresses[0], deadline)
     try:
         path = quote(signing.did_document_path(domain), safe="/%")
         connection.request("GET", path, headers={"Accept": "application/did+json"})
         response = connection.getresponse()
         body = response.read(DID_DOCUMENT_MAX_BYTES + 1)
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException, AttemptTimedOut) as error:
         raise KeyNotResolved(f"{UNRESOLVABLE}: {type(error).__name__}") from None
     finally:
         connection.close()

@@ -69,6 +69,7 @@ ASSERTION_ROUTES = {
     "ibl-openbadges:ob2-assertion-image": OB2,
     "credentials-public-assertion": OB2,
     "ibl-openbadges:ob3-credential": OB3_LD,
+    "ibl-pages:badge": OB2,
 }
 STATUS_ROUTE = "ibl-openbadges:ob3-status"
 

@@ -29,7 +29,7 @@ from ibl_core.throttling import ScopedApiThrottle
 from ibl_credentials.models import Assertion, Credential, Issuer, Revocation
 from ibl_credentials.pages.views import badge_response
 
-from . import baking, links, ob2, ob3, signing, status
+from . import baking, links, ob2, ob3, resolution, signing, status
 from .models import IssuerKey, StatusList
 
 
@@ -503,14 +503,9 @@ class DidDocumentView(PublicDocumentView):
         host = request._request.get_host().lower()
         domain = f"{host}/{did_path}" if did_path else host
         did = signing.did_web(domain)
-        issuer = Issuer.objects.filter(did_web_domain=domain).first()
+        issuer = resolution.issuer_of_did_web(did, domain)
         if issuer is None:
-            # A did:web the issuer had before its domain changed: what it signed stays
-            # verifiable.
-            listed = StatusList.objects.select_related("issuer").filter(did=did).first()
-            if listed is None:
-                raise Http404
-            issuer = listed.issuer
+            raise Http404
         keys = list(IssuerKey.objects.filter(issuer=issuer).order_by("created", "id"))
         body = _dump(signing.did_document(did, keys))
         modified = max([issuer.modified, *(key.created for key in keys)])

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import Assertion, Revocation
 from ibl_credentials.openbadges import links, ob2
+from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
 
 #: The pages load nothing from elsewhere; the header makes a browser enforce it.
 CONTENT_SECURITY_POLICY = (
@@ -213,11 +214,6 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     URL of one of ours), and see each check. It calls the verifier the API uses."""
     context: dict[str, Any] = {"pasted": ""}
     if request.method == "POST":
-        from ibl_credentials.openbadges.verification import (
-            VerificationInputError,
-            verify_submission,
-        )
-
         pasted = request.POST.get("credential", "").strip()
         upload = request.FILES.get("file")
         context["pasted"] = pasted
