@@ -14,6 +14,7 @@ BEFORE = [("ibl_credentials", "0002_credentials_lifecycle")]
 AFTER = [("ibl_credentials", "0003_openbadges_keys_and_signed_credentials")]
 
 
+@pytest.mark.slow
 def test_existing_assertions_and_issuers_are_ready_for_open_badges():
     with upgrade(BEFORE, AFTER) as migration:
         old = migration.old

@@ -21,7 +21,10 @@ from tests.live import ROOT, start
 PAGE = ROOT / "docs" / "demo.md"
 SEPARATOR = "@@end-of-command@@"
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl"),
+    pytest.mark.live,
+]
 
 
 @pytest.fixture(scope="module")
