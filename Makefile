@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # TASKS_BACKEND=rq (docs/events.md). migrate already ran the system checks.
 TASK_WORKER := $(if $(filter rq,$(TASKS_BACKEND)),rqworker --with-scheduler default,db_worker --no-reload) --skip-checks
 
-.PHONY: help run serve test test-postgres lint format schema bench bench-table clean browser
+.PHONY: help run serve test test-fast test-postgres lint docs format schema bench bench-table clean browser
 .DEFAULT_GOAL := help
 
 # `make run` on a busy port stops here, in one line, before the venv, the database or
@@ -61,16 +61,30 @@ browser: ## Install Debian's chromium for the browser tests, when missing
 				>/dev/null 2>&1 || echo "!! could not install chromium: the browser tests will be skipped"; \
 		else echo "!! chromium is missing (apt-get install chromium): the browser tests will be skipped"; fi; }
 
-test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it)
+test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it): about 10 min
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL)
+# The tiers left out are pytest markers (pyproject.toml; docs/development.md), and what
+# is left runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this process).
+# The fuzz module is not even collected: building its schema at import costs each
+# process about 6 s of CPU.
+FAST_MARKERS := not live and not fuzz and not slow
+TEST_WORKERS ?= 2
+test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: 4 min on a busy machine
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/test_fuzz.py \
+		-n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL): about 15 min
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy
+lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy: 30 s
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ibl_core ibl_catalog ibl_credentials example_project
+
+# --strict: a broken link, anchor or include fails the build. Nothing is fetched.
+docs: $(VENV)/.installed-dev ## Build the documentation site into site/ (mkdocs --strict): 6 s
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Regenerate the committed OpenAPI schema (tests/test_schema.py fails when it is stale).
 schema: $(VENV)/.installed-dev ## Regenerate docs/openapi.yaml (the suite fails when it is stale)
@@ -81,8 +95,8 @@ format: $(VENV)/.installed-dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-clean: ## Remove the venv, the SQLite database, media and collected static files
-	rm -rf $(VENV) db.sqlite3* media staticfiles
+clean: ## Remove the venv, the SQLite database, media, collected static files and the built docs
+	rm -rf $(VENV) db.sqlite3* media staticfiles site
 
 # Production-style serving: configuration from the environment (docs/production.md),
 # gunicorn.conf.py for the server, no demo data. The s3 extra too, for IBL_STORAGE=s3.
@@ -97,8 +111,8 @@ serve: $(VENV)/.installed-serve ## Production-style: migrate, collectstatic, gun
 
 # Benchmarks (not part of `make test`): gunicorn on 127.0.0.1, each target a ratio to a
 # reference measured in the same run; the table is also written to
-# bench/results/<database>.json (docs/performance.md), then the README's and
-# docs/performance.md's tables are regenerated from both results files. SQLite by
+# bench/results/<database>.json (docs/performance.md), then docs/performance.md's
+# table is regenerated from both results files. SQLite by
 # default; with DATABASE_URL=postgres://... a scratch database on that server
 # (`ibl_bench`, or BENCH_DB_NAME; dropped and created).
 BENCH_ARGS ?=
@@ -106,5 +120,5 @@ bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make t
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.table
 
-bench-table: $(VENV)/.installed-dev ## Rewrite the README's and docs/performance.md's bench tables from bench/results
+bench-table: $(VENV)/.installed-dev ## Rewrite docs/performance.md's bench table from bench/results
 	$(BIN)/python -m bench.table

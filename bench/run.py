@@ -19,8 +19,8 @@ target is a ratio of two things measured side by side, interleaved:
    ``db_worker`` processes to a verifying receiver (``bench/events.py``).
 
 The table goes to stdout and to ``bench/results/<database>.json``;
-``python -m bench.table`` turns the results into the README's and
-``docs/performance.md``'s tables. ``docs/performance.md`` explains how to read them.
+``python -m bench.table`` turns the results into ``docs/performance.md``'s
+table. ``docs/performance.md`` explains how to read them.
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ class Report:
     """Rows of the printed table, and everything else for the JSON file.
 
     A row with a ``key`` and a ``table`` label goes into the Markdown tables
-    (``bench.table``): ``cell`` is its text there, ``level`` 1 rows go to the README
-    too, level 2 rows only to ``docs/performance.md``.
+    (``bench.table``): ``cell`` is its text there; ``level`` 1 marks the headline
+    rows, level 2 the others, and ``docs/performance.md`` shows both.
     """
 
     meta: dict[str, Any]

@@ -2,9 +2,9 @@
 
 Reads ``bench/results/sqlite.json`` and ``postgresql.json`` (either may be missing)
 and rewrites what lies between the ``<!-- bench-table:start -->`` and
-``<!-- bench-table:end -->`` markers of ``README.md`` (the headline rows, level 1)
-and of ``docs/performance.md`` (every tabled row, levels 1 and 2). A result row is
-tabled when it has a ``key`` and a ``table`` label (``bench.run.Report``); its
+``<!-- bench-table:end -->`` markers of ``docs/performance.md`` with every tabled row
+(levels 1 and 2; the README links to that table rather than repeating it). A result
+row is tabled when it has a ``key`` and a ``table`` label (``bench.run.Report``); its
 ``cell`` is the text shown, followed by ``ok`` or ``MISSED`` when it has a target.
 No Django here: this runs without a database.
 """
@@ -92,16 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.table", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args(argv)
     results = load(args.results)
     if not results:
         print(f"no results in {args.results}", file=sys.stderr)
         return 1
-    for path, level in ((args.readme, 1), (args.doc, 2)):
-        path.write_text(replace_between(path.read_text(), markdown(results, level)))
-        print(f"rewrote the bench table of {path}")
+    args.doc.write_text(replace_between(args.doc.read_text(), markdown(results, level=2)))
+    print(f"rewrote the bench table of {args.doc}")
     return 0
 
 

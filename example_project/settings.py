@@ -1,6 +1,6 @@
 """Settings of the example project, configured from environment variables.
 
-See README.md ("Configuration") for every variable. This module shows how a host
+See docs/settings.md and docs/production.md for every variable. This module shows how a host
 project wires the three apps; nothing in the apps imports it.
 """
 

@@ -1,8 +1,8 @@
 """The answer to a login that django-axes refuses after too many failed attempts.
 
 A host project that protects its admin login with django-axes sets
-``AXES_LOCKOUT_CALLABLE = "ibl_core.login_lockout.lockout_response"`` (README,
-"Admin login"). The answer is the same for every username, existing or not, and
+``AXES_LOCKOUT_CALLABLE = "ibl_core.login_lockout.lockout_response"`` (docs/install.md,
+"Admin login lockout"). The answer is the same for every username, existing or not, and
 whether or not the password was right: it says only that logins from this address
 are paused, and for how long (``429`` with ``Retry-After``).
 """

@@ -1,4 +1,4 @@
-"""Pagination styles of the contract (``README.md``: "Pagination styles")."""
+"""Pagination styles of the contract (docs/api.md, "Pagination")."""
 
 from __future__ import annotations
 

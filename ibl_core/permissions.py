@@ -1,7 +1,9 @@
-"""The role permission classes. They are the only place the access rules live.
+"""The role permission classes, which the apps' own permission classes build on.
 
 All are plain DRF permission classes built on :func:`ibl_core.roles.roles_for`
-and :func:`ibl_core.platforms.platform_for_request`, and compose with ``|``::
+and :func:`ibl_core.platforms.platform_for_request`, and compose with ``|``. The
+other modules that decide access are listed in docs/architecture.md ("Where each rule
+lives")::
 
     permission_classes = [IsDMAdmin | IsPlatformAdmin | IsDepartmentModeAdminInPlatform]
 

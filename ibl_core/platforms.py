@@ -1,6 +1,6 @@
 """The one place that turns a request into the platform it acts on.
 
-Rules (``shared/contract/README.md``):
+Rules (docs/api.md, "Platforms"):
 
 * Catalog endpoints name the platform with ``platform_key`` and/or ``platform_org``:
   in the query string for GET/DELETE, in the JSON body for POST (or its query string,

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 
-#: Stable ids, so the README's examples can name them on every machine.
+#: Stable ids, so the docs' examples (docs/demo.md) can name them on every machine.
 DEMO_ISSUER = "demo-academy"
 DEMO_CREDENTIAL = "demo-python-101"
 DEMO_COURSE = "course-v1:demo+python-101+2026"

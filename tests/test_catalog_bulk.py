@@ -199,6 +199,7 @@ def test_bulk_limit_is_its_own_not_djangos(world, program, settings):
     assert single.json() == {"detail": "Request body too large: at most 2000 bytes are accepted."}
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_in_one_body_are_accepted(world):
     programs = [ProgramFactory(platform=world.p1) for _ in range(2)]
     users = UserFactory.create_batch(5000)
@@ -255,6 +256,7 @@ def make_rows(world, count):
     return [{"program_key": program.program_key, "user_id": u.pk} for u in users]
 
 
+@pytest.mark.slow
 def test_lookups_cost_the_same_for_100_and_5000_rows(world, django_assert_max_num_queries):
     """Every query but the batched INSERTs is the same whatever the row count."""
     client = world.client("platform_admin_p1")

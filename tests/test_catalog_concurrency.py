@@ -81,6 +81,7 @@ def many_learners(platform, count):
     return users
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("existing", [False, True], ids=["creating", "updating"])
 def test_overlapping_bulks_with_opposite_field_mixes_never_deadlock(existing):
     """A sets accepted on even users and visible on odd ones; B, which starts one user

@@ -552,6 +552,7 @@ def test_fan_out_query_count_is_the_same_for_10_and_500_members(world):
     assert counts[0] == counts[1]
 
 
+@pytest.mark.slow
 def test_a_5000_member_fan_out_reaches_every_member(world):
     # Its speed is measured by make bench (part family), not asserted here.
     kind = SUGGESTION_KINDS[2]

@@ -391,6 +391,7 @@ def test_ibl_user_prints_the_users_id():
     assert output == f"Created user ann (id {get_user_model().objects.get().pk}).\n"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     "args",
     [

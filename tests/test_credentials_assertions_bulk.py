@@ -210,6 +210,7 @@ def test_bulk_queries_do_not_grow(world, credential):
     assert Assertion.objects.filter(revoked=False, superseded=False).count() == 510
 
 
+@pytest.mark.slow
 def test_ten_thousand_recipients(world, credential):
     # The contract's maximum in one request; its speed is measured by make bench
     # (part credentials), not asserted here.

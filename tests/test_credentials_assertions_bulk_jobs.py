@@ -587,6 +587,7 @@ def test_the_admin_lists_jobs_read_only(world, credentials, client):
     )
 
 
+@pytest.mark.slow
 def test_the_schema_documents_the_202_and_the_job():
     import yaml
 
@@ -611,6 +612,7 @@ def test_the_schema_documents_the_202_and_the_job():
     ]  # fmt: skip
 
 
+@pytest.mark.live
 def test_the_database_worker_runs_a_bulk_issue_job(tmp_path):
     """The job's task as a real worker runs it: queued on commit to the database queue,
     run by ``db_worker`` in another process."""

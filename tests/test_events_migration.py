@@ -29,6 +29,7 @@ def test_events_recorded_before_the_upgrade_are_not_swept_again():
         assert list(events.values_list("created", "dispatched")) == [(created, created)]
 
 
+@pytest.mark.slow
 def test_endpoints_that_existed_receive_the_events_since_they_were_created():
     with upgrade([("ibl_core", "0004_event_dispatched")],
                  [("ibl_core", "0005_webhookendpoint_receiving_since")]) as migration:  # fmt: skip

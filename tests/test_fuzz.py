@@ -16,7 +16,7 @@ from schemathesis.specs.openapi import checks
 from example_project.wsgi import application
 from tests.factories import CourseFactory, PathwayFactory, ProgramFactory, UserGroupFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 # Loaded at collection: serving the schema needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)

@@ -125,6 +125,7 @@ def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
     return response
 
 
+@pytest.mark.live
 def test_gunicorn_conf_serves_the_probes_and_trusts_the_local_proxy(served):
     port, tmp_path = served
     assert get(port, "/healthz").status == 200

@@ -18,6 +18,8 @@ import pytest
 
 from tests.live import ROOT, example_env, free_port, gunicorn
 
+pytestmark = pytest.mark.live
+
 #: gunicorn's error log: "[2026-01-31 12:00:00 +0000] [123] [INFO] Booting worker ..."
 GUNICORN_LINE = re.compile(r"\[[\d: +-]+\] \[\d+\] \[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] .*")
 #: The access log of gunicorn.conf.py: quoted fields hold no bare quote.

@@ -10,6 +10,8 @@ import pytest
 
 from tests.live import start
 
+pytestmark = pytest.mark.live
+
 MANAGE = "/api/catalog/suggestions/program/manage/"
 
 

@@ -94,6 +94,7 @@ def running_demo(tmp_path_factory):
         process.wait(30)
 
 
+@pytest.mark.live
 def test_make_run_serves_the_demo_and_prints_a_working_key(running_demo):
     port, key, output, _, _ = running_demo
     assert get(f"http://127.0.0.1:{port}{LIST}", key) == 200
@@ -104,6 +105,7 @@ def test_make_run_serves_the_demo_and_prints_a_working_key(running_demo):
     assert text.count("DJANGO_SECRET_KEY is not set") == 1  # one warning per start
 
 
+@pytest.mark.live
 def test_make_run_on_a_busy_port_changes_nothing_and_says_so_in_one_line(running_demo):
     port, key, _, env, venv = running_demo
     second = subprocess.run(
@@ -119,6 +121,7 @@ def test_make_run_on_a_busy_port_changes_nothing_and_says_so_in_one_line(running
     assert get(f"http://127.0.0.1:{port}{LIST}", key) == 200
 
 
+@pytest.mark.live
 def test_make_run_keeps_earlier_demo_keys():
     """A second demo on another port (the advice of the busy-port message) shares the
     database: it must not revoke the key the first demo printed."""
@@ -130,6 +133,7 @@ def test_make_run_keeps_earlier_demo_keys():
     assert "--replace-keys" not in demo
 
 
+@pytest.mark.live
 def test_make_help_lists_every_target_with_one_line():
     makefile = (ROOT / "Makefile").read_text()
     targets = re.search(r"^\.PHONY: (.+)$", makefile, re.M).group(1).split()

@@ -514,6 +514,7 @@ PUBLIC_READS = [
 ]
 
 
+@pytest.mark.slow
 def test_a_thousand_public_reads_cost_fixed_queries_and_no_signing(held, django_assert_num_queries):
     client = anonymous()
     for url, _ in PUBLIC_READS:  # signed once, here

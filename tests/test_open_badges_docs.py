@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from ibl_credentials.models import Assertion
 from tests.credentials_factories import AssertionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.live]
 ROOT = Path(__file__).resolve().parent.parent
 
 

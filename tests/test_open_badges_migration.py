@@ -14,6 +14,7 @@ BEFORE = [("ibl_credentials", "0002_credentials_lifecycle")]
 AFTER = [("ibl_credentials", "0003_openbadges_keys_and_signed_credentials")]
 
 
+@pytest.mark.slow
 def test_existing_assertions_and_issuers_are_ready_for_open_badges():
     with upgrade(BEFORE, AFTER) as migration:
         old = migration.old
@@ -55,6 +56,7 @@ BEFORE_PERMANENCE = [("ibl_credentials", "0004_bulk_issue_jobs")]
 AFTER_PERMANENCE = [("ibl_credentials", "0006_signed_credential_entry_required")]
 
 
+@pytest.mark.slow
 def test_revocations_and_status_indexes_already_given_are_kept():
     """0005/0006 on existing data: revoked assertions get their permanent record; every
     signed credential keeps its index, in a list at the issuer's entityId signed by the

@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = [
+    pytest.mark.live,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         CHROMIUM is None, reason="chromium is not installed: run `make browser` (Debian package)"

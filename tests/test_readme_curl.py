@@ -1,6 +1,6 @@
-"""README.md's curl examples, run as written against the demo served by gunicorn.
+"""The curl examples of docs/demo.md, run as written against the demo served by gunicorn.
 
-The block between ``<!-- readme-curl:start -->`` and ``<!-- readme-curl:end -->`` runs
+The block between ``<!-- curl-examples:start -->`` and ``<!-- curl-examples:end -->`` runs
 in bash with only ``BASE`` and ``KEY`` set to this server's; every curl must answer
 2xx (``--fail-with-body``), and a ``# -> <json>`` line after a command is the exact
 answer that command must print.
@@ -18,22 +18,25 @@ import pytest
 
 from tests.live import ROOT, start
 
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "demo.md"
 SEPARATOR = "@@end-of-command@@"
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl"),
+    pytest.mark.live,
+]
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    yield from start(tmp_path_factory.mktemp("readme"), workers=2)
+    yield from start(tmp_path_factory.mktemp("curl"), workers=2)
 
 
-def readme_commands() -> list[tuple[str, str | None]]:
-    """(command, expected answer or None) for each shell command of the README block."""
-    text = README.read_text()
+def curl_commands() -> list[tuple[str, str | None]]:
+    """(command, expected answer or None) for each shell command of the page's block."""
+    text = PAGE.read_text()
     block = re.search(
-        r"<!-- readme-curl:start -->\n```sh\n(.*?)```\n<!-- readme-curl:end -->", text, re.S
+        r"<!-- curl-examples:start -->\n```sh\n(.*?)```\n<!-- curl-examples:end -->", text, re.S
     ).group(1)
     commands: list[tuple[str, str | None]] = []
     pending = ""
@@ -55,19 +58,19 @@ def readme_commands() -> list[tuple[str, str | None]]:
     return commands
 
 
-def test_the_readme_block_has_the_examples_it_promises():
-    text = " ".join(command for command, _ in readme_commands())
+def test_the_curl_block_has_the_examples_it_promises():
+    text = " ".join(command for command, _ in curl_commands())
     for needle in ("-X POST", "/bulk/", "suggestion_data", "query=", "sort=", "page=2",
                    "-X DELETE", "-F \"image=@", "/issuers/", "/assertions/bulk/",
                    "/public/assertions/", "revocationReason", "-over-time/"):  # fmt: skip
         assert needle in text, needle
 
 
-def test_the_readme_curl_examples_work_as_written(live, tmp_path):
+def test_the_curl_examples_work_as_written(live, tmp_path):
     from PIL import Image
 
     Image.new("RGB", (32, 32), "navy").save(tmp_path / "logo.png")
-    commands = readme_commands()
+    commands = curl_commands()
     script = ["set -e", 'curl() { command curl --fail-with-body "$@"; }']
     for command, _ in commands:
         command = re.sub(r"^BASE=.*$", f"BASE={live.base_url}", command, flags=re.M)

@@ -151,6 +151,7 @@ def test_default_storage_writes_to_the_bucket_under_the_platform_folder(s3):
     assert "Signature=" in url or "X-Amz-Signature=" in url
 
 
+@pytest.mark.slow
 def test_an_s3_compatible_endpoint_and_public_urls(s3):
     environ = {**AWS_ENV, "AWS_S3_ENDPOINT_URL": ENDPOINT, "AWS_QUERYSTRING_AUTH": "false"}
     with override_settings(STORAGES=storages_from_env(environ)):

@@ -61,6 +61,7 @@ def test_operation_ids_and_security_scheme(schema_text):
     assert "the word `Api-Token`, one space, then your key" in scheme["description"]
 
 
+@pytest.mark.slow
 def test_sort_parameter_lists_its_values(schema_text):
     schema = yaml.safe_load(schema_text)
     get = schema["paths"]["/api/catalog/suggestions/program/manage/"]["get"]
@@ -206,6 +207,7 @@ def api_names(node) -> set[str]:
     return names
 
 
+@pytest.mark.slow
 def test_schema_descriptions_are_written_for_api_users():
     """Docstrings become descriptions: none may carry reST roles or the code's names."""
     schema = yaml.safe_load(COMMITTED.read_text())

@@ -20,7 +20,7 @@ from iblai.configuration import Configuration
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from tests.catalog_helpers import make_item
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
 @pytest.fixture(params=SUGGESTION_KINDS, ids=lambda kind: kind.label)

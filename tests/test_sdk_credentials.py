@@ -31,7 +31,7 @@ from ibl_catalog.declarations import COURSE_SUGGESTIONS
 from ibl_credentials.models import Assertion, Credential, Issuer, Signatory
 from tests.catalog_helpers import make_item
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
 def credentials_api(live_server, key: str) -> CredentialsApi:

@@ -37,6 +37,7 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.live
 def test_the_database_worker_command_runs_a_queued_task(tmp_path):
     env = example_env(tmp_path, {"TASKS_BACKEND": "database"})
     marker = tmp_path / "marker.txt"

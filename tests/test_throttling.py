@@ -336,6 +336,7 @@ def deploy_warnings() -> list:
     return [e for e in run_checks(include_deployment_checks=True) if e.id == "ibl_core.W001"]
 
 
+@pytest.mark.slow
 def test_the_deploy_check_warns_when_the_workers_do_not_share_the_counts(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     [warning] = deploy_warnings()
@@ -437,6 +438,7 @@ def test_the_counts_live_in_redis(world, rates, clock, settings):
         delete_redis_keys(prefix)
 
 
+@pytest.mark.live
 @needs_redis
 def test_gunicorn_workers_share_the_counts_through_redis(tmp_path):
     from tests.live import start

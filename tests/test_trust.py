@@ -250,6 +250,7 @@ def test_after_a_rotation_old_credentials_and_their_list_keep_one_issuer(world, 
     assert bit_of(new_payload) == 1
 
 
+@pytest.mark.live  # runs the documented verify.py in a subprocess
 def test_the_offline_verifier_of_the_docs_accepts_an_old_credential_after_rotation(
     world, held, tmp_path
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from rest_framework.test import APIClient
 
 from ibl_credentials.models import Assertion, Credential, Revocation, StatusEntry
@@ -19,6 +20,7 @@ ROUNDS = 25
 BASE = "http://testserver"
 
 
+@pytest.mark.slow
 def test_revoke_delete_reissue_and_reads_race_without_undoing_a_revocation():
     platform = PlatformFactory(key="trust-race")
     admin = UserFactory(username="trust-race-admin")

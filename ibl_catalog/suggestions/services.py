@@ -30,7 +30,7 @@ from .writer import KEYS, PendingWrite, write_suggestions
 
 __all__ = ["PendingWrite", "write_suggestions"]
 
-#: Bulk per-row error codes (documented in README.md, "Bulk error codes").
+#: Bulk per-row error codes (documented in docs/suggestions.md, "Bulk error codes").
 INVALID_ROW = "invalid_row"
 USER_NOT_FOUND = "user_not_found"
 # <label>_not_found: program_not_found for programs (SuggestionKind.not_found_code)
