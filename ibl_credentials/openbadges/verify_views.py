@@ -124,6 +124,10 @@ class VerifyCredentialView(PlatformScopedView):
                 ),
             ),
             413: OpenApiResponse(DETAIL_BODY, description="The body is too large."),
+            415: OpenApiResponse(
+                DETAIL_BODY,
+                description="A body that is neither JSON nor multipart/form-data.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
