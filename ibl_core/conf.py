@@ -71,6 +71,11 @@ DEFAULTS: dict[str, Any] = {
     },
     # The cache alias the throttles count in: one that every worker process shares.
     "THROTTLE_CACHE": "default",
+    # Rendered public artifacts (baked images, badge images, badge pages), keyed by
+    # what they are built from (ibl_credentials.openbadges.artifacts): the alias, and
+    # how long an unused one is kept (0: not cached).
+    "ARTIFACT_CACHE": "default",
+    "ARTIFACT_CACHE_SECONDS": 24 * 3600,
     # Webhooks (docs/events.md). Loopback and private receivers (and http://) only when
     # allowed: local development and tests.
     "WEBHOOKS_ALLOW_PRIVATE": False,
@@ -250,9 +255,16 @@ def validate_settings(configured: Any) -> list[str]:
         isinstance(prefix, str) and prefix.startswith("/") for prefix in prefixes
     ):
         problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
-    interval = merged["API_KEY_LAST_USED_INTERVAL"]
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
-        problems.append("API_KEY_LAST_USED_INTERVAL must be an integer >= 0 (seconds).")
+    for key in ("API_KEY_LAST_USED_INTERVAL", "ARTIFACT_CACHE_SECONDS"):
+        seconds = merged[key]
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            problems.append(f"{key} must be an integer >= 0 (seconds).")
+    known_caches = getattr(settings, "CACHES", {})
+    if merged["ARTIFACT_CACHE"] not in known_caches:
+        problems.append(
+            f"ARTIFACT_CACHE must name one of CACHES {sorted(known_caches)}, "
+            f"got {merged['ARTIFACT_CACHE']!r}."
+        )
     if not isinstance(merged["IMAGE_UPLOAD_DIR"], str) or not merged["IMAGE_UPLOAD_DIR"].strip("/"):
         problems.append("IMAGE_UPLOAD_DIR must be a non-empty relative folder name.")
     for flag in ("WEBHOOKS_ALLOW_PRIVATE", "VERIFIER_FETCH_DID_WEB"):

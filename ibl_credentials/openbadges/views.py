@@ -29,7 +29,7 @@ from ibl_core.throttling import ScopedApiThrottle
 from ibl_credentials.models import Assertion, Credential, Issuer, Revocation
 from ibl_credentials.pages.views import badge_response
 
-from . import baking, links, ob2, ob3, resolution, signing, status
+from . import artifacts, baking, links, ob2, ob3, resolution, signing, status
 from .models import IssuerKey, StatusList
 
 
@@ -336,8 +336,13 @@ class AssertionImageView(PublicDocumentView):
             return Response(REVOKED_IMAGE, status=410)
         base = links.base_url(request._request)
         fmt = "svg" if isinstance(request.accepted_renderer, SvgRenderer) else "png"
-        document = ob2.assertion_document(assertion, base)
-        image = baking.baked(assertion.credential, document, fmt)
+        image = artifacts.cached_artifact(
+            f"baked-{fmt}",
+            artifacts.assertion_parts(assertion, base),
+            lambda: baking.baked(
+                assertion.credential, ob2.assertion_document(assertion, base), fmt
+            ),
+        )
         return self.cached(request, image, modified=_modified(assertion))
 
 
@@ -383,7 +388,14 @@ class BadgeImageView(PublicDocumentView):
     )
     def get(self, request: Request, entity_id: str) -> HttpResponse:
         credential = _credential(entity_id)
-        return self.cached(request, baking.badge_png(credential), modified=credential.modified)
+        parts = (
+            credential.entity_id,
+            credential.modified.isoformat(),
+            credential.issuer.modified.isoformat(),  # the initials on the default badge
+            links.base_url(request._request),  # an upload named by its full URL
+        )
+        image = artifacts.cached_artifact("badge-png", parts, lambda: baking.badge_png(credential))
+        return self.cached(request, image, modified=credential.modified)
 
 
 class IssuerView(PublicDocumentView):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import Assertion, Revocation
-from ibl_credentials.openbadges import links, ob2
+from ibl_credentials.openbadges import artifacts, links, ob2
 from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
 
 #: The pages load nothing from elsewhere; the header makes a browser enforce it.
@@ -159,7 +159,16 @@ def _page(
 ) -> HttpResponse:
     """A public page with its validators (ETag: a 304 when it matches) and its
     Content-Security-Policy."""
-    body = render_to_string(template, context, request=request).encode()
+    return _respond(request, _render(request, template, context), status)
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> bytes:
+    return render_to_string(template, context, request=request).encode()
+
+
+def _respond(request: HttpRequest, body: bytes, status: int) -> HttpResponse:
+    """``body`` as a public page: validators (a 304 when the ETag matches) and the
+    Content-Security-Policy."""
     response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     media = _media_origin()
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
@@ -196,9 +205,19 @@ def badge_response(request: HttpRequest, entity_id: str) -> HttpResponse:
             return _page(request, "ibl_credentials/pages/badge_missing.html", {}, 404)
         gone = {"reason": revocation.revocation_reason, "revoked_at": revocation.revoked_at}
         return _page(request, "ibl_credentials/pages/badge_gone.html", gone, 410)
-    context = badge_context(assertion, base, timezone.now())
+    now = timezone.now()
     status = 410 if assertion.revoked else 200
-    return _page(request, "ibl_credentials/pages/badge.html", context, status)
+    # The page as rendered for these rows, this verdict (expiry moves with the clock)
+    # and this language: cached, never stale (``artifacts``).
+    parts = (*artifacts.assertion_parts(assertion, base), verdict(assertion, now).code)
+    body = artifacts.cached_artifact(
+        f"badge-page-{translation.get_language()}",
+        parts,
+        lambda: _render(
+            request, "ibl_credentials/pages/badge.html", badge_context(assertion, base, now)
+        ),
+    )
+    return _respond(request, body, status)
 
 
 @require_safe
