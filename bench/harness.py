@@ -14,30 +14,12 @@ from typing import Any
 from bench.client import Client, Response, Run
 from bench.server import ROOT
 
-PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials", "events")
 MANAGE = "/api/catalog/suggestions/program/manage/"
 BULK = MANAGE + "bulk/"
-REFERENCE = "/bench/reference/program-suggestions/"
-COUNTED = "/bench/counted/program-suggestions/"  # the API's view, COUNT on every request
-IMAGES = "/api/credentials/orgs/{org}/users/{user_id}/images/"
 
 #: Sync gunicorn workers, and client threads where requests run concurrently.
 CONCURRENCY = 2
 PAGE_SIZE = 20
-DEEP_PAGE = 500
-#: The list's variants: page sizes, and extra parameters (label -> query string).
-LIST_PAGE_SIZES = (20, 100)
-LIST_ORDERS = {"default sort": "", "sort=username": "&sort=username", "query=u12": "&query=u12"}
-#: The search of part 3: "u123" is in the usernames and emails of 11 of 10,000 users.
-SCALE_QUERY = "u123"
-#: Targets. Bulk / raw upsert at most this many times (per database).
-BULK_RAW_TARGET = {"sqlite": 3.0, "postgresql": 1.5}
-QUERY_TARGET = {"sqlite": 40.0, "postgresql": 20.0}
-LIST_TARGET = 0.9
-SCALE_TARGET = 3.0
-MEMORY_TARGET_MB = 30.0
-#: Members of the group whose fan-out is timed.
-FANOUT_MEMBERS = 5_000
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ from bench.bulk import bulk_body
 from bench.client import Client, only_status
 from bench.harness import (
     CONCURRENCY,
-    LIST_ORDERS,
-    LIST_PAGE_SIZES,
-    LIST_TARGET,
     MANAGE,
     PAGE_SIZE,
-    REFERENCE,
     Plan,
     Report,
     close_connections,
 )
+
+REFERENCE = "/bench/reference/program-suggestions/"
+#: The list's variants: page sizes, and extra parameters (label -> query string).
+LIST_PAGE_SIZES = (20, 100)
+LIST_ORDERS = {"default sort": "", "sort=username": "&sort=username", "query=u12": "&query=u12"}
+LIST_TARGET = 0.9
 
 
 def list_variants(bench: Any) -> dict[str, str]:

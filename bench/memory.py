@@ -12,12 +12,13 @@ from bench.harness import (
     BULK,
     CONCURRENCY,
     MANAGE,
-    MEMORY_TARGET_MB,
     Plan,
     Report,
     close_connections,
 )
 from bench.server import Server
+
+MEMORY_TARGET_MB = 30.0
 
 
 def proc_status_kb(pid: int, field_name: str) -> int:

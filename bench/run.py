@@ -42,7 +42,6 @@ from bench.family import bench_family
 from bench.harness import (
     CONCURRENCY,
     MANAGE,
-    PARTS,
     QUICK,
     Plan,
     Report,
@@ -56,6 +55,8 @@ from bench.memory import bench_memory
 from bench.scale import bench_scale
 from bench.server import ROOT, bench_database, gunicorn, vendor_of
 from bench.uploads import bench_uploads
+
+PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials", "events")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -9,7 +9,9 @@ import uuid
 from typing import Any
 
 from bench.client import Client, only_status
-from bench.harness import IMAGES, Plan, Report, ms
+from bench.harness import Plan, Report, ms
+
+IMAGES = "/api/credentials/orgs/{org}/users/{user_id}/images/"
 
 
 def noise_image(image_format: str, target_bytes: int) -> bytes:
