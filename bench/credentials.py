@@ -22,7 +22,8 @@ from typing import Any
 from django.db import connection, transaction
 
 from bench import data
-from bench.client import Client, Response, only_status
+from bench.client import Client, Response, Run, only_status
+from bench.harness import Side, close_connections, interleave, ms, spread
 
 #: Recipients of the bulk request (the contract's maximum).
 BULK_RECIPIENTS = 10_000
@@ -97,7 +98,6 @@ def load_assertions(bench: data.BenchPlatform, credential: Any, count: int) -> N
 
 
 def bench_credentials(report: Any, client: Client, plan: Any) -> None:
-    from bench.run import Side, close_connections, interleave, ms, spread
     from ibl_credentials.models import Assertion
 
     database = report.meta["database"]
@@ -215,8 +215,6 @@ def bench_credentials(report: Any, client: Client, plan: Any) -> None:
 def bench_public_pages(report: Any, api: Client, credential: Any, plan: Any) -> None:
     """Part 3: p50 of the badge page and of the hosted JSON-LD of one assertion (the
     reference: the same rows, no template), and of a verification, interleaved."""
-    from bench.client import Run
-    from bench.run import close_connections, ms
     from ibl_credentials.models import Assertion
 
     held = Assertion.objects.filter(credential=credential).order_by("pk").first()

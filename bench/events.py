@@ -41,7 +41,9 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from bench import data
+from bench.bulk import bulk_body, bulk_request, bulk_rows
 from bench.client import Client, Response, only_status
+from bench.harness import BULK, CONCURRENCY, MANAGE, close_connections, ms, spread
 from bench.server import ROOT, gunicorn
 
 #: Users x programs of the delivery platform: one bulk request records its events.
@@ -199,7 +201,6 @@ def create_endpoint(client: Client, bench: data.BenchPlatform, url: str) -> tupl
 def bench_events(
     report: Any, client: Client, env: dict[str, str], workdir: Path, plan: Any
 ) -> None:
-    from bench.run import CONCURRENCY, bulk_body, bulk_rows, close_connections
 
     n = plan.bulk_rows
     deliveries = plan.event_deliveries
@@ -275,7 +276,6 @@ def bench_bulk_cost(
 ) -> None:
     """The bulk request of part ``bulk`` (creates) on every side, each sample from an
     empty platform, the sides in rotating order."""
-    from bench.run import bulk_request, close_connections, spread
 
     n = plan.bulk_rows
     times: dict[str, list[float]] = {side: [] for side in sides}
@@ -363,7 +363,6 @@ def bench_single_cost(
 ) -> int:
     """Single POSTs, each creating a suggestion, alternating between the sides; how
     many per side."""
-    from bench.run import MANAGE, close_connections, ms
 
     reset_writes(bench)
     close_connections()
@@ -468,7 +467,6 @@ def bench_delivery(
     receiver: Receiver,
     base_url: str,
 ) -> None:
-    from bench.run import BULK, close_connections, spread
     from ibl_core.models import WebhookDelivery
 
     n = plan.event_deliveries
@@ -533,7 +531,6 @@ def bench_delivery(
 def wait_for_succeeded(endpoint_id: int, count: int, timeout: float) -> set[int]:
     """The event ids of the endpoint's ``count`` succeeded deliveries, once all are
     recorded (the worker records an attempt after the receiver answered)."""
-    from bench.run import close_connections
     from ibl_core.models import WebhookDelivery
 
     deadline = time.monotonic() + timeout

@@ -16,6 +16,7 @@ class IblCatalogConfig(AppConfig):
         from ibl_core.models import UserGroup
         from ibl_core.signals import group_members_changed
 
+        from . import declarations  # noqa: F401  (registers the suggestion kinds)
         from .items import names_by_key
         from .suggestions.fanout import on_group_members_changed
 

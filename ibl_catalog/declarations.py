@@ -12,6 +12,7 @@ from .models import (
     ProgramSuggestion,
 )
 from .suggestions.base import Identifier, SuggestionKind
+from .suggestions.registry import register
 
 PROGRAM_SUGGESTIONS = SuggestionKind(
     label="program",
@@ -45,3 +46,4 @@ PATHWAY_SUGGESTIONS = SuggestionKind(
 )
 
 SUGGESTION_KINDS = [COURSE_SUGGESTIONS, PATHWAY_SUGGESTIONS, PROGRAM_SUGGESTIONS]
+register(*SUGGESTION_KINDS)

@@ -235,3 +235,21 @@ def test_a_course_request_may_carry_platform_org(world):
     body = {"user_id": world.users["learner_p1"].pk, "platform_org": world.p1.org,
             "course_id": item.course_id}  # fmt: skip
     assert post(world, course, body).status_code == 200
+
+
+def test_the_registry_serves_the_declared_kinds_once():
+    """The app registers its declarations when it is ready; the engine (fan-out to
+    groups) reads them there. A second declaration under a taken label is refused."""
+    from dataclasses import replace
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ibl_catalog.suggestions import registry
+
+    assert registry.suggestion_kinds() == SUGGESTION_KINDS
+    assert registry.group_suggestion_kinds() == SUGGESTION_KINDS  # all three have groups
+    registry.register(PATHWAY_SUGGESTIONS)  # the same declaration again: no change
+    assert registry.suggestion_kinds() == SUGGESTION_KINDS
+    with pytest.raises(ImproperlyConfigured, match="'pathway'"):
+        registry.register(replace(PATHWAY_SUGGESTIONS, item_platform_key=False))
+    assert registry.suggestion_kinds() == SUGGESTION_KINDS

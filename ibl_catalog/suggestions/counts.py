@@ -28,6 +28,7 @@ from django.db import connections, migrations, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Count, Sum
 
+from ibl_catalog.models import SuggestionCount
 from ibl_core.models import Platform
 
 from .base import SuggestionKind
@@ -39,8 +40,6 @@ COUNT_TABLE = "ibl_catalog_suggestioncount"
 
 def platform_count(kind: SuggestionKind, platform: Platform) -> int:
     """The number of ``kind`` suggestions of ``platform``, exact as of this statement."""
-    from ibl_catalog.models import SuggestionCount
-
     totals = SuggestionCount.objects.filter(platform_id=platform.pk, kind=kind.label).aggregate(
         total=Sum("delta"), parts=Count("id")
     )
@@ -55,8 +54,6 @@ def compact(kind: SuggestionKind, platform: Platform) -> None:
     Rows locked by another compaction are skipped, so concurrent readers never wait
     for each other; rows of transactions still in flight are invisible and stay.
     """
-    from ibl_catalog.models import SuggestionCount
-
     connection = connections[SuggestionCount.objects.db]
     if connection.vendor != "postgresql":
         return
@@ -172,8 +169,6 @@ def install_count_triggers(model_label: str, kind_label: str) -> migrations.RunP
 
 def count_supported() -> bool:
     """Whether the database keeps counts (the backends :func:`trigger_sql` knows)."""
-    from ibl_catalog.models import SuggestionCount
-
     return connections[SuggestionCount.objects.db].vendor in {"postgresql", "sqlite"}
 
 
@@ -184,8 +179,6 @@ def recount(kind: SuggestionKind) -> dict[int, int]:
     dump (exclude ``ibl_catalog.SuggestionCount`` from ``dumpdata``), a restore of
     the suggestion table alone, logical replication. Writers wait while it counts.
     """
-    from ibl_catalog.models import SuggestionCount
-
     model = kind.model
     alias = model._default_manager.db
     with transaction.atomic(using=alias):

@@ -39,16 +39,10 @@ from ibl_core.sql import retrying_transaction, values_select
 from ibl_core.tasks import enqueue_on_commit, task
 
 from .base import GroupSuggestionBase, SuggestionKind
+from .registry import group_suggestion_kinds
 from .writer import PendingWrite, write_suggestions
 
 logger = logging.getLogger("ibl.catalog")
-
-
-def _kinds() -> list[SuggestionKind]:
-    # Late import: the declarations import the models, which import this package.
-    from ibl_catalog.declarations import SUGGESTION_KINDS
-
-    return [kind for kind in SUGGESTION_KINDS if kind.group_model is not None]
 
 
 def _batches(ids: Sequence[int]) -> list[Sequence[int]]:
@@ -151,7 +145,7 @@ def fan_out(
 def fan_out_task(kind_label: str, group_suggestion_id: int) -> int:
     """The fan-out of a large group's suggestion, in its own transaction under the
     group's lock; the members reached (0 when it was deleted meanwhile)."""
-    kind = next(kind for kind in _kinds() if kind.label == kind_label)
+    kind = next(kind for kind in group_suggestion_kinds() if kind.label == kind_label)
     manager: Any = kind.group_model._default_manager  # type: ignore[union-attr]
 
     def work() -> int:
@@ -184,7 +178,7 @@ def group_suggestions_by_kind(group: UserGroup) -> dict[str, list[dict[str, Any]
             "suggested_by_id",
             label=Value(kind.label, output_field=CharField()),
         )
-        for kind in _kinds()
+        for kind in group_suggestion_kinds()
     ]
     found: dict[str, list[dict[str, Any]]] = {}
     for row in queries[0].union(*queries[1:], all=True):
@@ -196,7 +190,7 @@ def members_joined(group: UserGroup, user_ids: Iterable[int]) -> None:
     """Users joined ``group``: they receive every group suggestion of it, of all kinds."""
     ordered = sorted(set(user_ids))
     found = group_suggestions_by_kind(group)
-    for kind in _kinds():
+    for kind in group_suggestion_kinds():
         if kind.label not in found:
             continue
         writes = [
@@ -213,7 +207,7 @@ def members_left(group: UserGroup, user_ids: Iterable[int]) -> None:
     other group suggestion supports and that were not written directly."""
     ordered = sorted(set(user_ids))
     found = group_suggestions_by_kind(group)
-    for kind in _kinds():
+    for kind in group_suggestion_kinds():
         if kind.label not in found:
             continue
         t = _Tables(kind)

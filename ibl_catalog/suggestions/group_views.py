@@ -14,8 +14,8 @@ from ibl_core.schema import error_responses, platform_parameters
 
 from . import groups
 from .base import SuggestionKind
+from .base_views import MANAGE_ERRORS, SuggestionBaseView
 from .serializers import DeleteResultSerializer, GroupSuggestionSerializers, represent_rows
-from .views import MANAGE_ERRORS, SuggestionBaseView
 
 
 class GroupSuggestionManageView(SuggestionBaseView):

@@ -15,72 +15,32 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core.conf import ibl_settings
-from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
 from ibl_core.pagination import CatalogPagination, positive_int_param
-from ibl_core.permissions import CanManagePlatform, IsDMAdmin
-from ibl_core.platforms import department_mode_requested, platform_for_request
+from ibl_core.permissions import IsDMAdmin
 from ibl_core.roles import manageable_platforms, managed_user_ids
 from ibl_core.schema import error_responses, platform_parameters
-from ibl_core.views import PlatformScopedView
 
 from . import counts, learners, selectors, services
 from .base import SuggestionKind
+from .base_views import MANAGE_ERRORS, SuggestionBaseView
 from .events import answer_type, suggestion_events
 from .filters import DEFAULT_SORT, build_filterset
+from .group_views import build_group_view
 from .permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
 from .serializers import (
     BulkResultSerializer,
     DeleteResultSerializer,
     LearnerAnswerSerializer,
     SuggestionSerializers,
+    build_group_serializers,
     build_serializers,
     represent_rows,
 )
 
-#: The 401 and 403 of every ``manage`` operation, for the OpenAPI descriptions.
-MANAGE_ERRORS = {
-    "e401": "Missing, malformed, unknown, expired or revoked API key.",
-    "e403": "Not a DM admin, platform admin, or department admin in department mode.",
-}
 #: Pages that start past this many rows read their ids first (``page_in_one_query``).
 ONE_QUERY_MAX_OFFSET = 1000
-
-
-class SuggestionBaseView(PlatformScopedView):
-    """What the endpoints of a kind share: the kind, its access rule, JSON bodies, and
-    for lists their filter set (``query``, ``sort``)."""
-
-    kind: SuggestionKind
-    serializers: SuggestionSerializers
-    permission_classes = [CanManagePlatform]
-    filter_backends = [PlatformFilterBackend]
-    filterset_class: Any = None  # set per kind by suggestion_urls
-
-    def filter_queryset(self, queryset: Any) -> Any:
-        # Without a filter parameter there is nothing to check or apply: skip building
-        # the filter set and its form (about 8 % of a plain list request).
-        filters = self.filterset_class
-        if filters is None or self.request.query_params.keys().isdisjoint(filters.base_filters):
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # A malformed department_mode is a 400 for every caller, not only for the
-        # department admins whose permission class happens to read it.
-        department_mode_requested(request)
-
-    def get_platform(self) -> Platform:
-        return platform_for_request(self.request, self)
-
-    def managed_suggestions(self) -> Any:
-        """The platform's suggestions of the users the caller may manage."""
-        platform = self.get_platform()
-        return selectors.suggestions_of_platform(
-            self.kind, platform, managed_user_ids(self.request, platform)
-        )
 
 
 class SuggestionManageView(SuggestionBaseView):
@@ -302,9 +262,6 @@ def group_urls(kind: SuggestionKind, prefix: str) -> list[URLPattern]:
     """``<prefix>group/`` of a kind with group suggestions (``group_views.py``)."""
     if kind.group_model is None:
         return []
-    from .group_views import build_group_view  # it builds on this module's base view
-    from .serializers import build_group_serializers
-
     view: Any = build_group_view(kind, build_group_serializers(kind))
     return [path(f"{prefix}group/", view.as_view(), name=f"{kind.label}-suggestions-group")]
 

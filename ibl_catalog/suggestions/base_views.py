@@ -1,0 +1,63 @@
+"""What every suggestion endpoint shares: the base view and the errors of ``manage``.
+
+Its own module so that the list, bulk and learner views (``views.py``) and the group
+views (``group_views.py``) both build on it without importing each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+
+from ibl_core.filter_backends import PlatformFilterBackend
+from ibl_core.models import Platform
+from ibl_core.permissions import CanManagePlatform
+from ibl_core.platforms import department_mode_requested, platform_for_request
+from ibl_core.roles import managed_user_ids
+from ibl_core.views import PlatformScopedView
+
+from . import selectors
+from .base import SuggestionKind
+from .serializers import SuggestionSerializers
+
+#: The 401 and 403 of every ``manage`` operation, for the OpenAPI descriptions.
+MANAGE_ERRORS = {
+    "e401": "Missing, malformed, unknown, expired or revoked API key.",
+    "e403": "Not a DM admin, platform admin, or department admin in department mode.",
+}
+
+
+class SuggestionBaseView(PlatformScopedView):
+    """What the endpoints of a kind share: the kind, its access rule, JSON bodies, and
+    for lists their filter set (``query``, ``sort``)."""
+
+    kind: SuggestionKind
+    serializers: SuggestionSerializers
+    permission_classes = [CanManagePlatform]
+    filter_backends = [PlatformFilterBackend]
+    filterset_class: Any = None  # set per kind by suggestion_urls
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Without a filter parameter there is nothing to check or apply: skip building
+        # the filter set and its form (about 8 % of a plain list request).
+        filters = self.filterset_class
+        if filters is None or self.request.query_params.keys().isdisjoint(filters.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A malformed department_mode is a 400 for every caller, not only for the
+        # department admins whose permission class happens to read it.
+        department_mode_requested(request)
+
+    def get_platform(self) -> Platform:
+        return platform_for_request(self.request, self)
+
+    def managed_suggestions(self) -> Any:
+        """The platform's suggestions of the users the caller may manage."""
+        platform = self.get_platform()
+        return selectors.suggestions_of_platform(
+            self.kind, platform, managed_user_ids(self.request, platform)
+        )
