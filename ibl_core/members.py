@@ -14,9 +14,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from .models import Platform
-from .scope import full_name_sql as full_name
-
-__all__ = ["full_name", "platform_members"]
 
 
 def platform_members(platform: Platform) -> QuerySet[Any]:

@@ -91,10 +91,14 @@ def require_in_scope(
 # spaces only, so Python strips spaces only). -------------------------------------------
 
 
-def full_name_sql(prefix: str = "") -> Trim:
+def full_name_sql(
+    prefix: str = "", *, names: tuple[str, str] = ("first_name", "last_name")
+) -> Trim:
     """A user's full name as the API answers it, as an SQL expression (``prefix``: the
-    path to the user, ``"user__"``)."""
-    return Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name")))
+    path to the user, ``"user__"``; ``names``: the two columns, as a search index names
+    them)."""
+    first, last = names
+    return Trim(Concat(F(f"{prefix}{first}"), Value(" "), F(f"{prefix}{last}")))
 
 
 def full_name_text(first_name: str | None, last_name: str | None) -> str:

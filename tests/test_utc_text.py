@@ -15,42 +15,36 @@ from tests.factories import PlatformFactory
 PLUS_5 = timezone(timedelta(hours=5, minutes=30))
 MINUS_8 = timezone(timedelta(hours=-8))
 
-# (value, the text, the text with seconds=True)
-STAMPS = [
-    pytest.param(
+# id: (value, its text[, its text with seconds=True when it differs])
+STAMPS = {
+    "microseconds": (
         datetime(2026, 11, 26, 7, 50, 1, 123, tzinfo=UTC),
         "2026-11-26T07:50:01.000123Z",
         "2026-11-26T07:50:01Z",
-        id="microseconds",
     ),
-    pytest.param(
-        datetime(2026, 11, 26, 7, 50, 1, tzinfo=UTC),
-        "2026-11-26T07:50:01Z",
-        "2026-11-26T07:50:01Z",
-        id="no-microseconds",
-    ),
-    pytest.param(
+    "no-microseconds": (datetime(2026, 11, 26, 7, 50, 1, tzinfo=UTC), "2026-11-26T07:50:01Z"),
+    "ahead-of-utc": (
         datetime(2026, 11, 26, 13, 20, 1, 500000, tzinfo=PLUS_5),
         "2026-11-26T07:50:01.500000Z",
         "2026-11-26T07:50:01Z",
-        id="ahead-of-utc",
     ),
-    pytest.param(
+    "behind-utc-across-a-year": (
         datetime(2026, 12, 31, 20, 0, 0, tzinfo=MINUS_8),
         "2027-01-01T04:00:00Z",
-        "2027-01-01T04:00:00Z",
-        id="behind-utc-across-a-year",
     ),
-    pytest.param(
+    "last-microsecond": (
         datetime(1999, 1, 2, 3, 4, 5, 999999, tzinfo=UTC),
         "1999-01-02T03:04:05.999999Z",
         "1999-01-02T03:04:05Z",
-        id="last-microsecond",
     ),
+}
+CASES = [
+    pytest.param(value, text, (rest or [text])[0], id=name)
+    for name, (value, text, *rest) in STAMPS.items()
 ]
 
 
-@pytest.mark.parametrize(("value", "text", "whole_seconds"), STAMPS)
+@pytest.mark.parametrize(("value", "text", "whole_seconds"), CASES)
 def test_utc_text(value, text, whole_seconds):
     assert (utc_text(value), utc_text(value, seconds=True)) == (text, whole_seconds)
 
@@ -60,7 +54,7 @@ def test_no_value_is_empty_text():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("value", "text", "whole_seconds"), STAMPS)
+@pytest.mark.parametrize(("value", "text", "whole_seconds"), CASES)
 def test_the_databases_timestamp_text_is_pythons(value, text, whole_seconds):
     platform = PlatformFactory()
     Platform.objects.filter(pk=platform.pk).update(created=value)

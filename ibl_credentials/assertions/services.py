@@ -31,10 +31,16 @@ from rest_framework import exceptions
 from ibl_core.catalog_items import item_names
 from ibl_core.events import PendingEvent, record_events, record_selected_events
 from ibl_core.fields import encode_json
-from ibl_core.members import full_name, platform_members
+from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.representation import JsonMerge
-from ibl_core.scope import USER_NOT_FOUND_MESSAGE, classify, require_in_scope, users_in_scope
+from ibl_core.scope import (
+    USER_NOT_FOUND_MESSAGE,
+    classify,
+    full_name_sql,
+    require_in_scope,
+    users_in_scope,
+)
 from ibl_core.sql import in_list, retrying_transaction
 from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import (
@@ -315,7 +321,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
         recipient=JSONObject(
             username=F("recipient__username"),
             email=Coalesce(F("recipient__email"), Value("")),
-            name=full_name("recipient__"),
+            name=full_name_sql("recipient__"),
             user_id=Cast("recipient_id", CharField()),
         ),
     )
