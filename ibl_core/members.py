@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, QuerySet, Value
-from django.db.models.functions import Concat, Trim
+from django.db.models import QuerySet
 
 from .models import Platform
 
@@ -24,9 +23,3 @@ def platform_members(platform: Platform) -> QuerySet[Any]:
         platform_memberships__platform=platform,
         platform_memberships__active=True,
     )
-
-
-def full_name(prefix: str = "") -> Trim:
-    """A user's full name as the API answers it, in SQL: ``first last``, spaces
-    trimmed (``prefix``: the path to the user, ``"user__"``)."""
-    return Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name")))

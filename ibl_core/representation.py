@@ -1,5 +1,6 @@
 """The API's representation of rows, without DRF's per-row, per-field path.
 
+- :func:`utc_text` and its SQL mirror :class:`UtcTimestamp`: a timestamp as UTC text.
 - :func:`timestamp_format`: Python writes a UTC timestamp as DRF does, with the zone
   read once per call (``ibl_catalog.suggestions.serializers.iter_represented``).
 - :func:`json_object`: the database builds a whole object as JSON, one SQL expression
@@ -75,9 +76,27 @@ class _Rewritten(Func):
         return template.replace("{x}", f"({sql})"), tuple(params) * template.count("{x}")
 
 
+def utc_text(value: datetime | None, *, seconds: bool = False) -> str:
+    """A timestamp as UTC text: ``2026-11-26T07:50:01.000123Z``, or
+    ``2026-11-26T07:50:01Z`` when its microseconds are zero, as DRF writes a UTC
+    datetime; ``""`` for no value. ``seconds``: whole seconds always (the microseconds
+    dropped), as Open Badges 3.0 and Data Integrity proofs write dates.
+
+    The one Python writer of timestamp text; :class:`UtcTimestamp` is its SQL mirror
+    (``seconds=False``), and the tests compare the two on both databases.
+    """
+    if value is None:
+        return ""
+    value = value.astimezone(UTC)
+    if seconds:
+        value = value.replace(microsecond=0)
+    return value.isoformat().replace("+00:00", "Z")
+
+
 class UtcTimestamp(_Rewritten):
-    """A timestamp as DRF writes a UTC datetime: ``2026-11-26T07:50:01.000123Z``, or
-    ``2026-11-26T07:50:01Z`` when its microseconds are zero (as ``isoformat()``)."""
+    """:func:`utc_text` in SQL: a timestamp as DRF writes a UTC datetime,
+    ``2026-11-26T07:50:01.000123Z``, or ``2026-11-26T07:50:01Z`` when its microseconds
+    are zero (as ``isoformat()``)."""
 
     templates = {
         # Django stores SQLite timestamps as str() of the UTC datetime: "YYYY-MM-DD

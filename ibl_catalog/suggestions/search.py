@@ -28,11 +28,11 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.migrations.operations.base import Operation
-from django.db.models import Expression, F, Model, Q, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Concat, Trim, Upper
+from django.db.models import Expression, F, Model, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
-from ibl_core.members import full_name
+from ibl_core.scope import full_name_sql
 
 from .base import SuggestionKind
 
@@ -58,7 +58,7 @@ def id_list_limit(connection: Any) -> int:
 
 def user_search_expressions() -> dict[str, Expression | F]:
     """What ``query`` searches on the user model, by index name suffix."""
-    return {"username": F("username"), "email": F("email"), "full_name": full_name()}
+    return {"username": F("username"), "email": F("email"), "full_name": full_name_sql()}
 
 
 def item_search_expressions(kind: SuggestionKind) -> dict[str, Expression | F]:
@@ -161,7 +161,7 @@ class TrigramIndexes(Operation):
                 if not set(fields) <= names:
                     continue
                 first, last = fields
-                expression = Trim(Concat(F(first), Value(" "), F(last)))  # as full_name()
+                expression = full_name_sql(names=(first, last))
             searched = Upper(Cast(expression, TextField())).resolve_expression(query)
             sql, params = compiler.compile(searched)
             sql = sql % tuple(schema_editor.quote_value(param) for param in params)

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Trim
 
-from ibl_core import members
 from ibl_core.models import Platform
+from ibl_core.scope import full_name_sql
 
 from .base import SuggestionKind
 
@@ -33,7 +33,7 @@ def sort_columns(kind: SuggestionKind) -> dict[str, str]:
 
 def full_name() -> Trim:
     """The suggestion's user's full name (through the join)."""
-    return members.full_name("user__")
+    return full_name_sql("user__")
 
 
 def suggestions_of_platform(

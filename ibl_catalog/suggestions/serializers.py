@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
 from ibl_core.renderers import RequiredFieldsForm
-from ibl_core.representation import timestamp_format
+from ibl_core.representation import timestamp_format, utc_text
 
 from .base import SuggestionKind
 from .rules import (
@@ -238,7 +238,7 @@ def iter_represented(
             if value is None:
                 continue
             if type(value) is datetime and value.tzinfo in as_is_zones:
-                item[name] = value.isoformat()[:-6] + "Z"  # UTC: "+00:00" becomes "Z"
+                item[name] = utc_text(value)
             else:
                 item[name] = format_timestamp(value)
         yield item

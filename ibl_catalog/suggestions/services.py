@@ -20,6 +20,13 @@ from rest_framework import exceptions
 
 from ibl_core.members import platform_members
 from ibl_core.models import Platform
+from ibl_core.scope import (
+    USER_NOT_FOUND_MESSAGE,
+    classify,
+    full_name_text,
+    require_in_scope,
+    users_in_scope,
+)
 from ibl_core.sql import in_list
 
 from . import selectors
@@ -30,22 +37,18 @@ from .writer import KEYS, PendingWrite, write_suggestions
 
 __all__ = ["PendingWrite", "write_suggestions"]
 
-#: Bulk per-row error codes (documented in docs/suggestions.md, "Bulk error codes").
+#: Bulk per-row error codes (documented in docs/suggestions.md, "Bulk error codes"),
+#: besides ibl_core.scope's user_not_found and user_not_in_department, and
+#: <label>_not_found: program_not_found for programs (SuggestionKind.not_found_code).
 INVALID_ROW = "invalid_row"
-USER_NOT_FOUND = "user_not_found"
-# <label>_not_found: program_not_found for programs (SuggestionKind.not_found_code)
-USER_NOT_IN_DEPARTMENT = "user_not_in_department"
 DUPLICATE_ROW = "duplicate_row"
-
-USER_NOT_FOUND_MESSAGE = "No such user on this platform."
-NOT_IN_DEPARTMENT_MESSAGE = "This user is not in a department you administer."
 
 
 class Member(NamedTuple):
     """What a write needs to know of a member: identity checks and the answer's names.
 
-    ``name`` is built as ``selectors.full_name`` builds it in SQL (spaces trimmed), so a
-    POST answers the same ``name`` as the list."""
+    ``name`` is ``ibl_core.scope.full_name_text``, the Python twin of the SQL the list
+    builds it with, so a POST answers the same ``name`` as the list."""
 
     username: str
     email: str
@@ -70,7 +73,7 @@ def members_by_id(platform: Platform, user_ids: Iterable[int]) -> dict[int, Memb
     """The given users who are members of ``platform`` (active users), in one query."""
     users = platform_members(platform).filter(in_list("pk", set(user_ids)))
     return {
-        pk: Member(username, email or "", f"{first or ''} {last or ''}".strip(" "))
+        pk: Member(username, email or "", full_name_text(first, last))
         for pk, username, email, first, last in users.values_list(
             "pk", "username", "email", "first_name", "last_name"
         )
@@ -153,15 +156,6 @@ def prepared(kind: SuggestionKind, identifier: Identifier, value: str) -> Any:
     return field.get_db_prep_value(uuid.UUID(value), connection)
 
 
-def users_in_scope(user_scope: QuerySet | None, user_ids: Iterable[int]) -> set[int] | None:
-    """Which of ``user_ids`` the caller may manage; ``None`` when it may manage all."""
-    if user_scope is None:
-        return None
-    return set(
-        user_scope.filter(in_list("user_id", set(user_ids))).values_list("user_id", flat=True)
-    )
-
-
 def identity_matches(identity: Member, row: Mapping[str, Any]) -> bool:
     """Whether ``username``/``email``, when given, are those of the user ``user_id`` names."""
     if "username" in row and row["username"] != identity.username:
@@ -233,14 +227,13 @@ def upsert_suggestion(
     (400).
     """
     user_id = data["user_id"]
+    not_found = {"user_id": [USER_NOT_FOUND_MESSAGE]}
     scope = users_in_scope(user_scope, [user_id])
-    if scope is not None and user_id not in scope:
-        raise exceptions.PermissionDenied(NOT_IN_DEPARTMENT_MESSAGE)
+    require_in_scope(user_id, scope, not_found=not_found)  # before the member is read
     member = members_by_id(platform, [user_id]).get(user_id)
-    if member is None:
-        if scope is not None:  # a department member who is no (longer a) platform member
-            raise exceptions.PermissionDenied(NOT_IN_DEPARTMENT_MESSAGE)
-        raise exceptions.ValidationError({"user_id": [USER_NOT_FOUND_MESSAGE]})
+    # A department member who is no (longer a) platform member: 403 as out of scope.
+    require_in_scope(user_id, scope, not_found=not_found, is_member=member is not None)
+    assert member is not None
     for name in ("username", "email"):
         if name in data and not identity_matches(member, {name: data[name]}):
             mismatch: dict[str, list[str]] = {
@@ -313,19 +306,21 @@ def bulk_upsert_suggestions(
         member = members.get(user_id)
         item, _ = items.find(values)
         # Department scope first: out of scope, unknown and non-member are one code.
-        if scope is not None and (user_id not in scope or member is None):
-            code = USER_NOT_IN_DEPARTMENT
-        elif member is None or not identity_matches(member, values):
-            code = USER_NOT_FOUND
-        elif item is None:
-            code = kind.not_found_code
-        elif (user_id, item.id) in seen:
-            code = DUPLICATE_ROW
-        else:
-            seen.add((user_id, item.id))
-            fields = direct_write_fields(values)
-            writes.append(PendingWrite(user_id, item.id, fields))
-            continue
+        code = classify(
+            user_id,
+            scope,
+            is_member=member is not None,
+            identity_matches=member is not None and identity_matches(member, values),
+        )
+        if code is None:
+            if item is None:
+                code = kind.not_found_code
+            elif (user_id, item.id) in seen:
+                code = DUPLICATE_ROW
+            else:
+                seen.add((user_id, item.id))
+                writes.append(PendingWrite(user_id, item.id, direct_write_fields(values)))
+                continue
         result.error_codes.append(f"{index}:{code}")
 
     def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:

@@ -50,6 +50,7 @@ from standardwebhooks import Webhook
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ibl_core.representation import utc_text
 from ibl_core.sql import in_list
 from ibl_core.tasks import enqueue_on_commit, task
 
@@ -93,7 +94,7 @@ def signed_headers(
 
 def message_body(event_type: str, created: datetime, data: Any) -> str:
     return json.dumps(
-        {"type": event_type, "timestamp": created.isoformat().replace("+00:00", "Z"), "data": data},
+        {"type": event_type, "timestamp": utc_text(created), "data": data},
         cls=DjangoJSONEncoder,
         separators=(",", ":"),
     )

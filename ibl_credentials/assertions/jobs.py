@@ -32,6 +32,7 @@ from rest_framework.request import Request
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
+from ibl_core.representation import utc_text
 from ibl_core.roles import roles_for, roles_of_user, users_managed_by
 from ibl_core.tasks import enqueue_on_commit, task
 from ibl_core.text import UNSTORABLE
@@ -39,7 +40,6 @@ from ibl_credentials.models import BulkIssueJob, Credential
 from ibl_credentials.openbadges.links import request_base_url
 
 from . import services
-from .shapes import utc_text
 
 logger = logging.getLogger("ibl.credentials")
 

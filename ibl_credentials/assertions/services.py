@@ -31,9 +31,16 @@ from rest_framework import exceptions
 from ibl_core.catalog_items import item_names
 from ibl_core.events import PendingEvent, record_events, record_selected_events
 from ibl_core.fields import encode_json
-from ibl_core.members import full_name, platform_members
+from ibl_core.members import platform_members
 from ibl_core.models import Platform
 from ibl_core.representation import JsonMerge
+from ibl_core.scope import (
+    USER_NOT_FOUND_MESSAGE,
+    classify,
+    full_name_sql,
+    require_in_scope,
+    users_in_scope,
+)
 from ibl_core.sql import in_list, retrying_transaction
 from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import (
@@ -48,14 +55,11 @@ from ibl_credentials.models import (
 from .selectors import ASSERTION_NOT_FOUND, CREDENTIAL_NOT_FOUND
 from .shapes import ENTITY_MARK, RELATED, assertion_object, open_badges_url_templates
 
-#: Bulk reasons (docs/credentials.md).
+#: Bulk reasons (docs/credentials.md), besides ibl_core.scope's user_not_found and
+#: user_not_in_department.
 ALREADY_ISSUED = "already_issued"
-USER_NOT_FOUND = "user_not_found"
-USER_NOT_IN_DEPARTMENT = "user_not_in_department"
 DUPLICATE = "duplicate"
 
-USER_NOT_FOUND_MESSAGE = "No such user on this platform."
-NOT_IN_DEPARTMENT_MESSAGE = "This user is not in a department you administer."
 ALREADY_REVOKED_MESSAGE = "A revoked assertion cannot be un-revoked."
 REVOKED_ANSWER_MESSAGE = "A revoked assertion cannot be accepted or rejected."
 
@@ -198,16 +202,6 @@ def resolve_identities(platform: Platform, identities: Iterable[str]) -> dict[st
     return found
 
 
-def users_in_scope(scope: QuerySet | None, user_ids: Iterable[int]) -> set[int] | None:
-    """Which of ``user_ids`` the caller manages (one query); ``None``: all of them."""
-    if scope is None:
-        return None
-    ids = set(user_ids)
-    if not ids:
-        return set()
-    return set(scope.filter(in_list("user_id", ids)).values_list("user_id", flat=True))
-
-
 def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | None) -> int:
     """The member ``identity`` names, for a single issue.
 
@@ -217,10 +211,13 @@ def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | Non
     """
     user_id = resolve_identities(platform, [identity]).get(identity)
     in_scope = users_in_scope(scope, [user_id] if user_id is not None else [])
-    if in_scope is not None and user_id not in in_scope:
-        raise exceptions.PermissionDenied(NOT_IN_DEPARTMENT_MESSAGE)
-    if user_id is None:
-        raise exceptions.ValidationError({"recipient": {"identity": [USER_NOT_FOUND_MESSAGE]}})
+    require_in_scope(
+        user_id,
+        in_scope,
+        is_member=user_id is not None,
+        not_found={"recipient": {"identity": [USER_NOT_FOUND_MESSAGE]}},
+    )
+    assert user_id is not None
     return user_id
 
 
@@ -324,7 +321,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
         recipient=JSONObject(
             username=F("recipient__username"),
             email=Coalesce(F("recipient__email"), Value("")),
-            name=full_name("recipient__"),
+            name=full_name_sql("recipient__"),
             user_id=Cast("recipient_id", CharField()),
         ),
     )
@@ -388,13 +385,12 @@ def bulk_issue(
     candidates: dict[int, int] = {}  # user id -> position of its first mention
     for position, name in enumerate(names):
         user_id = members.get(name)
-        if in_scope is not None and (user_id is None or user_id not in in_scope):
-            reasons[position] = USER_NOT_IN_DEPARTMENT
-        elif user_id is None:
-            reasons[position] = USER_NOT_FOUND
-        elif user_id in candidates:
-            reasons[position] = DUPLICATE
-        else:
+        code = classify(user_id, in_scope, is_member=user_id is not None)
+        if code is None and user_id in candidates:
+            code = DUPLICATE
+        if code is not None:
+            reasons[position] = code
+        elif user_id is not None:  # always: classify lets members only through
             candidates[user_id] = position
 
     def work() -> set[int]:

@@ -9,25 +9,12 @@ with a ``Z``. Callers load the assertion with :data:`RELATED` (selectors do).
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
+from ibl_core.representation import utc_text
+from ibl_core.scope import user_full_name
 from ibl_credentials.models import Assertion, ItemKind
 
 #: What :func:`assertion_object` reads through foreign keys: one join, no extra query.
 RELATED = ("credential__issuer", "recipient")
-
-
-def utc_text(value: dt.datetime | None) -> str:
-    """``2026-01-31T12:00:00Z`` (microseconds when present); ``""`` for no value."""
-    if value is None:
-        return ""
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def full_name(user: Any) -> str:
-    """First and last name, as the catalog's lists build it (spaces trimmed)."""
-    return f"{user.first_name or ''} {user.last_name or ''}".strip(" ")
 
 
 def credential_details(assertion: Assertion) -> dict[str, str]:
@@ -67,7 +54,7 @@ def assertion_object(assertion: Assertion, *, recipient: dict[str, str] | None =
         else {
             "username": user.get_username(),
             "email": user.email or "",
-            "name": full_name(user),
+            "name": user_full_name(user),
             "user_id": str(user.pk),
         },
         **item_objects(assertion),
@@ -105,4 +92,4 @@ def open_badges_url_templates() -> dict[str, str]:
 
 def public_assertion_object(assertion: Assertion) -> dict:
     """The assertion for anyone: the recipient is shown by name only."""
-    return assertion_object(assertion, recipient={"name": full_name(assertion.recipient)})
+    return assertion_object(assertion, recipient={"name": user_full_name(assertion.recipient)})

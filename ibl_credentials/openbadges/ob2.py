@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from ibl_credentials.assertions.shapes import utc_text
+from ibl_core.representation import utc_text
 from ibl_credentials.models import Assertion, Credential, Issuer
 from ibl_credentials.validators import media_storage_path
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from ibl_credentials.assertions.shapes import utc_text
+from ibl_core.representation import utc_text
 from ibl_credentials.models import Assertion
 
 from . import links, ob2, signing, status
@@ -61,7 +61,7 @@ def credential_document(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": credential.name,
         "issuer": profile,
-        "validFrom": _seconds(utc_text(assertion.issued_on)),
+        "validFrom": utc_text(assertion.issued_on, seconds=True),
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [
@@ -84,13 +84,8 @@ def credential_document(
         },
     }
     if assertion.expires is not None:
-        document["validUntil"] = _seconds(utc_text(assertion.expires))
+        document["validUntil"] = utc_text(assertion.expires, seconds=True)
     return document
-
-
-def _seconds(text: str) -> str:
-    """``2026-01-31T12:00:00.123456Z`` -> ``2026-01-31T12:00:00Z`` (JWT dates are whole)."""
-    return text.split(".", 1)[0] + "Z" if "." in text else text
 
 
 def content_hash(assertion: Assertion) -> str:

@@ -39,6 +39,7 @@ from joserfc import jws
 from joserfc.jwk import OKPKey
 
 from ibl_core.conf import ibl_settings
+from ibl_core.representation import utc_text
 
 from .models import IssuerKey
 from .rdfc import canonical_nquads
@@ -211,10 +212,7 @@ def add_data_integrity_proof(
         "@context": document["@context"],
         "type": "DataIntegrityProof",
         "cryptosuite": CRYPTOSUITE,
-        "created": created.astimezone(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        "created": utc_text(created, seconds=True),
         "verificationMethod": verification_method(key.did, did),
         "proofPurpose": "assertionMethod",
     }

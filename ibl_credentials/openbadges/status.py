@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ibl_credentials.assertions.shapes import utc_text
+from ibl_core.representation import utc_text
 from ibl_credentials.models import Assertion, Issuer, Revocation, generate_entity_id
 
 from . import links, signing
@@ -78,7 +78,7 @@ def list_document(status_list: StatusList, indexes: list[int], *, base: str) -> 
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": status_list.did,
-        "validFrom": utc_text(timezone.now().replace(microsecond=0)),
+        "validFrom": utc_text(timezone.now(), seconds=True),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",

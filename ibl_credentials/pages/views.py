@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from ibl_core.scope import user_full_name
 from ibl_core.text import UNSTORABLE
 from ibl_credentials.models import Assertion, Revocation
 from ibl_credentials.openbadges import artifacts, links, ob2
@@ -78,10 +79,6 @@ def _own_image(value: str, base: str) -> str:
 def _media_origin() -> str:
     parts = urlsplit(str(settings.MEDIA_URL))
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def _full_name(user: Any) -> str:
-    return f"{user.first_name} {user.last_name}".strip()
 
 
 def linkedin_url(assertion: Assertion, page_url: str) -> str:
@@ -139,7 +136,7 @@ def badge_context(assertion: Assertion, base: str, now: dt.datetime) -> dict[str
         "criteria": ob2.criteria(credential),
         "issuer": issuer,
         "issuer_logo": _own_image(issuer.icon_image, base),
-        "recipient_name": _full_name(assertion.recipient),
+        "recipient_name": user_full_name(assertion.recipient),
         "issued_on": assertion.issued_on,
         "expires": assertion.expires,
         "narrative": assertion.narrative,
