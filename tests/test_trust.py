@@ -487,3 +487,12 @@ def test_a_platform_whose_issuer_signed_is_not_deleted(world, held):
     with pytest.raises(ProtectedError):
         world.p1.delete()
     assert get("/ob/v2/assertions/trust-held").status_code == 200
+
+
+def test_the_admins_bulk_revoke_also_outlives_the_delete(world, held):
+    from ibl_credentials.assertions.services import revoke_many
+
+    kept = verify_jwt(jwt_of("trust-held"))
+    assert revoke_many(Assertion.objects.filter(pk=held.pk), "Bulk reason") == 1
+    assert delete_credential(world, "trust-cred").status_code == 200
+    assert_revoked_everywhere("trust-held", kept, "Bulk reason")

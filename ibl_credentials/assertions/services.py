@@ -521,7 +521,7 @@ def revoke_assertion(assertion: Assertion, reason: str) -> Assertion:
         if updated:
             assertion.revoked, assertion.revocation_reason = True, reason
             assertion.revoked_at = assertion.modified = now
-            record_revocations(assertion.platform_id, [(assertion.entity_id, reason)], now)
+            record_revocations([(assertion.platform_id, assertion.entity_id)], reason, now)
             record_events(
                 assertion.platform_id,
                 [
@@ -591,25 +591,15 @@ def revoke_many(assertions: QuerySet[Assertion], reason: str) -> int:
         revoked = Assertion.objects.filter(in_list("pk", ids), revoked=False).update(
             revoked=True, revocation_reason=reason, revoked_at=now, modified=now
         )
-        rows = Assertion.objects.filter(in_list("pk", ids), revoked=True, revoked_at=now)
-        for platform_id, entity_ids in _by_platform(rows.values_list("platform_id", "entity_id")):
-            record_revocations(platform_id, [(e, reason) for e in entity_ids], now)
+        revoked_now = Assertion.objects.filter(in_list("pk", ids), revoked=True, revoked_at=now)
+        record_revocations(revoked_now.values_list("platform_id", "entity_id"), reason, now)
         record_assertion_events("assertion.revoked", ids)
     return revoked
 
 
-def _by_platform(pairs: Iterable[tuple[int, str]]) -> list[tuple[int, list[str]]]:
-    grouped: dict[int, list[str]] = {}
-    for platform_id, entity_id in pairs:
-        grouped.setdefault(platform_id, []).append(entity_id)
-    return list(grouped.items())
-
-
-def record_revocations(
-    platform_id: int, revoked: Sequence[tuple[str, str]], when: dt.datetime
-) -> None:
+def record_revocations(revoked: Iterable[tuple[int, str]], reason: str, when: dt.datetime) -> None:
     """Keep, in the revoking transaction, the permanent record of each revocation
-    (``entityId``, reason): it outlives the assertion (``docs/trust.md``). A second
+    (platform id, ``entityId``): it outlives the assertion (``docs/trust.md``). A second
     revocation of the same assertion keeps the first record."""
     Revocation.objects.bulk_create(
         [
@@ -619,7 +609,7 @@ def record_revocations(
                 revocation_reason=reason,
                 revoked_at=when,
             )
-            for entity_id, reason in revoked
+            for platform_id, entity_id in revoked
         ],
         ignore_conflicts=True,
     )

@@ -76,15 +76,26 @@ def fill_entries(apps, schema_editor):
         listed = StatusList.objects.create(
             issuer=issuer, entity_id=issuer.entity_id, did=key.did, key=key
         )
+        # Set-based: one INSERT of the entries, one read of their ids, batched UPDATEs.
+        StatusEntry.objects.bulk_create(
+            [
+                StatusEntry(
+                    status_list=listed,
+                    index=row.status_index,
+                    assertion_entity_id=row.assertion.entity_id,
+                )
+                for row in signed
+            ],
+            batch_size=1000,
+        )
+        ids = dict(
+            StatusEntry.objects.filter(status_list=listed).values_list("assertion_entity_id", "pk")
+        )
         for row in signed:
-            entry = StatusEntry.objects.create(
-                status_list=listed, index=row.status_index,
-                assertion_entity_id=row.assertion.entity_id,
-            )  # fmt: skip
-            row.entry = entry
+            row.entry_id = ids[row.assertion.entity_id]
             if _signer(row.ldp) != key.did:
                 row.content_hash = ""  # signed again, by the list's key, at its next read
-            row.save(update_fields=["entry", "content_hash"])
+        SignedCredential.objects.bulk_update(signed, ["entry", "content_hash"], batch_size=1000)
 
 
 class Migration(migrations.Migration):

@@ -21,7 +21,6 @@ from ibl_credentials.models import Assertion
 from . import links, ob2, signing, status
 from .contexts import OB_V3, VC_V2
 from .models import SignedCredential
-from .status import STATUS_LIST_SIZE  # noqa: F401  (its public name here too)
 
 MEDIA_TYPE_LDP = "application/vc+ld+json"
 MEDIA_TYPE_JWT = "application/vc+jwt"

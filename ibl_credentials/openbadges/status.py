@@ -124,25 +124,23 @@ def list_for_issuer(issuer: Issuer) -> StatusList:
     ``/ob/v3/status/{issuer entityId}``); later ones a new one."""
     did = signing.issuer_did(issuer)
     key = None if did.startswith("did:web:") else signing.active_key(issuer)
-    for _attempt in range(3):
+    for attempt in range(3):
         found = StatusList.objects.filter(issuer=issuer, did=did, full=False).first()
         if found is not None:
             return found
-        first = not StatusList.objects.filter(issuer=issuer).exists()
-        entity_id = issuer.entity_id if first else generate_entity_id()
+        first = attempt == 0 and not StatusList.objects.filter(issuer=issuer).exists()
         try:
             with transaction.atomic():
                 return StatusList.objects.create(
-                    issuer=issuer, entity_id=entity_id, did=did, key=key
+                    issuer=issuer,
+                    entity_id=issuer.entity_id if first else generate_entity_id(),
+                    did=did,
+                    key=key,
                 )
         except IntegrityError:
-            # Opened by a parallel request (read it on the next turn), or the issuer's
-            # entityId is already some list's: then the first list gets a new one.
-            if first and not StatusList.objects.filter(issuer=issuer).exists():
-                with transaction.atomic():
-                    return StatusList.objects.create(
-                        issuer=issuer, entity_id=generate_entity_id(), did=did, key=key
-                    )
+            # Opened by a parallel request (found on the next turn), or the issuer's
+            # entityId is already another list's (the next turn takes a new one).
+            continue
     raise RuntimeError("Could not open a status list.")  # pragma: no cover
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -23,12 +24,15 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
+from rest_framework.request import Request
 
 from ibl_core.scope import user_full_name
 from ibl_core.text import UNSTORABLE
+from ibl_core.throttling import ScopedApiThrottle
 from ibl_credentials.models import Assertion, Revocation
 from ibl_credentials.openbadges import artifacts, links, ob2
 from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
+from ibl_credentials.openbadges.verify_views import VerifyCredentialView
 
 #: The pages load nothing from elsewhere; the header makes a browser enforce it.
 CONTENT_SECURITY_POLICY = (
@@ -230,6 +234,14 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     URL of one of ours), and see each check. It calls the verifier the API uses."""
     context: dict[str, Any] = {"pasted": ""}
     if request.method == "POST":
+        # The API's budget, per address: the page is the same verifier, not a way round
+        # its throttle.
+        throttle = ScopedApiThrottle()
+        if not throttle.allow_request(Request(request), VerifyCredentialView()):
+            context["error"] = _("Too many verifications from your address: try again later.")
+            response = _page(request, "ibl_credentials/pages/verify.html", context, 429)
+            response["Retry-After"] = str(max(1, math.ceil(throttle.wait())))
+            return response
         pasted = request.POST.get("credential", "").strip()
         upload = request.FILES.get("file")
         context["pasted"] = pasted
