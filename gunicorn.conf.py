@@ -12,7 +12,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger, SafeAtoms
 
-from ibl_core.log import escape_quoted_field
+from ibl_core.ops.log import escape_quoted_field
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:

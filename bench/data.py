@@ -272,8 +272,8 @@ def create_courses(bench: BenchPlatform, count: int) -> list[tuple[int, str]]:
 
 def create_group(bench: BenchPlatform, members: int) -> int:
     """A user group of the platform's first ``members`` users; its id."""
-    from ibl_core.groups import add_members
     from ibl_core.models import UserGroup
+    from ibl_core.tenancy.groups import add_members
 
     platform = Platform.objects.get(key=bench.key)
     group = UserGroup.objects.create(platform=platform, name=f"{bench.key} cohort")

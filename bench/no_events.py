@@ -33,9 +33,9 @@ def record_nothing(*args: Any, **kwargs: Any) -> list[int]:
 #: (module, name) of the functions replaced: the outbox, and the suggestion event
 #: builders that shape the events' data and hand it to the outbox.
 OUTBOX = (
-    ("ibl_core.events", "record_events"),
-    ("ibl_core.events", "record_event"),
-    ("ibl_core.events", "record_selected_events"),
+    ("ibl_core.events.outbox", "record_events"),
+    ("ibl_core.events.outbox", "record_event"),
+    ("ibl_core.events.outbox", "record_selected_events"),
 )
 BUILDERS = (
     ("ibl_catalog.suggestions.events", "suggestion_events"),

@@ -37,10 +37,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
 from ibl_catalog.suggestions import counts, search, selectors
 from ibl_catalog.suggestions.serializers import build_serializers
-from ibl_core.authentication import APIKeyAuthentication
+from ibl_core.api.paginator import ExactCountPaginator
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform, PlatformMembership
-from ibl_core.paginator import ExactCountPaginator
+from ibl_core.tenancy.authentication import APIKeyAuthentication
 
 DEFAULT_SORT = "-id"
 SORT_COLUMNS = selectors.sort_columns(KIND)

@@ -126,7 +126,7 @@ def run_bench(
     import django
 
     from bench import data
-    from ibl_core.pagination import CatalogPagination
+    from ibl_core.api.pagination import CatalogPagination
 
     configured = CatalogPagination.django_paginator_class
     report = Report(

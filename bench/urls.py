@@ -12,8 +12,8 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from bench.reference import reference_suggestions
 from ibl_catalog import urls as catalog_urls
-from ibl_core.pagination import CatalogPagination
-from ibl_core.paginator import ExactCountPaginator
+from ibl_core.api.pagination import CatalogPagination
+from ibl_core.api.paginator import ExactCountPaginator
 
 PAGINATORS = {"counted": ExactCountPaginator}
 

@@ -8,4 +8,4 @@ class ExampleProjectConfig(AppConfig):
     verbose_name = "Example project"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the checks)
+        from example_project import checks  # noqa: F401  (registers the checks)

@@ -13,8 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("ibl_core.urls")),
-    path("", include("ibl_core.health_urls")),
-    path("", include("ibl_core.docs_urls")),
+    path("", include("ibl_core.ops.health_urls")),
+    path("", include("ibl_core.api.docs_urls")),
 ]
 
 
@@ -29,7 +29,7 @@ if not settings.MEDIA_URL.startswith(("http://", "https://")):
     urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media))
 
 # JSON errors under /api/ (Django's HTML pages elsewhere), with DEBUG off too.
-handler400 = "ibl_core.errors.bad_request"
-handler403 = "ibl_core.errors.permission_denied"
-handler404 = "ibl_core.errors.page_not_found"
-handler500 = "ibl_core.errors.server_error"
+handler400 = "ibl_core.api.errors.bad_request"
+handler403 = "ibl_core.api.errors.permission_denied"
+handler404 = "ibl_core.api.errors.page_not_found"
+handler500 = "ibl_core.api.errors.server_error"

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.contrib import admin
 
-from .declarations import SUGGESTION_KINDS
-from .models import (
+from ibl_catalog.declarations import SUGGESTION_KINDS
+from ibl_catalog.models import (
     Course,
     CourseGroupSuggestion,
     CourseGroupSupport,
@@ -15,7 +15,7 @@ from .models import (
     ProgramGroupSupport,
     SuggestionCount,
 )
-from .suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.base import SuggestionKind
 
 
 @admin.register(Course)

@@ -12,16 +12,15 @@ class IblCatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ibl_catalog import declarations  # noqa: F401  (registers the suggestion kinds)
+        from ibl_catalog.items import names_by_key
+        from ibl_catalog.suggestions.fanout import on_group_members_changed
         from ibl_core import catalog_items
         from ibl_core.models import UserGroup
-        from ibl_core.signals import group_members_changed
-
-        from . import declarations  # noqa: F401  (registers the suggestion kinds)
-        from .items import names_by_key
-        from .suggestions.fanout import on_group_members_changed
+        from ibl_core.tenancy.signals import group_members_changed
 
         # Joins and leaves update the members' per-user suggestions in the transaction
-        # that changed the group (ibl_core.groups sends the signal inside it).
+        # that changed the group (ibl_core.tenancy.groups sends the signal inside it).
         group_members_changed.connect(
             on_group_members_changed, sender=UserGroup, dispatch_uid="ibl_catalog_fanout"
         )
@@ -30,7 +29,7 @@ class IblCatalogConfig(AppConfig):
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: a few programs, a course and a pathway on the demo platform."""
-        from .models import Course, Pathway, Program
+        from ibl_catalog.models import Course, Pathway, Program
 
         programs = [
             ("program-v1:demo+data-science+2026", "Data Science Program"),

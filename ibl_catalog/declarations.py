@@ -1,6 +1,6 @@
 """The suggestion kinds this app serves: each is one declaration of the generic engine."""
 
-from .models import (
+from ibl_catalog.models import (
     CourseGroupSuggestion,
     CourseGroupSupport,
     CourseSuggestion,
@@ -11,8 +11,8 @@ from .models import (
     ProgramGroupSupport,
     ProgramSuggestion,
 )
-from .suggestions.base import Identifier, SuggestionKind
-from .suggestions.registry import register
+from ibl_catalog.suggestions.base import Identifier, SuggestionKind
+from ibl_catalog.suggestions.registry import register
 
 PROGRAM_SUGGESTIONS = SuggestionKind(
     label="program",

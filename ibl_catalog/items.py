@@ -6,10 +6,9 @@ from collections.abc import Collection
 
 from django.db.models import Model
 
+from ibl_catalog.models import Course, Pathway, Program
 from ibl_core.models import Platform
 from ibl_core.sql import in_list
-
-from .models import Course, Pathway, Program
 
 #: kind -> (model, key field). Disabled items keep their key: a credential earned for a
 #: course stays valid when the course is switched off.

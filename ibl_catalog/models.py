@@ -8,9 +8,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from ibl_catalog.suggestions.base import GroupSuggestionBase, SuggestionBase
 from ibl_core.models import Platform, TimeStampedModel
-
-from .suggestions.base import GroupSuggestionBase, SuggestionBase
 
 
 class Program(TimeStampedModel):

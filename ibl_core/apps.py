@@ -9,13 +9,14 @@ class IblCoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save, pre_save
 
-        from . import checks, schema  # noqa: F401  (registers checks, OpenAPI extensions)
-        from .groups import (
+        from ibl_core.api import schema  # noqa: F401  (registers OpenAPI extensions)
+        from ibl_core.models import DepartmentMember
+        from ibl_core.ops import checks  # noqa: F401  (registers the system checks)
+        from ibl_core.tenancy.groups import (
             on_department_member_deleted,
             on_department_member_saved,
             on_department_member_saving,
         )
-        from .models import DepartmentMember
 
         # A user who leaves a department leaves its groups, however the row goes.
         for signal, receiver in (
@@ -24,7 +25,7 @@ class IblCoreConfig(AppConfig):
             (post_delete, on_department_member_deleted),
         ):
             signal.connect(receiver, sender=DepartmentMember, dispatch_uid=receiver.__name__)
-        from .tasks import register_sweeper
-        from .webhooks.delivery import sweep_summary
+        from ibl_core.events.tasks import register_sweeper
+        from ibl_core.events.webhooks.delivery import sweep_summary
 
         register_sweeper("webhook events", sweep_summary)

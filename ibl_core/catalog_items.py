@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from .models import Platform
+from ibl_core.models import Platform
 
 #: course, program, pathway: the kinds a resolver answers for.
 ITEM_KINDS = ("course", "program", "pathway")

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.urls import include, path
 
 urlpatterns = [
-    path("api/core/", include("ibl_core.webhooks.urls")),
+    path("api/core/", include("ibl_core.events.webhooks.urls")),
     # The browsable API's "Log in" link (DRF's session login, behind the same lockout
     # as the admin's).
     path("api-auth/", include("rest_framework.urls")),

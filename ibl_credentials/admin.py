@@ -16,10 +16,9 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from ibl_core.forms import NullableJSONFormField
-
-from . import images, services
-from .models import (
+from ibl_core.admin.forms import NullableJSONFormField
+from ibl_credentials import images, services
+from ibl_credentials.models import (
     IMAGE_NAME_MAX_LENGTH,
     Credential,
     CredentialItem,
@@ -236,5 +235,5 @@ class UploadedImageAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="" style="max-height: 120px">', image.file.url)
 
 
-from .assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
-from .openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)
+from ibl_credentials.assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
+from ibl_credentials.openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)

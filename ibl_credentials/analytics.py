@@ -24,14 +24,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ibl_core.api.schema import error_responses
+from ibl_core.api.views import PlatformScopedView
 from ibl_core.models import Department, DepartmentMember, Platform
-from ibl_core.platforms import platform_for_request
-from ibl_core.schema import error_responses
-from ibl_core.views import PlatformScopedView
-
-from .models import Assertion, Credential, ItemKind
-from .permissions import CREDENTIALS_MEMBER, IsPlatformAdminOrDMAdmin
-from .views import PATH_PARAMETERS
+from ibl_core.tenancy.platforms import platform_for_request
+from ibl_credentials.models import Assertion, Credential, ItemKind
+from ibl_credentials.permissions import CREDENTIALS_MEMBER, IsPlatformAdminOrDMAdmin
+from ibl_credentials.views import PATH_PARAMETERS
 
 UTC = dt.UTC
 DEFAULT_DAYS = 30

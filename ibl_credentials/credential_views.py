@@ -18,25 +18,24 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope
+from ibl_core.api import envelope
+from ibl_core.api.filter_backends import PlatformFilterBackend
+from ibl_core.api.pagination import CredentialsPagePagination
 from ibl_core.conf import ibl_settings
-from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
-from ibl_core.pagination import CredentialsPagePagination
-from ibl_core.text import UNSTORABLE
-
-from . import selectors, services, shapes
-from .filters import CredentialFilter, PublicCredentialsUnlessAdmin
-from .issuer_views import (
+from ibl_core.sql.text import UNSTORABLE
+from ibl_credentials import selectors, services, shapes
+from ibl_credentials.filters import CredentialFilter, PublicCredentialsUnlessAdmin
+from ibl_credentials.issuer_views import (
     ACCESS_ERRORS,
     LiteralSegmentsAreNotIds,
     deleted,
     enveloped_errors,
     not_found,
 )
-from .models import Credential, ItemKind
-from .permissions import CREDENTIALS
-from .serializers import (
+from ibl_credentials.models import Credential, ItemKind
+from ibl_credentials.permissions import CREDENTIALS
+from ibl_credentials.serializers import (
     CourseCredentialListEnvelopeSerializer,
     CredentialEnvelopeSerializer,
     CredentialListEnvelopeSerializer,
@@ -44,7 +43,7 @@ from .serializers import (
     CredentialWriteSerializer,
     StatusOnlySerializer,
 )
-from .views import PATH_PARAMETERS, CredentialsView
+from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
 UPDATED = "Updated"
 

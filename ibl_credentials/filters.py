@@ -10,11 +10,10 @@ from rest_framework import exceptions
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 
-from ibl_core.platforms import platform_for_request
-
-from .models import Credential, Issuer, ItemKind, UploadedImage
-from .permissions import IsPlatformAdminOrDMAdmin
-from .selectors import linked_to
+from ibl_core.tenancy.platforms import platform_for_request
+from ibl_credentials.models import Credential, Issuer, ItemKind, UploadedImage
+from ibl_credentials.permissions import IsPlatformAdminOrDMAdmin
+from ibl_credentials.selectors import linked_to
 
 
 class IssuerFilter(django_filters.FilterSet):

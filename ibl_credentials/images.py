@@ -46,8 +46,8 @@ from django.http import HttpRequest
 from PIL import Image, ImageOps, JpegImagePlugin
 from rest_framework.parsers import BaseParser, MultiPartParser
 
+from ibl_core.api.parsers import RequestTooLarge, declared_length
 from ibl_core.conf import ibl_settings
-from ibl_core.parsers import RequestTooLarge, declared_length
 
 #: Room for the multipart boundaries, part headers and the ``name`` field around the
 #: file: a body larger than ``IMAGE_MAX_BYTES`` plus this cannot be a valid upload.

@@ -23,15 +23,14 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope, errors
+from ibl_core.api import envelope, errors
+from ibl_core.api.schema import DETAIL_BODY
 from ibl_core.models import Platform
-from ibl_core.schema import DETAIL_BODY
-from ibl_core.text import UNSTORABLE
-
-from . import selectors, services, shapes
-from .models import Issuer, Signatory
-from .permissions import ISSUER_DETAIL, SIGNATORIES
-from .serializers import (
+from ibl_core.sql.text import UNSTORABLE
+from ibl_credentials import selectors, services, shapes
+from ibl_credentials.models import Issuer, Signatory
+from ibl_credentials.permissions import ISSUER_DETAIL, SIGNATORIES
+from ibl_credentials.serializers import (
     ErrorEnvelopeSerializer,
     IssuerSerializer,
     IssuerUpdateSerializer,
@@ -39,8 +38,8 @@ from .serializers import (
     SignatoryCreateSerializer,
     StatusOnlySerializer,
 )
-from .validators import RESERVED_ENTITY_IDS
-from .views import PATH_PARAMETERS, CredentialsView
+from ibl_credentials.validators import RESERVED_ENTITY_IDS
+from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
 DELETED = "Deleted"
 

@@ -16,8 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from ibl_core.models import Platform, TimeStampedModel
-
-from .validators import (
+from ibl_credentials.validators import (
     validate_did_web_domain,
     validate_entity_id,
     validate_http_url,
@@ -515,7 +514,7 @@ class BulkIssueJob(models.Model):
 
 
 # Open Badges models live in their package; importing them here registers them.
-from .openbadges.models import (  # noqa: E402, F401
+from ibl_credentials.openbadges.models import (  # noqa: E402, F401
     IssuerKey,
     SignedCredential,
     StatusEntry,

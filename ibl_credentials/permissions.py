@@ -1,6 +1,6 @@
 """Who may call the credentials endpoints (contract ``credentials.md``, "Who may call").
 
-The role rules come from :mod:`ibl_core.permissions`; this module only composes them
+The role rules come from :mod:`ibl_core.tenancy.permissions`; this module only composes them
 with the one rule that is specific to credentials paths: the ``{user_id}`` segment.
 Each class carries the message of its 403, and a view lists them in order::
 
@@ -18,9 +18,8 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from ibl_core.permissions import IsDMAdmin, IsPlatformAdmin, IsPlatformMember
-
-from .selectors import path_user_for_request, path_user_is_caller
+from ibl_core.tenancy.permissions import IsDMAdmin, IsPlatformAdmin, IsPlatformMember
+from ibl_credentials.selectors import path_user_for_request, path_user_is_caller
 
 
 class _Rule(BasePermission):

@@ -11,12 +11,18 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from ibl_core.members import platform_members
 from ibl_core.models import Platform
-from ibl_core.platforms import platform_for_request
-from ibl_core.text import UNSTORABLE
-
-from .models import Assertion, Credential, CredentialItem, Issuer, Signatory, UploadedImage
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.members import platform_members
+from ibl_core.tenancy.platforms import platform_for_request
+from ibl_credentials.models import (
+    Assertion,
+    Credential,
+    CredentialItem,
+    Issuer,
+    Signatory,
+    UploadedImage,
+)
 
 _PATH_USER_ATTR = "_ibl_path_user"
 #: ASCII digits only (``str.isdigit`` accepts other scripts); 19 fit a 64-bit id.

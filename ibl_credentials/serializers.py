@@ -16,14 +16,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ibl_core.api.fields import BoundedJSONField
+from ibl_core.api.renderers import RequiredFieldsForm
 from ibl_core.catalog_items import item_names
 from ibl_core.conf import ibl_settings
-from ibl_core.fields import BoundedJSONField
-from ibl_core.renderers import RequiredFieldsForm
-
-from . import images
-from .models import ENTITY_ID_MAX_LENGTH, IMAGE_NAME_MAX_LENGTH, Credential, Issuer, UploadedImage
-from .validators import (
+from ibl_credentials import images
+from ibl_credentials.models import (
+    ENTITY_ID_MAX_LENGTH,
+    IMAGE_NAME_MAX_LENGTH,
+    Credential,
+    Issuer,
+    UploadedImage,
+)
+from ibl_credentials.validators import (
     validate_entity_id,
     validate_http_url,
     validate_image_reference,
@@ -108,7 +113,7 @@ class EnvelopeStatusSerializer(serializers.Serializer):
 class IssuerEnvelopeSerializer(serializers.Serializer):
     """The envelope of one issuer: `status`, and the issuer in `result`."""
 
-    # Documentation only (the views build the envelope with ibl_core.envelope).
+    # Documentation only (the views build the envelope with ibl_core.api.envelope).
 
     status = EnvelopeStatusSerializer()
     result = IssuerSerializer()
@@ -669,7 +674,7 @@ class CredentialSerializer(serializers.Serializer):
 class CredentialEnvelopeSerializer(serializers.Serializer):
     """The envelope of one credential: `status`, and the credential in `result`."""
 
-    # Documentation only (the views build the envelope with ibl_core.envelope).
+    # Documentation only (the views build the envelope with ibl_core.api.envelope).
 
     status = EnvelopeStatusSerializer()
     result = CredentialSerializer()

@@ -9,13 +9,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from rest_framework import exceptions, serializers, status
 
-from ibl_core.events import record_event
-from ibl_core.fields import JSONBoundsError, checked_json
+from ibl_core.api.fields import JSONBoundsError, checked_json
+from ibl_core.events.outbox import record_event
 from ibl_core.models import Platform
-
-from . import images, selectors, shapes
-from .models import Credential, CredentialItem, Issuer, Signatory, UploadedImage, generate_entity_id
-from .serializers import CREDENTIAL_ENTITY_ID_TAKEN, ENTITY_ID_TAKEN
+from ibl_credentials import images, selectors, shapes
+from ibl_credentials.models import (
+    Credential,
+    CredentialItem,
+    Issuer,
+    Signatory,
+    UploadedImage,
+    generate_entity_id,
+)
+from ibl_credentials.serializers import CREDENTIAL_ENTITY_ID_TAKEN, ENTITY_ID_TAKEN
 
 ISSUER_HAS_CREDENTIALS = "This issuer still has credentials: delete them first."
 ISSUER_HAS_SIGNED = (

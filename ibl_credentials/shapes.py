@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from .models import Credential, Issuer, ItemKind, Signatory
+from ibl_credentials.models import Credential, Issuer, ItemKind, Signatory
 
 _TIMESTAMP = serializers.DateTimeField()
 

@@ -11,12 +11,12 @@ redirected PUT would lose its body), and only the published form is in the schem
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import StringConverter
 
-from . import analytics as analytics_views
-from . import credential_views, issuer_views
-from .assertions import views as assertion_views
-from .openbadges.verify_views import VerifyCredentialView
-from .validators import RESERVED_ENTITY_IDS
-from .views import ImagesView, IssuersView
+from ibl_credentials import analytics as analytics_views
+from ibl_credentials import credential_views, issuer_views
+from ibl_credentials.assertions import views as assertion_views
+from ibl_credentials.openbadges.verify_views import VerifyCredentialView
+from ibl_credentials.validators import RESERVED_ENTITY_IDS
+from ibl_credentials.views import ImagesView, IssuersView
 
 USER = "orgs/<str:org>/users/<str:user_id>/"
 

@@ -16,20 +16,19 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope
+from ibl_core.api import envelope
+from ibl_core.api.pagination import CredentialsPagination
+from ibl_core.api.schema import error_responses
+from ibl_core.api.views import PlatformScopedView
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
-from ibl_core.pagination import CredentialsPagination
-from ibl_core.platforms import platform_for_request
-from ibl_core.schema import error_responses
-from ibl_core.views import PlatformScopedView
-
-from . import selectors, services
-from .filters import ImageSearchFilter, IssuerFilter, OwnImagesUnlessAdmin
-from .images import UPLOAD_PARSERS, ImageUploadViewMixin
-from .models import Issuer, UploadedImage
-from .permissions import CREDENTIALS_MEMBER, ISSUERS
-from .serializers import (
+from ibl_core.tenancy.platforms import platform_for_request
+from ibl_credentials import selectors, services
+from ibl_credentials.filters import ImageSearchFilter, IssuerFilter, OwnImagesUnlessAdmin
+from ibl_credentials.images import UPLOAD_PARSERS, ImageUploadViewMixin
+from ibl_credentials.models import Issuer, UploadedImage
+from ibl_credentials.permissions import CREDENTIALS_MEMBER, ISSUERS
+from ibl_credentials.serializers import (
     ErrorEnvelopeSerializer,
     ImageUploadSerializer,
     IssuerCreateSerializer,

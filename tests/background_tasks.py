@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ibl_core.tasks import task
+from ibl_core.events.tasks import task
 
 
 @task()

@@ -97,7 +97,7 @@ class PathwayFactory(factory.django.DjangoModelFactory):
 
 
 class UserGroupFactory(factory.django.DjangoModelFactory):
-    """A group without members: add them with ``ibl_core.groups``."""
+    """A group without members: add them with ``ibl_core.tenancy.groups``."""
 
     class Meta:
         model = UserGroup

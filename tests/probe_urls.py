@@ -4,13 +4,13 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ibl_core.permissions import (
+from ibl_core.tenancy.permissions import (
     CanManagePlatform,
     IsDMAdmin,
     IsPlatformAdmin,
     IsPlatformMember,
 )
-from ibl_core.platforms import platform_for_request
+from ibl_core.tenancy.platforms import platform_for_request
 
 
 class ManageProbe(APIView):

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
-from ibl_core import groups
 from ibl_core.models import (
     APIKey,
     Event,
@@ -19,6 +18,7 @@ from ibl_core.models import (
     WebhookDelivery,
     hash_api_key,
 )
+from ibl_core.tenancy import groups
 from ibl_credentials.models import (
     Assertion,
     BulkIssueJob,

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from ibl_catalog.models import Course, Pathway
-from ibl_core import groups
 from ibl_core.models import UserGroup, UserGroupMember
-from ibl_core.signals import group_members_changed
+from ibl_core.tenancy import groups
+from ibl_core.tenancy.signals import group_members_changed
 from tests.factories import (
     DepartmentFactory,
     DepartmentMemberFactory,

@@ -124,7 +124,7 @@ def test_a_server_error_outside_the_api_is_django_page():
 def test_bad_request_and_permission_denied_under_the_api_are_json(rf):
     from django.core.exceptions import PermissionDenied, SuspiciousOperation
 
-    from ibl_core import errors
+    from ibl_core.api import errors
 
     request = rf.get("/api/anything/")
     bad = errors.bad_request(request, SuspiciousOperation("x"))

@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 import ibl_catalog.suggestions.events
-import ibl_core.events
+import ibl_core.events.outbox
 from bench import events, no_events
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -127,23 +127,23 @@ def test_added_cost_needs_paired_samples():
 
 def test_turning_events_off_replaces_the_event_functions_only_in_the_modules_given():
     caller = types.ModuleType("caller")
-    caller.record_events = ibl_core.events.record_events  # type: ignore[attr-defined]
+    caller.record_events = ibl_core.events.outbox.record_events  # type: ignore[attr-defined]
     caller.suggestion_events = ibl_catalog.suggestions.events.suggestion_events  # type: ignore[attr-defined]
-    caller.PendingEvent = ibl_core.events.PendingEvent  # type: ignore[attr-defined]
-    original = ibl_core.events.record_events
+    caller.PendingEvent = ibl_core.events.outbox.PendingEvent  # type: ignore[attr-defined]
+    original = ibl_core.events.outbox.record_events
 
     assert no_events.turn_events_off([caller]) == 2
 
     assert caller.record_events is no_events.record_nothing
     assert caller.suggestion_events is no_events.record_nothing
-    assert caller.PendingEvent is ibl_core.events.PendingEvent
-    assert ibl_core.events.record_events is original  # this process keeps its events
+    assert caller.PendingEvent is ibl_core.events.outbox.PendingEvent
+    assert ibl_core.events.outbox.record_events is original  # this process keeps its events
     assert no_events.record_nothing(1, [object()]) == []
 
 
 def test_turning_the_outbox_off_leaves_the_event_builders_in_place():
     caller = types.ModuleType("caller")
-    caller.record_event = ibl_core.events.record_event  # type: ignore[attr-defined]
+    caller.record_event = ibl_core.events.outbox.record_event  # type: ignore[attr-defined]
     builder = ibl_catalog.suggestions.events.suggestion_events
     caller.suggestion_events = builder  # type: ignore[attr-defined]
 

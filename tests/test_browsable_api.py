@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import ProgramSuggestion
-from ibl_core.renderers import BrowsableAPIRenderer
+from ibl_core.api.renderers import BrowsableAPIRenderer
 from ibl_credentials.models import Issuer, UploadedImage
 from tests.catalog_helpers import make_item, suggest
 from tests.credentials_factories import IssuerFactory, UploadedImageFactory, png_bytes, upload
@@ -292,7 +292,7 @@ def required_only(world) -> list[tuple[str, dict, int]]:
     program = ProgramFactory(platform=world.p1, program_key="prog-form")
     pathway = make_item(next(k for k in SUGGESTION_KINDS if k.label == "pathway"), world.p1)
     course = make_item(next(k for k in SUGGESTION_KINDS if k.label == "course"), world.p1)
-    from ibl_core.groups import create_or_update_group
+    from ibl_core.tenancy.groups import create_or_update_group
 
     group, _ = create_or_update_group(world.p1, "Form group", add=[learner])
     issuer = IssuerFactory(platform=world.p1, entity_id="form-issuer")

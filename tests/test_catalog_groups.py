@@ -6,7 +6,12 @@ import pytest
 from django.db import connection
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
-from ibl_core.groups import add_members, create_or_update_group, delete_group, remove_members
+from ibl_core.tenancy.groups import (
+    add_members,
+    create_or_update_group,
+    delete_group,
+    remove_members,
+)
 from tests.catalog_helpers import (
     group_body,
     group_suggestion_json,
@@ -598,7 +603,7 @@ def test_above_the_threshold_the_fan_out_is_a_background_task(
     kind, world, settings, django_capture_on_commit_callbacks
 ):
     from ibl_catalog.suggestions.fanout import fan_out_task
-    from ibl_core.tasks import default_task_backend
+    from ibl_core.events.tasks import default_task_backend
 
     settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "GROUP_FANOUT_TASK_THRESHOLD": 2}
     default_task_backend.clear()

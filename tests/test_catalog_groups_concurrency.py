@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS as KIND
 from ibl_catalog.models import ProgramGroupSupport, ProgramSuggestion
-from ibl_core.groups import create_or_update_group
+from ibl_core.tenancy.groups import create_or_update_group
 from tests.catalog_helpers import group_url, manage_url
 from tests.factories import (
     MembershipFactory,
@@ -99,7 +99,7 @@ def test_fan_out_races_membership_changes():
     """A group suggestion is created while members leave and others join."""
     platform, learners, group, program, client = setup(200)
     newcomers = many_learners(platform, 50)
-    from ibl_core.groups import change_members
+    from ibl_core.tenancy.groups import change_members
 
     body = {"platform_key": "race", "group_id": group.pk, "program_key": program.program_key}
 

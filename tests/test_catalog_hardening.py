@@ -120,7 +120,7 @@ def test_metadata_at_the_limits_is_accepted(world, program):
 
 def test_a_json_string_is_stored_as_a_string(world, program):
     """A string is a JSON value like any other, not JSON text to decode."""
-    from ibl_core.fields import BoundedJSONField
+    from ibl_core.api.fields import BoundedJSONField
 
     assert BoundedJSONField().run_validation('{"a": 1}') == '{"a": 1}'
     assert BoundedJSONField().run_validation(["x", {"y": None}]) == ["x", {"y": None}]
@@ -449,7 +449,7 @@ def test_recount_repairs_counts_of_rows_that_came_without_triggers(world):
 
 
 def test_an_old_sqlite_is_reported_at_start_up():
-    from ibl_core.checks import check_sqlite_version
+    from ibl_core.ops.checks import check_sqlite_version
 
     if connection.vendor != "sqlite":
         assert check_sqlite_version() == []

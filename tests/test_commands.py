@@ -24,7 +24,7 @@ from ibl_core.models import (
     UserGroupMember,
 )
 from ibl_core.models import PlatformMembership as Membership
-from ibl_core.signals import group_members_changed
+from ibl_core.tenancy.signals import group_members_changed
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

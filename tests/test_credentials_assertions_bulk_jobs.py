@@ -15,8 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ibl_core.events.tasks import default_task_backend, sweep
 from ibl_core.models import DepartmentMember, Event, PlatformMembership
-from ibl_core.tasks import default_task_backend, sweep
 from ibl_credentials.assertions import jobs, services
 from ibl_credentials.assertions.jobs import run_bulk_issue_job
 from ibl_credentials.models import Assertion, BulkIssueJob

@@ -22,12 +22,12 @@ from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import selectors, services
 from ibl_catalog.suggestions.serializers import build_serializers, iter_represented
 from ibl_catalog.suggestions.views import suggestion_urls  # noqa: F401  (builds the kinds)
-from ibl_core.events import record_event, record_selected_events
-from ibl_core.groups import create_or_update_group
+from ibl_core.api.representation import json_object
+from ibl_core.events.outbox import record_event, record_selected_events
+from ibl_core.events.tasks import default_task_backend
+from ibl_core.events.webhooks.delivery import new_secret
 from ibl_core.models import Event, WebhookEndpoint
-from ibl_core.representation import json_object
-from ibl_core.tasks import default_task_backend
-from ibl_core.webhooks.delivery import new_secret
+from ibl_core.tenancy.groups import create_or_update_group
 from ibl_credentials.models import Assertion
 from tests.assertion_helpers import assertion_json, bulk_url, credential_url, detail_url
 from tests.catalog_helpers import BULK, MANAGE, group_body, group_url, make_item
@@ -533,7 +533,7 @@ def test_a_refused_credential_delete_records_nothing(world, credential):
 def test_a_queue_that_fails_after_the_commit_does_not_fail_the_request(
     world, program, monkeypatch, caplog
 ):
-    from ibl_core.webhooks import delivery as webhook_delivery
+    from ibl_core.events.webhooks import delivery as webhook_delivery
 
     def unreachable_queue(platform_id, event_ids):
         raise ConnectionError("the queue does not answer")

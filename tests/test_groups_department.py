@@ -18,9 +18,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
-from ibl_core import groups
 from ibl_core.models import DepartmentMember, UserGroup, UserGroupMember
-from ibl_core.signals import group_members_changed
+from ibl_core.tenancy import groups
+from ibl_core.tenancy.signals import group_members_changed
 from tests.catalog_helpers import group_body, group_url, make_item, manage_url
 from tests.factories import DepartmentMemberFactory, MembershipFactory, UserFactory
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from ibl_core import groups
 from ibl_core.models import DepartmentMember, UserGroupMember
+from ibl_core.tenancy import groups
 from tests.factories import (
     DepartmentFactory,
     DepartmentMemberFactory,

@@ -79,7 +79,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 django.setup()
 from ibl_core.models import Platform
-from ibl_core.webhooks.delivery import dispatch_events
+from ibl_core.events.webhooks.delivery import dispatch_events
 
 if sys.argv[1] == "enqueue":
     print(dispatch_events.enqueue(Platform.objects.get(key="acme").pk, []).id)

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from PIL import GifImagePlugin, Image, JpegImagePlugin, WebPImagePlugin
 
-from ibl_core.parsers import RequestTooLarge
+from ibl_core.api.parsers import RequestTooLarge
 from ibl_credentials import images
 from ibl_credentials.models import UploadedImage
 from tests.credentials_factories import (

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ibl_core.memory import paused_cycle_collection
+from ibl_core.api.memory import paused_cycle_collection
 
 
 @pytest.fixture(autouse=True)

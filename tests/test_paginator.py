@@ -1,4 +1,4 @@
-"""``ibl_core.paginator``: exact pages, cheap and honest counts."""
+"""``ibl_core.api.paginator``: exact pages, cheap and honest counts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
 from ibl_catalog.models import ProgramSuggestion
 from ibl_catalog.suggestions import selectors
+from ibl_core.api.paginator import ExactCountPaginator, counting_queryset
 from ibl_core.models import DepartmentMember
-from ibl_core.paginator import ExactCountPaginator, counting_queryset
 from tests.factories import (
     DepartmentFactory,
     MembershipFactory,

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
-from ibl_core.parsers import API_PARSERS, LimitedJSONParser
+from ibl_core.api.parsers import API_PARSERS, LimitedJSONParser
 from ibl_credentials.images import UPLOAD_PARSERS
 from ibl_credentials.openbadges.verify_views import VerifyCredentialView
 from ibl_credentials.views import ImagesView
@@ -66,8 +66,8 @@ def nested(depth: int) -> str:
     ("method", "path"), [("post", ""), ("patch", "{id}/"), ("post", "{id}/rotate-secret/")]
 )
 def test_a_deeply_nested_webhook_body_is_400_and_changes_nothing(world, method, path, where):
+    from ibl_core.events.webhooks.services import create_endpoint
     from ibl_core.models import WebhookEndpoint
-    from ibl_core.webhooks.services import create_endpoint
 
     endpoint = create_endpoint(world.p1, url="https://127.0.0.1/hooks")
     before = WebhookEndpoint.objects.values().get()

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from ibl_core.middleware import REDACTED, redacted_query
+from ibl_core.ops.middleware import REDACTED, redacted_query
 from tests.catalog_helpers import MANAGE
 
 pytestmark = pytest.mark.django_db
-MIDDLEWARE_PATH = "ibl_core.middleware.RequestLogMiddleware"
+MIDDLEWARE_PATH = "ibl_core.ops.middleware.RequestLogMiddleware"
 
 
 def request_lines(caplog) -> list[dict]:
@@ -139,11 +139,11 @@ def test_a_forged_path_stays_on_one_json_line(world, caplog):
 
 
 def test_console_messages_escape_control_characters(settings):
-    from ibl_core.log import SingleLineFormatter
+    from ibl_core.ops.log import SingleLineFormatter
 
     handler = settings.LOGGING["handlers"]["console"]
     assert settings.LOGGING["formatters"][handler["formatter"]]["()"] == (
-        "ibl_core.log.SingleLineFormatter"
+        "ibl_core.ops.log.SingleLineFormatter"
     )
     formatter = SingleLineFormatter("%(levelname)s %(message)s")
     record = logging.LogRecord(

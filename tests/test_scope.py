@@ -1,4 +1,4 @@
-"""The recipient scope (``ibl_core.scope``) that suggestions and assertions share, and
+"""The recipient scope (``ibl_core.tenancy.scope``) that suggestions and assertions share, and
 the full name it answers with, in SQL and in Python alike (both databases)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from django.db.models import Q
 from rest_framework import exceptions
 
 from ibl_core.models import DepartmentMember
-from ibl_core.scope import (
+from ibl_core.tenancy.scope import (
     NOT_IN_DEPARTMENT_MESSAGE,
     USER_NOT_FOUND,
     USER_NOT_FOUND_MESSAGE,

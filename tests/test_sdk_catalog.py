@@ -135,7 +135,7 @@ def test_errors_come_back_as_the_contract_says(kind, world, live_server):
 
 
 def test_each_group_suggestion_operation_through_the_published_client(kind, world, live_server):
-    from ibl_core.groups import create_or_update_group
+    from ibl_core.tenancy.groups import create_or_update_group
 
     api = catalog(live_server, world.keys["platform_admin_p1"])
     learner = world.users["learner_p1"]

@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from ibl_core.tasks import default_task_backend, enqueue_on_commit
+from ibl_core.events.tasks import default_task_backend, enqueue_on_commit
 from tests import background_tasks
 from tests.live import ROOT, example_env
 

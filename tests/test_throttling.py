@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from ibl_core.conf import DEFAULTS, parse_rate, throttle_rates
 from ibl_core.models import APIKey
-from ibl_core.throttling import ScopedApiThrottle, client_ip
+from ibl_core.ops.throttling import ScopedApiThrottle, client_ip
 from tests.catalog_helpers import BULK, MANAGE
 from tests.credentials_factories import png_bytes, upload
 from tests.factories import UserFactory, issue_key

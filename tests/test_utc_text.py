@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.db.models import DateTimeField, Value
 
+from ibl_core.api.representation import UtcTimestamp, utc_text
 from ibl_core.models import Platform
-from ibl_core.representation import UtcTimestamp, utc_text
 from tests.factories import PlatformFactory
 
 PLUS_5 = timezone(timedelta(hours=5, minutes=30))

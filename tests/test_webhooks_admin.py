@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ibl_core.events.webhooks import delivery
+from ibl_core.events.webhooks.services import create_endpoint
 from ibl_core.models import WebhookEndpoint
-from ibl_core.webhooks import delivery
-from ibl_core.webhooks.services import create_endpoint
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/ibl_core/webhookendpoint/"

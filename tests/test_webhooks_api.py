@@ -6,10 +6,10 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from ibl_core.events.tasks import default_task_backend
+from ibl_core.events.webhooks import delivery
+from ibl_core.events.webhooks.services import create_endpoint
 from ibl_core.models import WebhookEndpoint
-from ibl_core.tasks import default_task_backend
-from ibl_core.webhooks import delivery
-from ibl_core.webhooks.services import create_endpoint
 from tests.conftest import ROLES
 from tests.webhook_receiver import receiver
 

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from ibl_core.events import record_event
+from ibl_core.events.outbox import record_event
+from ibl_core.events.tasks import default_task_backend
+from ibl_core.events.webhooks import delivery
+from ibl_core.events.webhooks.services import create_endpoint
 from ibl_core.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from ibl_core.tasks import default_task_backend
-from ibl_core.webhooks import delivery
-from ibl_core.webhooks.services import create_endpoint
 from tests.webhook_receiver import drip_receiver, receiver
 
 pytestmark = pytest.mark.django_db

@@ -10,16 +10,15 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from ibl_core.filter_backends import PlatformFilterBackend
+from ibl_catalog.suggestions import selectors
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.serializers import SuggestionSerializers
+from ibl_core.api.filter_backends import PlatformFilterBackend
+from ibl_core.api.views import PlatformScopedView
 from ibl_core.models import Platform
-from ibl_core.permissions import CanManagePlatform
-from ibl_core.platforms import department_mode_requested, platform_for_request
-from ibl_core.roles import managed_user_ids
-from ibl_core.views import PlatformScopedView
-
-from . import selectors
-from .base import SuggestionKind
-from .serializers import SuggestionSerializers
+from ibl_core.tenancy.permissions import CanManagePlatform
+from ibl_core.tenancy.platforms import department_mode_requested, platform_for_request
+from ibl_core.tenancy.roles import managed_user_ids
 
 #: The 401 and 403 of every ``manage`` operation, for the OpenAPI descriptions.
 MANAGE_ERRORS = {

@@ -29,9 +29,8 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Count, Sum
 
 from ibl_catalog.models import SuggestionCount
+from ibl_catalog.suggestions.base import SuggestionKind
 from ibl_core.models import Platform
-
-from .base import SuggestionKind
 
 #: Fold a platform's deltas into one row once there are more than this many.
 COMPACT_AFTER = 64

@@ -1,6 +1,6 @@
 """The events of suggestions: each one's ``data`` is the object as the API answers it.
 
-Services call these inside their transaction (``ibl_core.events`` records them there).
+Services call these inside their transaction (``ibl_core.events.outbox`` records them there).
 Only the objects are built here, from rows the write already returned: no query per row.
 """
 
@@ -12,19 +12,18 @@ from typing import Any
 from django.db import connections
 from django.db.models import Case, CharField, Value, When
 
-from ibl_core.events import PendingEvent, record_events, record_selected_events
-from ibl_core.models import Platform
-from ibl_core.representation import json_object
-from ibl_core.sql import in_list
-
-from . import selectors
-from .base import SuggestionKind
-from .serializers import (
+from ibl_catalog.suggestions import selectors
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.serializers import (
     build_group_serializers,
     build_serializers,
     iter_represented,
     represent_rows,
 )
+from ibl_core.api.representation import json_object
+from ibl_core.events.outbox import PendingEvent, record_events, record_selected_events
+from ibl_core.models import Platform
+from ibl_core.sql import in_list
 
 
 def suggestion_events(
@@ -56,8 +55,8 @@ def written_events(
     (user, item) order, each with the suggestion object as ``data``.
 
     The database builds the objects and writes the events in one statement
-    (:func:`ibl_core.events.record_selected_events`); where it cannot write an object
-    exactly as the API does (:func:`ibl_core.representation.json_object`), the rows
+    (:func:`ibl_core.events.outbox.record_selected_events`); where it cannot write an object
+    exactly as the API does (:func:`ibl_core.api.representation.json_object`), the rows
     are read and shaped here, as the list shapes them.
     """
     if not ids:

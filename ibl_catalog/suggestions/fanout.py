@@ -32,15 +32,14 @@ from typing import Any, cast
 from django.db import connections
 from django.db.models import CharField, Field, Model, Value
 
+from ibl_catalog.suggestions.base import GroupSuggestionBase, SuggestionKind
+from ibl_catalog.suggestions.registry import group_suggestion_kinds
+from ibl_catalog.suggestions.writer import PendingWrite, write_suggestions
 from ibl_core.conf import ibl_settings
-from ibl_core.groups import group_members
+from ibl_core.events.tasks import enqueue_on_commit, task
 from ibl_core.models import Platform, UserGroup
 from ibl_core.sql import retrying_transaction, values_select
-from ibl_core.tasks import enqueue_on_commit, task
-
-from .base import GroupSuggestionBase, SuggestionKind
-from .registry import group_suggestion_kinds
-from .writer import PendingWrite, write_suggestions
+from ibl_core.tenancy.groups import group_members
 
 logger = logging.getLogger("ibl.catalog")
 

@@ -8,9 +8,9 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
-from .base import SuggestionKind
-from .search import search
-from .selectors import sort_columns
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.search import search
+from ibl_catalog.suggestions.selectors import sort_columns
 
 DEFAULT_SORT = "-id"
 

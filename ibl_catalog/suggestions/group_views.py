@@ -9,13 +9,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.pagination import CatalogPagination, positive_int_param
-from ibl_core.schema import error_responses, platform_parameters
-
-from . import groups
-from .base import SuggestionKind
-from .base_views import MANAGE_ERRORS, SuggestionBaseView
-from .serializers import DeleteResultSerializer, GroupSuggestionSerializers, represent_rows
+from ibl_catalog.suggestions import groups
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.base_views import MANAGE_ERRORS, SuggestionBaseView
+from ibl_catalog.suggestions.serializers import (
+    DeleteResultSerializer,
+    GroupSuggestionSerializers,
+    represent_rows,
+)
+from ibl_core.api.pagination import CatalogPagination, positive_int_param
+from ibl_core.api.schema import error_responses, platform_parameters
 
 
 class GroupSuggestionManageView(SuggestionBaseView):

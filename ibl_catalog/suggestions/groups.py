@@ -16,18 +16,17 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from ibl_core.groups import with_user_count
+from ibl_catalog.suggestions import fanout
+from ibl_catalog.suggestions.base import GroupSuggestionBase, SuggestionKind
+from ibl_catalog.suggestions.events import group_suggestion_event
+from ibl_catalog.suggestions.filters import SortForm
+from ibl_catalog.suggestions.rules import Metadata
+from ibl_catalog.suggestions.services import item_named, suggester_id
 from ibl_core.models import Platform, UserGroup
-from ibl_core.platforms import department_mode_requested
-from ibl_core.roles import roles_for
 from ibl_core.sql import in_list, retrying_transaction
-
-from . import fanout
-from .base import GroupSuggestionBase, SuggestionKind
-from .events import group_suggestion_event
-from .filters import SortForm
-from .rules import Metadata
-from .services import item_named, suggester_id
+from ibl_core.tenancy.groups import with_user_count
+from ibl_core.tenancy.platforms import department_mode_requested
+from ibl_core.tenancy.roles import roles_for
 
 GROUP_NOT_FOUND_MESSAGE = "No such group on this platform."
 DEFAULT_GROUP_SORT = "id"

@@ -27,11 +27,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.request import Request
 
+from ibl_catalog.suggestions.base import SuggestionKind
 from ibl_core.models import APIKey, DepartmentMember, Platform, PlatformMembership
-from ibl_core.platforms import department_mode_requested, platform_identifier, resolve_platform
-from ibl_core.text import UNSTORABLE
-
-from .base import SuggestionKind
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.platforms import (
+    department_mode_requested,
+    platform_identifier,
+    resolve_platform,
+)
 
 #: The query parameters that name the learner, in the order they are checked.
 LEARNER_PARAMETERS = ("user", "username", "user_id", "email")

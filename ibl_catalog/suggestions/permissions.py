@@ -13,7 +13,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .learners import learner_scope
+from ibl_catalog.suggestions.learners import learner_scope
 
 
 class IsNamedLearner(BasePermission):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import SuggestionKind
+from ibl_catalog.suggestions.base import SuggestionKind
 
 _kinds: dict[str, SuggestionKind] = {}
 

@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ibl_core.fields import JSONBoundsError, checked_json
+from ibl_core.api.fields import JSONBoundsError, checked_json
 
 NULL = "This field may not be null."
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -32,9 +32,8 @@ from django.db.models import Expression, F, Model, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
-from ibl_core.scope import full_name_sql
-
-from .base import SuggestionKind
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_core.tenancy.scope import full_name_sql
 
 #: Above this many matching users (or items) the suggestions are filtered by a
 #: subquery instead of a list of ids. A list measured faster on both databases even at

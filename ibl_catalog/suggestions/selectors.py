@@ -8,10 +8,9 @@ from typing import Any
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Trim
 
+from ibl_catalog.suggestions.base import SuggestionKind
 from ibl_core.models import Platform
-from ibl_core.scope import full_name_sql
-
-from .base import SuggestionKind
+from ibl_core.tenancy.scope import full_name_sql
 
 
 def sort_columns(kind: SuggestionKind) -> dict[str, str]:

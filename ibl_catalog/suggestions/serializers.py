@@ -16,12 +16,8 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ibl_core.conf import ibl_settings
-from ibl_core.renderers import RequiredFieldsForm
-from ibl_core.representation import timestamp_format, utc_text
-
-from .base import SuggestionKind
-from .rules import (
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.rules import (
     RowRules,
     Rule,
     boolean_rule,
@@ -33,6 +29,9 @@ from .rules import (
     text_rule,
     uuid_rule,
 )
+from ibl_core.api.renderers import RequiredFieldsForm
+from ibl_core.api.representation import timestamp_format, utc_text
+from ibl_core.conf import ibl_settings
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\d+$"}]})

@@ -18,27 +18,26 @@ from django.db import connections, transaction
 from django.db.models import Field, Q, QuerySet
 from rest_framework import exceptions
 
-from ibl_core.members import platform_members
+from ibl_catalog.suggestions import selectors
+from ibl_catalog.suggestions.base import WRITABLE_FIELDS, Identifier, SuggestionKind
+from ibl_catalog.suggestions.events import suggestion_events, written_events, written_type
+from ibl_catalog.suggestions.rules import RowRules, clean_row
+from ibl_catalog.suggestions.writer import KEYS, PendingWrite, write_suggestions
 from ibl_core.models import Platform
-from ibl_core.scope import (
+from ibl_core.sql import in_list
+from ibl_core.tenancy.members import platform_members
+from ibl_core.tenancy.scope import (
     USER_NOT_FOUND_MESSAGE,
     classify,
     full_name_text,
     require_in_scope,
     users_in_scope,
 )
-from ibl_core.sql import in_list
-
-from . import selectors
-from .base import WRITABLE_FIELDS, Identifier, SuggestionKind
-from .events import suggestion_events, written_events, written_type
-from .rules import RowRules, clean_row
-from .writer import KEYS, PendingWrite, write_suggestions
 
 __all__ = ["PendingWrite", "write_suggestions"]
 
 #: Bulk per-row error codes (documented in docs/suggestions.md, "Bulk error codes"),
-#: besides ibl_core.scope's user_not_found and user_not_in_department, and
+#: besides ibl_core.tenancy.scope's user_not_found and user_not_in_department, and
 #: <label>_not_found: program_not_found for programs (SuggestionKind.not_found_code).
 INVALID_ROW = "invalid_row"
 DUPLICATE_ROW = "duplicate_row"
@@ -47,7 +46,7 @@ DUPLICATE_ROW = "duplicate_row"
 class Member(NamedTuple):
     """What a write needs to know of a member: identity checks and the answer's names.
 
-    ``name`` is ``ibl_core.scope.full_name_text``, the Python twin of the SQL the list
+    ``name`` is ``ibl_core.tenancy.scope.full_name_text``, the Python twin of the SQL the list
     builds it with, so a POST answers the same ``name`` as the list."""
 
     username: str

@@ -14,22 +14,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.conf import ibl_settings
-from ibl_core.memory import paused_cycle_collection
-from ibl_core.models import Platform
-from ibl_core.pagination import CatalogPagination, positive_int_param
-from ibl_core.permissions import IsDMAdmin
-from ibl_core.roles import manageable_platforms, managed_user_ids
-from ibl_core.schema import error_responses, platform_parameters
-
-from . import counts, learners, selectors, services
-from .base import SuggestionKind
-from .base_views import MANAGE_ERRORS, SuggestionBaseView
-from .events import answer_type, suggestion_events
-from .filters import DEFAULT_SORT, build_filterset
-from .group_views import build_group_view
-from .permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
-from .serializers import (
+from ibl_catalog.suggestions import counts, learners, selectors, services
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.base_views import MANAGE_ERRORS, SuggestionBaseView
+from ibl_catalog.suggestions.events import answer_type, suggestion_events
+from ibl_catalog.suggestions.filters import DEFAULT_SORT, build_filterset
+from ibl_catalog.suggestions.group_views import build_group_view
+from ibl_catalog.suggestions.permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
+from ibl_catalog.suggestions.serializers import (
     BulkResultSerializer,
     DeleteResultSerializer,
     LearnerAnswerSerializer,
@@ -38,6 +30,13 @@ from .serializers import (
     build_serializers,
     represent_rows,
 )
+from ibl_core.api.memory import paused_cycle_collection
+from ibl_core.api.pagination import CatalogPagination, positive_int_param
+from ibl_core.api.schema import error_responses, platform_parameters
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Platform
+from ibl_core.tenancy.permissions import IsDMAdmin
+from ibl_core.tenancy.roles import manageable_platforms, managed_user_ids
 
 #: Pages that start past this many rows read their ids first (``page_in_one_query``).
 ONE_QUERY_MAX_OFFSET = 1000

@@ -46,13 +46,12 @@ from django.db import OperationalError, connections
 from django.db.models import Field
 from django.utils import timezone
 
+from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.rules import Metadata
+from ibl_core.api.fields import encode_json
 from ibl_core.conf import ibl_settings
-from ibl_core.fields import encode_json
 from ibl_core.models import Platform
 from ibl_core.sql import retrying_transaction
-
-from .base import SuggestionKind
-from .rules import Metadata
 
 #: The fields a write may carry, each with its bit in a row's mask.
 MASKED_FIELDS = ("accepted", "visible", "direct", "metadata", "suggested_by_id")

@@ -17,10 +17,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ibl_core.admin_base import ReadOnlyAdmin
+from ibl_core.admin.base import ReadOnlyAdmin
+from ibl_credentials.assertions import services
 from ibl_credentials.models import Assertion, BulkIssueJob
-
-from . import services
 
 
 class RevokeActionForm(ActionForm):

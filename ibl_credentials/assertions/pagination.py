@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ibl_core.pagination import CredentialsPagePagination
+from ibl_core.api.pagination import CredentialsPagePagination
 
 #: As published: page_size 1 to 1000, default 10.
 DEFAULT_PAGE_SIZE = 10

@@ -11,12 +11,11 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from ibl_core.models import Platform
-from ibl_core.platforms import parse_bool
-from ibl_core.roles import managed_user_ids, roles_for
-from ibl_core.text import UNSTORABLE
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.platforms import parse_bool
+from ibl_core.tenancy.roles import managed_user_ids, roles_for
+from ibl_credentials.assertions.shapes import RELATED
 from ibl_credentials.models import Assertion, Credential, ItemKind
-
-from .shapes import RELATED
 
 CREDENTIAL_NOT_FOUND = "Credential not found."
 ASSERTION_NOT_FOUND = "Assertion not found."

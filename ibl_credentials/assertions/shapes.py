@@ -9,8 +9,8 @@ with a ``Z``. Callers load the assertion with :data:`RELATED` (selectors do).
 
 from __future__ import annotations
 
-from ibl_core.representation import utc_text
-from ibl_core.scope import user_full_name
+from ibl_core.api.representation import utc_text
+from ibl_core.tenancy.scope import user_full_name
 from ibl_credentials.models import Assertion, ItemKind
 
 #: What :func:`assertion_object` reads through foreign keys: one join, no extra query.

@@ -13,10 +13,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ibl_core.admin_base import ReadOnlyAdmin
+from ibl_core.admin.base import ReadOnlyAdmin
 from ibl_credentials.models import Revocation
-
-from .models import IssuerKey, SignedCredential, StatusEntry, StatusList
+from ibl_credentials.openbadges.models import IssuerKey, SignedCredential, StatusEntry, StatusList
 
 
 class PermanentAdmin(ReadOnlyAdmin):

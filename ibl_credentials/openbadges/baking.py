@@ -21,8 +21,7 @@ from openbadges_bakery import bake
 from PIL import Image, ImageDraw, ImageFont
 
 from ibl_credentials.models import Credential
-
-from . import links, ob2
+from ibl_credentials.openbadges import links, ob2
 
 #: The generated default badge's side, in pixels: at least the 400 px that link previews
 #: (Open Graph) ask for.

@@ -5,7 +5,7 @@ issuer whose domain is the bare host, ``/<path>/did.json`` for one with a path."
 
 from django.urls import path
 
-from . import views
+from ibl_credentials.openbadges import views
 
 app_name = "ibl-did"
 

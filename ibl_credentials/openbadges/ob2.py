@@ -13,12 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from ibl_core.representation import utc_text
+from ibl_core.api.representation import utc_text
 from ibl_credentials.models import Assertion, Credential, Issuer
+from ibl_credentials.openbadges import links
+from ibl_credentials.openbadges.contexts import OB_V2
 from ibl_credentials.validators import media_storage_path
-
-from . import links
-from .contexts import OB_V2
 
 MEDIA_TYPE = "application/ld+json"
 

@@ -15,12 +15,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from ibl_core.representation import utc_text
+from ibl_core.api.representation import utc_text
 from ibl_credentials.models import Assertion
-
-from . import links, ob2, signing, status
-from .contexts import OB_V3, VC_V2
-from .models import SignedCredential
+from ibl_credentials.openbadges import links, ob2, signing, status
+from ibl_credentials.openbadges.contexts import OB_V3, VC_V2
+from ibl_credentials.openbadges.models import SignedCredential
 
 MEDIA_TYPE_LDP = "application/vc+ld+json"
 MEDIA_TYPE_JWT = "application/vc+jwt"

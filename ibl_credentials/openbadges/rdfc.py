@@ -21,7 +21,7 @@ from typing import Any
 from pyld import jsonld
 from pyld.canon import URDNA2015
 
-from .contexts import document_loader
+from ibl_credentials.openbadges.contexts import document_loader
 
 #: JSON values (objects, arrays, scalars) of a document: JSON-LD expansion in ``pyld``
 #: costs about a millisecond per value, and an Open Badges credential has about a hundred.

@@ -21,13 +21,12 @@ import base58
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ibl_core.conf import ibl_settings
-from ibl_core.text import UNSTORABLE
-from ibl_core.webhooks.addresses import UnsafeURL, safe_addresses
-from ibl_core.webhooks.delivery import AttemptTimedOut, Deadline, _PinnedHTTPSConnection
+from ibl_core.events.webhooks.addresses import UnsafeURL, safe_addresses
+from ibl_core.events.webhooks.delivery import AttemptTimedOut, Deadline, _PinnedHTTPSConnection
+from ibl_core.sql.text import UNSTORABLE
 from ibl_credentials.models import Issuer
-
-from . import signing
-from .models import IssuerKey, StatusList
+from ibl_credentials.openbadges import signing
+from ibl_credentials.openbadges.models import IssuerKey, StatusList
 
 #: What a fetched DID document may weigh, and how long its host may take.
 DID_DOCUMENT_MAX_BYTES = 100 * 1024

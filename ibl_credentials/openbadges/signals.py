@@ -7,13 +7,13 @@ from typing import Any
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_save
 
-from . import links
+from ibl_credentials.openbadges import links
 
 
 def issuer_created(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any):
     """Generate the Ed25519 key of an issuer as it is created (not for fixtures)."""
     if created and not raw:
-        from .signing import new_key
+        from ibl_credentials.openbadges.signing import new_key
 
         new_key(instance)
 

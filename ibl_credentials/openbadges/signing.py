@@ -38,11 +38,10 @@ from django.utils import timezone
 from joserfc import jws
 from joserfc.jwk import OKPKey
 
+from ibl_core.api.representation import utc_text
 from ibl_core.conf import ibl_settings
-from ibl_core.representation import utc_text
-
-from .models import IssuerKey
-from .rdfc import canonical_nquads
+from ibl_credentials.openbadges.models import IssuerKey
+from ibl_credentials.openbadges.rdfc import canonical_nquads
 
 ED25519_PUB_MULTICODEC = b"\xed\x01"
 CRYPTOSUITE = "eddsa-rdfc-2022"

@@ -25,12 +25,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ibl_core.representation import utc_text
+from ibl_core.api.representation import utc_text
 from ibl_credentials.models import Assertion, Issuer, Revocation, generate_entity_id
-
-from . import links, signing
-from .contexts import VC_V2
-from .models import IssuerKey, StatusEntry, StatusList
+from ibl_credentials.openbadges import links, signing
+from ibl_credentials.openbadges.contexts import VC_V2
+from ibl_credentials.openbadges.models import IssuerKey, StatusEntry, StatusList
 
 #: Entries in each status list (the Bitstring Status List minimum).
 STATUS_LIST_SIZE = 131_072

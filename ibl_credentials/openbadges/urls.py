@@ -4,7 +4,7 @@ other by these URLs, so keep them stable once badges are issued."""
 
 from django.urls import path
 
-from . import views
+from ibl_credentials.openbadges import views
 
 app_name = "ibl-openbadges"
 

@@ -32,15 +32,14 @@ from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
 from pyld.jsonld import JsonLdError
 
-from ibl_core.text import UNSTORABLE, find_unstorable_text
+from ibl_core.sql.text import UNSTORABLE, find_unstorable_text
 from ibl_credentials.models import Assertion, Revocation
-
-from . import ob2, ob3, signing, status
-from .contexts import OB_V2, SHIPPED_CONTEXTS, VC_V2
-from .models import StatusEntry, StatusList
-from .rdfc import CanonicalizationTooCostly
-from .resolution import KeyNotResolved, ResolvedKey, resolve_key
-from .unbaking import NotABakedBadge, unbake
+from ibl_credentials.openbadges import ob2, ob3, signing, status
+from ibl_credentials.openbadges.contexts import OB_V2, SHIPPED_CONTEXTS, VC_V2
+from ibl_credentials.openbadges.models import StatusEntry, StatusList
+from ibl_credentials.openbadges.rdfc import CanonicalizationTooCostly
+from ibl_credentials.openbadges.resolution import KeyNotResolved, ResolvedKey, resolve_key
+from ibl_credentials.openbadges.unbaking import NotABakedBadge, unbake
 
 OB2 = "ob2"
 OB3_LD = "ob3-ld"

@@ -21,13 +21,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.parsers import LimitedJSONParser, RequestTooLarge
-from ibl_core.schema import DETAIL_BODY, ERROR_BODY
-from ibl_core.views import PlatformScopedView
+from ibl_core.api.parsers import LimitedJSONParser, RequestTooLarge
+from ibl_core.api.schema import DETAIL_BODY, ERROR_BODY
+from ibl_core.api.views import PlatformScopedView
 from ibl_credentials.images import ImageUploadHandler, refuse_oversized_body
-
-from . import links
-from .verification import VerificationInputError, verify_submission
+from ibl_credentials.openbadges import links
+from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
 
 CHECKS = inline_serializer(
     "VerificationCheck",

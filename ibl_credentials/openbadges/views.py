@@ -22,15 +22,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ibl_core.parsers import API_PARSERS
-from ibl_core.schema import DETAIL_BODY, ThrottledAutoSchema
-from ibl_core.text import UNSTORABLE
-from ibl_core.throttling import ScopedApiThrottle
+from ibl_core.api.parsers import API_PARSERS
+from ibl_core.api.schema import DETAIL_BODY, ThrottledAutoSchema
+from ibl_core.ops.throttling import ScopedApiThrottle
+from ibl_core.sql.text import UNSTORABLE
 from ibl_credentials.models import Assertion, Credential, Issuer, Revocation
+from ibl_credentials.openbadges import (
+    artifacts,
+    baking,
+    links,
+    ob2,
+    ob3,
+    resolution,
+    signing,
+    status,
+)
+from ibl_credentials.openbadges.models import IssuerKey, StatusList
 from ibl_credentials.pages.views import badge_response
-
-from . import artifacts, baking, links, ob2, ob3, resolution, signing, status
-from .models import IssuerKey, StatusList
 
 
 class _BodyRenderer(BaseRenderer):

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import views
+from ibl_credentials.pages import views
 
 app_name = "ibl-pages"
 

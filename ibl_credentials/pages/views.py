@@ -26,9 +26,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 from rest_framework.request import Request
 
-from ibl_core.scope import user_full_name
-from ibl_core.text import UNSTORABLE
-from ibl_core.throttling import ScopedApiThrottle
+from ibl_core.ops.throttling import ScopedApiThrottle
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.scope import user_full_name
 from ibl_credentials.models import Assertion, Revocation
 from ibl_credentials.openbadges import artifacts, links, ob2
 from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission

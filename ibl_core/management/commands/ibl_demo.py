@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandParser
 from django.db import transaction
 
-from ibl_core import groups
 from ibl_core.management.base import IblCommand, get_platform, get_user
 from ibl_core.models import APIKey, Department, Platform
+from ibl_core.tenancy import groups
 
 DEMO_PLATFORM = "demo"
 DEMO_ADMIN = "demo-admin"

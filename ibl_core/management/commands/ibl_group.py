@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
-from ibl_core import groups
 from ibl_core.management.base import IblCommand, get_platform
 from ibl_core.models import Department
+from ibl_core.tenancy import groups
 
 
 class Command(IblCommand):

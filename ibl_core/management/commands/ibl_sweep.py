@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ibl_core.events.tasks import sweep
 from ibl_core.management.base import IblCommand
-from ibl_core.tasks import sweep
 
 
 class Command(IblCommand):
