@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ibl_credentials import images  # noqa: E402
+from ibl_credentials.images import pipeline as images  # noqa: E402
 
 
 def _encode(image: Image.Image, fmt: str, **params: object) -> bytes:

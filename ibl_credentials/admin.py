@@ -1,7 +1,7 @@
 """Admin pages for issuers, signatories, credentials (badge classes) and uploaded images.
 
 Images added here go through the same pipeline as the API
-(:func:`ibl_credentials.images.process_image`), so the admin cannot store a file the
+(:func:`ibl_credentials.images.pipeline.process_image`), so the admin cannot store a file the
 API would refuse, nor one that still carries its metadata.
 """
 
@@ -16,8 +16,9 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from ibl_core.admin.forms import NullableJSONFormField
-from ibl_credentials import images, services
+from ibl_core.admin.form_fields import NullableJSONFormField
+from ibl_credentials.images import pipeline as images
+from ibl_credentials.images.services import store_uploaded_image
 from ibl_credentials.models import (
     IMAGE_NAME_MAX_LENGTH,
     Credential,
@@ -226,7 +227,7 @@ class UploadedImageAdmin(admin.ModelAdmin):
         if change or processed is None:
             super().save_model(request, obj, form, change)
             return
-        services.store_uploaded_image(obj, processed)
+        store_uploaded_image(obj, processed)
 
     @admin.display(description="Preview")
     def preview(self, image: UploadedImage) -> str:

@@ -192,7 +192,7 @@ def _check_own_image(value: str, platform: Platform, field: str) -> None:
 
 
 class UploadedImage(models.Model):
-    """An image that passed :mod:`ibl_credentials.images`, stored re-encoded."""
+    """An image that passed :mod:`ibl_credentials.images.pipeline`, stored re-encoded."""
 
     class Format(models.TextChoices):
         PNG = "PNG"

@@ -19,7 +19,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from ibl_core.tenancy.permissions import IsDMAdmin, IsPlatformAdmin, IsPlatformMember
-from ibl_credentials.selectors import path_user_for_request, path_user_is_caller
+from ibl_credentials.base import path_user_for_request, path_user_is_caller
 
 
 class _Rule(BasePermission):

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ibl_credentials import analytics
-from ibl_credentials.analytics import change_percent
+from ibl_credentials.analytics import selectors
+from ibl_credentials.analytics.selectors import change_percent, utc_today
 from ibl_credentials.models import Credential
 from tests.conftest import ROLES
 from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
@@ -194,7 +194,7 @@ def test_change_percent(later, earlier, percent):
 @pytest.fixture
 def today(monkeypatch):
     """Today (UTC) is 3 March 2026."""
-    monkeypatch.setattr(analytics, "utc_today", lambda: dt.date(2026, 3, 3))
+    monkeypatch.setattr(selectors, "utc_today", lambda: dt.date(2026, 3, 3))
     return dt.date(2026, 3, 3)
 
 
@@ -228,7 +228,7 @@ def test_an_empty_parameter_is_400_naming_it(seeded, today, name):
 
 
 def test_the_real_today_is_the_utc_date():
-    assert analytics.utc_today() == dt.datetime.now(dt.UTC).date()
+    assert utc_today() == dt.datetime.now(dt.UTC).date()
 
 
 def test_a_range_of_366_days_is_accepted_367_is_not(world):

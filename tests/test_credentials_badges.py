@@ -896,7 +896,7 @@ TAKEN = "A credential with this entityId already exists."
 
 
 def test_entity_id_race_lost_at_insert_is_400_not_500(world, issuer, monkeypatch):
-    from ibl_credentials.serializers import CredentialWriteSerializer
+    from ibl_credentials.credentials.serializers import CredentialWriteSerializer
 
     CredentialFactory(issuer=issuer, entity_id="raced")
     monkeypatch.setattr(CredentialWriteSerializer, "validate_entityId", lambda self, value: value)
@@ -909,7 +909,7 @@ def test_entity_id_race_lost_at_insert_is_400_not_500(world, issuer, monkeypatch
 
 
 def test_generated_entity_id_collision_is_retried(world, issuer, monkeypatch):
-    from ibl_credentials import services
+    from ibl_credentials.credentials import services
 
     CredentialFactory(issuer=issuer, entity_id="collides")
     generated = iter(["collides", "fresh"])
@@ -951,7 +951,7 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 @postgres_only
 def test_concurrent_creates_of_one_entity_id_give_one_201(world, issuer, monkeypatch):
-    from ibl_credentials.serializers import CredentialWriteSerializer
+    from ibl_credentials.credentials.serializers import CredentialWriteSerializer
 
     monkeypatch.setattr(CredentialWriteSerializer, "validate_entityId", lambda self, value: value)
     statuses = run_together(6, lambda: create(world, {"name": "B", "entityId": "same"}).status_code)

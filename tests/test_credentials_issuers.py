@@ -8,9 +8,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from ibl_credentials import services
+from ibl_credentials.issuers import services
+from ibl_credentials.issuers.serializers import IssuerCreateSerializer
 from ibl_credentials.models import Issuer
-from ibl_credentials.serializers import IssuerCreateSerializer
 from tests.conftest import ROLES
 from tests.credentials_factories import IssuerFactory, SignatoryFactory, png_bytes, upload
 from tests.test_credentials_images import images_url

@@ -14,7 +14,7 @@ from django.urls import reverse
 from PIL import GifImagePlugin, Image, JpegImagePlugin, WebPImagePlugin
 
 from ibl_core.api.parsers import RequestTooLarge
-from ibl_credentials import images
+from ibl_credentials.images import pipeline as images
 from ibl_credentials.models import UploadedImage
 from tests.credentials_factories import (
     GPS_IFD,

@@ -12,9 +12,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
 from ibl_core.api.parsers import API_PARSERS, LimitedJSONParser
-from ibl_credentials.images import UPLOAD_PARSERS
+from ibl_credentials.images.pipeline import UPLOAD_PARSERS
+from ibl_credentials.images.views import ImagesView
 from ibl_credentials.openbadges.verify_views import VerifyCredentialView
-from ibl_credentials.views import ImagesView
 
 #: The views that take other bodies than JSON, and the parsers they use.
 UPLOAD_VIEWS = {

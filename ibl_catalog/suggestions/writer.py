@@ -51,7 +51,7 @@ from ibl_catalog.suggestions.rules import Metadata
 from ibl_core.api.fields import encode_json
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
-from ibl_core.sql import retrying_transaction
+from ibl_core.sql import json_rows, retrying_transaction
 
 #: The fields a write may carry, each with its bit in a row's mask.
 MASKED_FIELDS = ("accepted", "visible", "direct", "metadata", "suggested_by_id")
@@ -469,37 +469,9 @@ class _Statements:
         """A ``WITH s(c0, c1, ..., n)`` clause of ``rows`` (``n``: the row's position).
 
         ``rows`` are JSON arrays (text), one per row, with one value per type of
-        ``types``. They travel as one parameter, a JSON array of arrays: binding one
-        string costs
-        the driver nothing, where binding arrays made psycopg quote every element in
-        Python, and both databases parse JSON in C.
-
-        SQLite materializes it: inlined, its planner (without statistics) loops over
-        the table and scans the rows for each one, which made 10,000 updates take
-        minutes; materialized, it loops over the rows and looks each one up by the
-        unique index.
+        ``types``; they travel as one parameter (:func:`ibl_core.sql.json_rows`).
         """
-        payload = "[" + ",".join(rows) + "]"
-        if self.vendor == "postgresql":
-            casts = {"bigint": "::bigint", "bool": "::boolean", "int": "::int"}
-            columns = ", ".join(
-                (f"v->{position}" if kind == "json" else f"(v->>{position}){casts[kind]}")
-                + f" AS c{position}"
-                for position, kind in enumerate(types)
-            )
-            return (
-                f"WITH s AS (SELECT {columns}, n "
-                f"FROM json_array_elements(%s::json) WITH ORDINALITY AS e(v, n))",
-                [payload],
-            )
-        columns = ", ".join(
-            f"json_extract(value, '$[{position}]') AS c{position}" for position in range(len(types))
-        )
-        return (
-            f"WITH s AS MATERIALIZED (SELECT {columns}, CAST(key AS INTEGER) AS n "
-            f"FROM json_each(%s))",
-            [payload],
-        )
+        return json_rows(self.vendor, types, ordinal=True), ["[" + ",".join(rows) + "]"]
 
     def columns(self, names: Sequence[str], prefix: str = "") -> str:
         """The column list of ``names``, each after ``prefix`` (a table alias)."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Event, Platform
-from ibl_core.sql import bound_cursor
+from ibl_core.sql import bound_cursor, json_rows, quoted_table
 
 Jsonb: Any
 try:  # psycopg 3 (the "postgres" extra); with psycopg2 the payloads travel as text
@@ -121,7 +121,7 @@ def record_selected_events(
         Value(timezone.now(), output_field=DateTimeField()),
     )
     sql, params = selected.query.get_compiler(using=alias).as_sql()
-    table = connection.ops.quote_name(Event._meta.db_table)
+    table = quoted_table(connection, Event)
     columns = "(platform_id, type, object_id, payload, created)"
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} {columns} {sql} RETURNING id", params)
@@ -161,23 +161,17 @@ def _dispatch_on_commit(alias: str, platform_id: int, ids: list[int]) -> None:
 def _insert(connection: Any, alias: str, platform_id: int, rows: str | bytearray) -> list[int]:
     """One ``INSERT ... SELECT`` of the encoded ``rows``; their ids, in order."""
     created = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = connection.ops.quote_name(Event._meta.db_table)
+    table = quoted_table(connection, Event)
     columns = "(platform_id, type, object_id, payload, created)"
-    if connection.vendor == "postgresql":
-        source = (
-            "SELECT %s, e.v->>0, e.v->>1, e.v->2, %s "
-            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(v, n) ORDER BY e.n"
-        )
-    else:
-        source = (
-            "SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-            "json_extract(value, '$[2]'), %s FROM json_each(%s) ORDER BY key"
-        )
-    sql = f"INSERT INTO {table} {columns} {source} RETURNING id"
+    sql = (
+        f"{json_rows(connection.vendor, ('text', 'text', 'json'), ordinal=True, jsonb=True)} "
+        f"INSERT INTO {table} {columns} SELECT %s, s.c0, s.c1, s.c2, %s FROM s ORDER BY s.n "
+        "RETURNING id"
+    )
     # psycopg 3: the bytes are sent as they are, not copied again
     payloads = Jsonb(rows, dumps=_as_is) if isinstance(rows, bytearray) else rows
     with bound_cursor(alias) as cursor:
-        cursor.execute(sql, [platform_id, created, payloads])
+        cursor.execute(sql, [payloads, platform_id, created])
         return sorted(row[0] for row in cursor.fetchall())
 
 

@@ -29,12 +29,12 @@ from ibl_core.tenancy.permissions import (
 )
 from ibl_core.tenancy.platforms import platform_for_request
 from ibl_credentials.assertions.selectors import manages_user
+from ibl_credentials.base import path_user_for_request, path_user_is_caller
 from ibl_credentials.models import Assertion
 from ibl_credentials.permissions import (
     IsPathUserOrPlatformAdmin,
     IsPlatformMemberOrDMAdmin,
 )
-from ibl_credentials.selectors import path_user_for_request, path_user_is_caller
 
 #: Body fields only an issuer of the recipient may send.
 REVOCATION_FIELDS = frozenset({"revoked", "revocationReason"})

@@ -14,8 +14,8 @@ from rest_framework import serializers
 from ibl_core.api.fields import BoundedJSONField
 from ibl_core.api.renderers import RequiredFieldsForm
 from ibl_core.conf import ibl_settings
+from ibl_credentials.envelopes import StrictCharField
 from ibl_credentials.models import Assertion, ItemKind
-from ibl_credentials.serializers import StrictCharField
 from ibl_credentials.validators import validate_http_url
 
 ITEM_FIELDS = tuple(ItemKind.values)  # course, program, pathway

@@ -33,7 +33,7 @@ from ibl_core.api.representation import JsonMerge
 from ibl_core.catalog_items import item_names
 from ibl_core.events.outbox import PendingEvent, record_events, record_selected_events
 from ibl_core.models import Platform
-from ibl_core.sql import in_list, retrying_transaction
+from ibl_core.sql import in_list, json_rows, retrying_transaction
 from ibl_core.sql.text import UNSTORABLE
 from ibl_core.tenancy.members import platform_members
 from ibl_core.tenancy.scope import (
@@ -487,17 +487,7 @@ def insert_assertions(
     entity_column = quote(str(meta.get_field("entity_id").column))
     recipient_column = quote(str(meta.get_field("recipient").column))
     payload = json.dumps([[generate_entity_id(), user_id] for user_id in recipient_ids])
-    if vendor == "postgresql":
-        source = (
-            "WITH s AS (SELECT v->>0 AS c0, (v->>1)::bigint AS c1 "
-            "FROM json_array_elements(%s::json) AS e(v))"
-        )
-    else:
-        # Materialized: SQLite then loops over the rows, not over the table.
-        source = (
-            "WITH s AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS c0, "
-            "json_extract(value, '$[1]') AS c1 FROM json_each(%s))"
-        )
+    source = json_rows(vendor, ("text", "bigint"))
     sql = (
         f"{source} INSERT INTO {quote(meta.db_table)} "
         f"({entity_column}, {recipient_column}, {', '.join(columns)}) "

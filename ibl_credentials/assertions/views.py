@@ -40,9 +40,9 @@ from ibl_credentials.assertions.serializers import (
     RevokedSerializer,
 )
 from ibl_credentials.assertions.shapes import assertion_object, public_assertion_object
+from ibl_credentials.base import PATH_PARAMETERS, CredentialsView
 from ibl_credentials.models import Assertion, BulkIssueJob, Credential, Revocation
 from ibl_credentials.openbadges.links import base_url
-from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
 
 REVOKED_DETAIL = "This assertion has been revoked."
 PUBLIC_NOT_FOUND = "No assertion with this entityId."

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from ibl_core.api.parsers import LimitedJSONParser, RequestTooLarge
 from ibl_core.api.schema import DETAIL_BODY, ERROR_BODY
 from ibl_core.api.views import PlatformScopedView
-from ibl_credentials.images import ImageUploadHandler, refuse_oversized_body
+from ibl_credentials.images.pipeline import ImageUploadHandler, refuse_oversized_body
 from ibl_credentials.openbadges import links
 from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
 

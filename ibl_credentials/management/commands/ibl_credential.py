@@ -8,7 +8,9 @@ from django.db import transaction
 from ibl_core.catalog_items import item_names
 from ibl_core.management.base import IblCommand, check_length, get_platform
 from ibl_core.models import Platform
-from ibl_credentials import selectors, services
+from ibl_credentials.credentials.services import create_credential, update_credential
+from ibl_credentials.issuers.selectors import default_issuer
+from ibl_credentials.issuers.services import create_issuer
 from ibl_credentials.models import Credential, Issuer
 
 
@@ -85,11 +87,11 @@ class Command(IblCommand):
         )
         if existing is not None:
             changes: dict[str, Any] = {"issuer": issuer} if issuer is not None else {}
-            return services.update_credential(existing, items=items, **changes)
+            return update_credential(existing, items=items, **changes)
         if issuer is None:
-            issuer = selectors.default_issuer(platform) or services.create_issuer(
+            issuer = default_issuer(platform) or create_issuer(
                 platform=platform, created_by=None, name=platform.name or platform.key
             )
-        return services.create_credential(
+        return create_credential(
             platform=platform, created_by=None, issuer=issuer, items=items, name=name
         )

@@ -1,4 +1,4 @@
-"""Query parameters of the credentials lists, and the image search scope."""
+"""The credential list's search and filters, and its scope (public ones unless admin)."""
 
 from __future__ import annotations
 
@@ -11,49 +11,9 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 
 from ibl_core.tenancy.platforms import platform_for_request
-from ibl_credentials.models import Credential, Issuer, ItemKind, UploadedImage
+from ibl_credentials.credentials.selectors import linked_to
+from ibl_credentials.models import Credential, ItemKind
 from ibl_credentials.permissions import IsPlatformAdminOrDMAdmin
-from ibl_credentials.selectors import linked_to
-
-
-class IssuerFilter(django_filters.FilterSet):
-    """``q``: case-insensitive substring of the issuer's name."""
-
-    q = django_filters.CharFilter(
-        field_name="name",
-        lookup_expr="icontains",
-        max_length=255,
-        help_text="Part of the issuer's name.",
-    )
-
-    class Meta:
-        model = Issuer
-        fields: list[str] = []
-
-
-class ImageSearchFilter(django_filters.FilterSet):
-    """``query`` (required): case-insensitive substring of the image's name."""
-
-    query = django_filters.CharFilter(
-        field_name="name",
-        lookup_expr="icontains",
-        required=True,
-        max_length=254,
-        help_text="Part of the image's name (required).",
-    )
-
-    class Meta:
-        model = UploadedImage
-        fields: list[str] = []
-
-
-class OwnImagesUnlessAdmin(BaseFilterBackend):
-    """Platform admins and DM admins find every image of the platform; others their own."""
-
-    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
-        if IsPlatformAdminOrDMAdmin().has_permission(request, view):
-            return queryset
-        return queryset.filter(uploaded_by=request.user)
 
 
 class CredentialFilter(django_filters.FilterSet):

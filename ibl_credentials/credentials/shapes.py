@@ -1,9 +1,4 @@
-"""The issuer object and the credential object of the API, as plain dicts.
-
-Both are built from instances that the selectors fetched with everything they show
-(``selectors.issuers_of_platform``, ``selectors.credentials_of_platform``): building
-one costs no query, so a page of 100 credentials costs what a page of one does.
-"""
+"""The credential object as the API answers it, built from a row."""
 
 from __future__ import annotations
 
@@ -12,7 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ibl_credentials.models import Credential, Issuer, ItemKind, Signatory
+from ibl_credentials.issuers.shapes import issuer_object, signatory_object
+from ibl_credentials.models import Credential, ItemKind
 
 _TIMESTAMP = serializers.DateTimeField()
 
@@ -20,29 +16,6 @@ _TIMESTAMP = serializers.DateTimeField()
 def timestamp(value: datetime | None) -> str | None:
     """ISO 8601 in the current zone (UTC: with a ``Z``), as DRF writes datetimes."""
     return None if value is None else _TIMESTAMP.to_representation(value)
-
-
-def issuer_object(issuer: Issuer) -> dict[str, Any]:
-    """The issuer object; ``signatories`` maps each issuer-wide signatory to its title."""
-    return {
-        "name": issuer.name,
-        "org": issuer.platform.key,
-        "entityId": issuer.entity_id,
-        "signatories": {signatory.name: signatory.title for signatory in issuer.signatories.all()},
-        "url": issuer.url,
-        "iconImage": issuer.icon_image,
-        "email": issuer.email,
-        "allowed_template_tags": issuer.allowed_template_tags,
-    }
-
-
-def signatory_object(signatory: Signatory) -> dict[str, str]:
-    """A signatory as credentials and the signatories endpoint show it."""
-    return {
-        "name": signatory.name,
-        "title": signatory.title,
-        "signature": signatory.signature_image,
-    }
 
 
 def expires_object(credential: Credential) -> dict[str, Any] | None:

@@ -1,9 +1,7 @@
-"""One issuer (GET, PUT, DELETE) and the signatories of issuers and credentials.
+"""Issuers and their signatories: list, create, read, change, delete.
 
-Access rules live in :mod:`ibl_credentials.permissions`; lookups in
-:mod:`ibl_credentials.selectors`, writes in :mod:`ibl_credentials.services`, the
-issuer object in :mod:`ibl_credentials.shapes`. Errors are enveloped, as the issuers
-list's are.
+Access rules live in :mod:`ibl_credentials.permissions`; the search in
+:mod:`ibl_credentials.issuers.filters`.
 """
 
 from __future__ import annotations
@@ -11,82 +9,127 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core.api import envelope, errors
-from ibl_core.api.schema import DETAIL_BODY
+from ibl_core.api import envelope
+from ibl_core.api.pagination import CredentialsPagination
 from ibl_core.models import Platform
 from ibl_core.sql.text import UNSTORABLE
-from ibl_credentials import selectors, services, shapes
-from ibl_credentials.models import Issuer, Signatory
-from ibl_credentials.permissions import ISSUER_DETAIL, SIGNATORIES
-from ibl_credentials.serializers import (
-    ErrorEnvelopeSerializer,
+from ibl_credentials.base import (
+    ACCESS_ERRORS,
+    ENVELOPED_ERRORS,
+    PATH_PARAMETERS,
+    CredentialsView,
+    LiteralSegmentsAreNotIds,
+    deleted,
+    enveloped_errors,
+    not_found,
+)
+from ibl_credentials.envelopes import StatusOnlySerializer
+from ibl_credentials.issuers.filters import IssuerFilter
+from ibl_credentials.issuers.selectors import (
+    issuer_by_reference,
+    issuers_of_platform,
+    signatory_owner,
+)
+from ibl_credentials.issuers.serializers import (
+    IssuerCreateSerializer,
+    IssuerEnvelopeSerializer,
+    IssuerListEnvelopeSerializer,
     IssuerSerializer,
     IssuerUpdateSerializer,
     SignatoryAnswerSerializer,
     SignatoryCreateSerializer,
-    StatusOnlySerializer,
 )
-from ibl_credentials.validators import RESERVED_ENTITY_IDS
-from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
-
-DELETED = "Deleted"
-
-
-def enveloped_errors(**descriptions: str) -> dict[int, OpenApiResponse]:
-    """``{status: OpenApiResponse}`` of enveloped errors named ``e404="..."`` etc."""
-    return {
-        int(name.lstrip("e")): OpenApiResponse(ErrorEnvelopeSerializer, description=text)
-        for name, text in descriptions.items()
-    }
+from ibl_credentials.issuers.services import (
+    create_issuer,
+    delete_issuer,
+    save_signatory,
+    update_issuer,
+)
+from ibl_credentials.issuers.shapes import issuer_object, signatory_object
+from ibl_credentials.models import Issuer, Signatory
+from ibl_credentials.permissions import ISSUER_DETAIL, ISSUERS, SIGNATORIES
 
 
-def not_found(description: str) -> dict[int, OpenApiResponse]:
-    """The 404 of a ``{entity_id}`` route: enveloped, except for a literal segment of
-    the API in place of the id (``.../issuers`` without its slash), which answers as
-    an unknown URL does: ``{"detail": "Not found. This URL ends with a slash: ..."}``."""
-    either = PolymorphicProxySerializer(
-        component_name="NotFoundEnvelopeOrDetail",
-        serializers=[ErrorEnvelopeSerializer, DETAIL_BODY],
-        resource_type_field_name=None,
+class IssuersView(envelope.EnvelopeErrorsMixin, CredentialsView):
+    """GET (search, paginated) and POST (create) of a platform's issuers, in the envelope."""
+
+    permission_classes = ISSUERS
+    pagination_class = CredentialsPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IssuerFilter
+    model = Issuer
+
+    def platform_queryset(self, platform: Platform) -> QuerySet:
+        return issuers_of_platform(platform)
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API builds its POST form from the body's serializer.
+        if self.request is not None and self.request.method == "POST":
+            return IssuerCreateSerializer
+        return IssuerSerializer
+
+    @extend_schema(
+        operation_id="credentials_orgs_users_issuers_retrieve",
+        summary="Search the platform's issuers",
+        description=(
+            "Members of {org} (and DM admins). `q` filters by name (case-insensitive "
+            "substring); `limit` (default 50, at most 1000, larger values are clamped) and "
+            "`offset` page the list, ordered by name then id. Errors use the envelope too."
+        ),
+        parameters=[
+            *PATH_PARAMETERS,
+            OpenApiParameter("q", OpenApiTypes.STR, description="Part of the issuer's name."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="First index (default 0)."),
+        ],
+        responses={200: IssuerListEnvelopeSerializer, **ENVELOPED_ERRORS},
     )
-    return {404: OpenApiResponse(either, description=description)}
+    def get(self, request: Request, org: str, user_id: str) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(IssuerSerializer(page, many=True).data)
 
-
-ACCESS_ERRORS = {
-    "e401": "Missing or invalid credentials.",
-    "e403": "Not allowed.",
-}
-
-
-def deleted() -> dict[str, Any]:
-    """The answer of a delete: a status without a result."""
-    return {"status": {"success": True, "description": DELETED}}
-
-
-class LiteralSegmentsAreNotIds:
-    """For a view of ``{entity_id}``: a literal segment of the API (``issuers``,
-    ``assertions``...) is never an id, so ``.../issuers`` without its slash answers as an
-    unknown URL does (404, naming the URL with the slash), before any other check."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if str(kwargs.get("entity_id", "")).lower() in RESERVED_ENTITY_IDS:
-            return errors.page_not_found(request, exceptions.NotFound())
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+    @extend_schema(
+        operation_id="credentials_orgs_users_issuers_create",
+        summary="Create an issuer (platform admins)",
+        description=(
+            "Platform admins of {org} and DM admins. `entityId` is generated when absent; "
+            "a taken `entityId` is 400. Errors use the envelope too."
+        ),
+        parameters=PATH_PARAMETERS,
+        request=IssuerCreateSerializer,
+        responses={201: IssuerEnvelopeSerializer, **ENVELOPED_ERRORS},
+    )
+    def post(self, request: Request, org: str, user_id: str) -> Response:
+        serializer = IssuerCreateSerializer(
+            data=request.data, context={"request": request, "platform": self.get_platform()}
+        )
+        serializer.is_valid(raise_exception=True)
+        issuer = create_issuer(
+            platform=self.get_platform(),
+            created_by=self.get_path_user(),
+            **serializer.validated_data,
+        )
+        return Response(
+            envelope.success(IssuerSerializer(issuer).data, envelope.CREATED),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 ISSUER_404 = "Unknown platform, path user or issuer."
+
+
 ENTITY_ID_PARAMETER = OpenApiParameter(
     "entity_id",
     OpenApiTypes.STR,
@@ -103,7 +146,7 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
     model = Issuer
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
-        return selectors.issuers_of_platform(platform)
+        return issuers_of_platform(platform)
 
     def get_serializer_class(self) -> Any:
         # The browsable API builds its PUT form from the body's serializer.
@@ -113,7 +156,7 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         reference = self.kwargs["entity_id"]
         issuer = None
         if not UNSTORABLE.search(reference):
-            issuer = selectors.issuer_by_reference(self.get_platform(), reference)
+            issuer = issuer_by_reference(self.get_platform(), reference)
         if issuer is None:
             raise exceptions.NotFound(f"Issuer {reference!r} not found.")
         return issuer
@@ -135,7 +178,7 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         },
     )
     def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
-        return Response([shapes.issuer_object(self.get_object())])
+        return Response([issuer_object(self.get_object())])
 
     @extend_schema(
         operation_id="credentials_orgs_users_issuers_update",
@@ -162,8 +205,8 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
             context={"request": request, "platform": self.get_platform()},
         )
         serializer.is_valid(raise_exception=True)
-        services.update_issuer(issuer, serializer.validated_data)
-        return Response([shapes.issuer_object(issuer)])
+        update_issuer(issuer, serializer.validated_data)
+        return Response([issuer_object(issuer)])
 
     @extend_schema(
         operation_id="credentials_orgs_users_issuers_destroy",
@@ -183,7 +226,7 @@ class IssuerDetailView(LiteralSegmentsAreNotIds, envelope.EnvelopeErrorsMixin, C
         },
     )
     def delete(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
-        services.delete_issuer(self.get_object())
+        delete_issuer(self.get_object())
         return Response(deleted())
 
 
@@ -233,13 +276,13 @@ class SignatoriesView(envelope.EnvelopeErrorsMixin, CredentialsView):
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        issuer, credential = selectors.signatory_owner(
+        issuer, credential = signatory_owner(
             platform,
             org=data.get("org"),
             entity_id=data.get("entityId"),
             credential=data.get("credential"),
         )
-        signatory, created = services.save_signatory(
+        signatory, created = save_signatory(
             issuer=issuer,
             credential=credential,
             name=data["name"],
@@ -247,6 +290,6 @@ class SignatoriesView(envelope.EnvelopeErrorsMixin, CredentialsView):
             signature=data["signature"],
         )
         return Response(
-            {"data": shapes.signatory_object(signatory)},
+            {"data": signatory_object(signatory)},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

@@ -1,11 +1,4 @@
-"""Credentials (badge classes): the list, creation, one credential, course credentials.
-
-Access rules live in :mod:`ibl_credentials.permissions` (writes: admins) and
-:mod:`ibl_credentials.filters` (members see public credentials only); lookups in
-:mod:`ibl_credentials.selectors`, writes in :mod:`ibl_credentials.services`, the
-credential object in :mod:`ibl_credentials.shapes`. Every answer and every error is
-enveloped.
-"""
+"""Credentials (badge classes): list, create, read, change, delete, and the course list."""
 
 from __future__ import annotations
 
@@ -24,28 +17,34 @@ from ibl_core.api.pagination import CredentialsPagePagination
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
 from ibl_core.sql.text import UNSTORABLE
-from ibl_credentials import selectors, services, shapes
-from ibl_credentials.filters import CredentialFilter, PublicCredentialsUnlessAdmin
-from ibl_credentials.issuer_views import (
+from ibl_credentials.base import (
     ACCESS_ERRORS,
+    PATH_PARAMETERS,
+    UPDATED,
+    CredentialsView,
     LiteralSegmentsAreNotIds,
     deleted,
     enveloped_errors,
     not_found,
 )
-from ibl_credentials.models import Credential, ItemKind
-from ibl_credentials.permissions import CREDENTIALS
-from ibl_credentials.serializers import (
+from ibl_credentials.credentials.filters import CredentialFilter, PublicCredentialsUnlessAdmin
+from ibl_credentials.credentials.selectors import credentials_of_platform, linked_to
+from ibl_credentials.credentials.serializers import (
     CourseCredentialListEnvelopeSerializer,
     CredentialEnvelopeSerializer,
     CredentialListEnvelopeSerializer,
     CredentialUpdateSerializer,
     CredentialWriteSerializer,
-    StatusOnlySerializer,
 )
-from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
-
-UPDATED = "Updated"
+from ibl_credentials.credentials.services import (
+    create_credential,
+    delete_credential,
+    update_credential,
+)
+from ibl_credentials.credentials.shapes import credential_object
+from ibl_credentials.envelopes import StatusOnlySerializer
+from ibl_credentials.models import Credential, ItemKind
+from ibl_credentials.permissions import CREDENTIALS
 
 
 class CredentialPagePagination(CredentialsPagePagination):
@@ -70,17 +69,17 @@ class CredentialQuerysetMixin(CredentialsView):
     model = Credential
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
-        return selectors.credentials_of_platform(platform)
+        return credentials_of_platform(platform)
 
     def credential_page(self) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         assert page is not None
-        return self.get_paginated_response([shapes.credential_object(c) for c in page])
+        return self.get_paginated_response([credential_object(c) for c in page])
 
     def fetched(self, credential: Credential) -> dict[str, Any]:
         """The object of a credential just written, read back with everything it shows."""
-        return shapes.credential_object(self.get_queryset().get(pk=credential.pk))
+        return credential_object(self.get_queryset().get(pk=credential.pk))
 
 
 PAGE_PARAMETERS = [
@@ -91,6 +90,8 @@ PAGE_PARAMETERS = [
         description="Results per page (default 10; larger than 100 is clamped).",
     ),
 ]
+
+
 FILTER_PARAMETERS = [
     OpenApiParameter(
         "search", OpenApiTypes.STR, description="Part of the name or the description."
@@ -104,6 +105,8 @@ FILTER_PARAMETERS = [
         description="The platform's org (or key); must name the platform of the path.",
     ),
 ]
+
+
 _LIST_ERRORS = enveloped_errors(
     e400="Invalid query parameter (in the envelope).",
     **ACCESS_ERRORS,
@@ -169,7 +172,7 @@ class CredentialListView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixin):
             data=request.data, context={"request": request, "platform": platform}
         )
         serializer.is_valid(raise_exception=True)
-        credential = services.create_credential(
+        credential = create_credential(
             platform=platform, created_by=self.get_path_user(), **serializer.validated_data
         )
         return Response(
@@ -184,6 +187,8 @@ CREDENTIAL_ENTITY_ID = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The credential's entityId.",
 )
+
+
 _DETAIL_404 = "Unknown platform, path user or credential (a private one, for members)."
 
 
@@ -224,7 +229,7 @@ class CredentialDetailView(
         },
     )
     def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
-        return Response(envelope.success(shapes.credential_object(self.get_object())))
+        return Response(envelope.success(credential_object(self.get_object())))
 
     @extend_schema(
         operation_id="credentials_orgs_users_update",
@@ -251,7 +256,7 @@ class CredentialDetailView(
             context={"request": request, "platform": self.get_platform()},
         )
         serializer.is_valid(raise_exception=True)
-        credential = services.update_credential(credential, **serializer.validated_data)
+        credential = update_credential(credential, **serializer.validated_data)
         return Response(envelope.success(self.fetched(credential), UPDATED))
 
     @extend_schema(
@@ -273,7 +278,7 @@ class CredentialDetailView(
         },
     )
     def delete(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
-        services.delete_credential(self.get_object())
+        delete_credential(self.get_object())
         return Response(deleted())
 
 
@@ -285,9 +290,7 @@ class CourseCredentialsView(envelope.EnvelopeErrorsMixin, CredentialQuerysetMixi
     filter_backends = [PublicCredentialsUnlessAdmin]
 
     def platform_queryset(self, platform: Platform) -> QuerySet:
-        return selectors.credentials_of_platform(platform).filter(
-            selectors.linked_to(ItemKind.COURSE)
-        )
+        return credentials_of_platform(platform).filter(linked_to(ItemKind.COURSE))
 
     @extend_schema(
         operation_id="credentials_orgs_users_course_credentials_list",

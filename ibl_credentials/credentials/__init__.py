@@ -1,0 +1,1 @@
+"""Credentials (badge classes)."""

@@ -1,0 +1,1 @@
+"""Uploaded images: the checking pipeline, upload and search."""

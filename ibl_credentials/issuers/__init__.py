@@ -1,0 +1,1 @@
+"""Issuers and their signatories."""
