@@ -50,7 +50,7 @@ run: $(VENV)/.installed-run ## Demo server on 127.0.0.1:PORT: venv, migrate, dem
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn example_project.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers 2 --threads 4
 
-# The browser tests (tests/test_pages_browser.py) drive Debian's chromium with Playwright,
+# The browser tests (tests/credentials/test_pages_browser.py) drive Debian's chromium with Playwright,
 # never a downloaded browser. Installed when missing and possible (root, apt-get);
 # otherwise those tests are skipped with the reason.
 browser: ## Install Debian's chromium for the browser tests, when missing
@@ -71,7 +71,7 @@ test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite (PYTEST
 FAST_MARKERS := not live and not fuzz and not slow
 TEST_WORKERS ?= 2
 test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: 4 min on a busy machine
-	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/test_fuzz.py \
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/project/test_fuzz.py \
 		-n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL): about 15 min
@@ -86,7 +86,7 @@ lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy: 30 s
 docs: $(VENV)/.installed-dev ## Build the documentation site into site/ (mkdocs --strict): 6 s
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# Regenerate the committed OpenAPI schema (tests/test_schema.py fails when it is stale).
+# Regenerate the committed OpenAPI schema (tests/project/test_schema.py fails when it is stale).
 schema: $(VENV)/.installed-dev ## Regenerate docs/openapi.yaml (the suite fails when it is stale)
 	DJANGO_SECRET_KEY=schema-generation-only $(BIN)/python manage.py spectacular \
 		--validate --fail-on-warn --file docs/openapi.yaml

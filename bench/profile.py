@@ -20,7 +20,10 @@ from typing import Any
 STAGES: dict[str, tuple[str, str]] = {
     "whole request (middleware included)": ("django/core/handlers/base.py", "get_response"),
     "DRF initial: authentication + permission": ("rest_framework/views.py", "initial"),
-    "  authenticate_key (API key, 1 query)": ("ibl_core/authentication.py", "authenticate_key"),
+    "  authenticate_key (API key, 1 query)": (
+        "ibl_core/tenancy/authentication.py",
+        "authenticate_key",
+    ),
     "  check_permissions (platform + role, 2 queries)": (
         "rest_framework/views.py",
         "check_permissions",
@@ -30,7 +33,7 @@ STAGES: dict[str, tuple[str, str]] = {
         "ibl_catalog/suggestions/selectors.py",
         "suggestion_rows",
     ),
-    "paginate_queryset (count + page query)": ("ibl_core/pagination.py", "paginate_queryset"),
+    "paginate_queryset (count + page query)": ("ibl_core/api/pagination.py", "paginate_queryset"),
     "  QuerySet.count (the COUNT query)": ("django/db/models/query.py", "count"),
     "serializer .data": ("rest_framework/serializers.py", "data"),
     "JSON rendering": ("rest_framework/response.py", "rendered_content"),

@@ -7,7 +7,7 @@ measures the framework around the queries, not different queries:
 * authentication: the same ``APIKeyAuthentication.authenticate_key`` (one query, and
   the same once-a-minute ``last_used`` write), the active platform (one query) and the
   caller's membership (one query), as the API's permission class reads them;
-* the page: the ids first through ``ExactCountPaginator`` (``ibl_core/paginator.py``),
+* the page: the ids first through ``ExactCountPaginator`` (``ibl_core/api/paginator.py``),
   with the same count strategy as the API: the count the database keeps
   (``counts.platform_count``) for an unfiltered list, the paginator's join-free exact
   count for a ``query=`` list; then ``selectors.rows_in_order`` for the rows;

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import (
+from tests.support.factories import (
     DepartmentAdminFactory,
     DepartmentFactory,
     DepartmentMemberFactory,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -154,3 +154,22 @@ class SuggestionKind:
     @property
     def unique_fields(self) -> list[str]:
         return ["platform", "user", self.item_field]
+
+
+class Member(NamedTuple):
+    """What a write needs to know of a member: identity checks and the answer's names.
+
+    ``name`` is ``ibl_core.tenancy.scope.full_name_text``, the Python twin of the SQL the list
+    builds it with, so a POST answers the same ``name`` as the list."""
+
+    username: str
+    email: str
+    name: str
+
+
+class Item(NamedTuple):
+    """A suggestable item: its id, name and identifiers (``{"program_key": ...}``)."""
+
+    id: int
+    name: str
+    keys: dict[str, str]

@@ -20,12 +20,6 @@ from ibl_core.tenancy.permissions import CanManagePlatform
 from ibl_core.tenancy.platforms import department_mode_requested, platform_for_request
 from ibl_core.tenancy.roles import managed_user_ids
 
-#: The 401 and 403 of every ``manage`` operation, for the OpenAPI descriptions.
-MANAGE_ERRORS = {
-    "e401": "Missing, malformed, unknown, expired or revoked API key.",
-    "e403": "Not a DM admin, platform admin, or department admin in department mode.",
-}
-
 
 class SuggestionBaseView(PlatformScopedView):
     """What the endpoints of a kind share: the kind, its access rule, JSON bodies, and

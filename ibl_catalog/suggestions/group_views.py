@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_catalog.suggestions import groups
 from ibl_catalog.suggestions.base import SuggestionKind
-from ibl_catalog.suggestions.base_views import MANAGE_ERRORS, SuggestionBaseView
+from ibl_catalog.suggestions.base_views import SuggestionBaseView
+from ibl_catalog.suggestions.schema import document_group_view
 from ibl_catalog.suggestions.serializers import (
-    DeleteResultSerializer,
     GroupSuggestionSerializers,
     represent_rows,
 )
 from ibl_core.api.pagination import CatalogPagination, positive_int_param
-from ibl_core.api.schema import error_responses, platform_parameters
 
 
 class GroupSuggestionManageView(SuggestionBaseView):
@@ -84,69 +82,3 @@ def build_group_view(kind: SuggestionKind, serializers: GroupSuggestionSerialize
         },
     )
     return document_group_view(kind, view)
-
-
-def group_operation_id(kind: SuggestionKind, action: str) -> str:
-    return f"catalog_suggestions_{kind.label}_manage_group_{action}"
-
-
-def document_group_view(kind: SuggestionKind, view: type) -> type:
-    """The OpenAPI description of ``kind``'s group endpoint (GET, POST, DELETE)."""
-    classes: GroupSuggestionSerializers = view.group_serializers  # type: ignore[attr-defined]
-    errors = MANAGE_ERRORS
-    names = ", ".join([*kind.identifier_names, kind.item_name])
-    return extend_schema_view(
-        get=extend_schema(
-            operation_id=group_operation_id(kind, "retrieve"),
-            summary=f"List the platform's {kind.label} group suggestions",
-            description=(
-                "Paginated (page, page_size clamped to the maximum). `query` searches "
-                f"the group's name, {names}; `sort` (default id) orders with an id "
-                "tie-break. A department admin in department_mode sees only the groups "
-                "of their departments. user_count: the group's active members."
-            ),
-            parameters=platform_parameters(),
-            responses={
-                200: classes.output(many=True),
-                **error_responses(e400="Invalid parameter.", e404="Unknown platform or page.",
-                                  **errors),
-            },
-        ),
-        post=extend_schema(
-            operation_id=group_operation_id(kind, "create"),
-            summary=f"Create or update a {kind.label} group suggestion",
-            description=(
-                "Answers 200 whether it was created or updated; only the fields sent "
-                "change an existing group suggestion. Every current member of the group "
-                f"receives the {kind.label} as a suggestion of their own (direct=false); "
-                "a member who already has it keeps it unchanged. Members who join later "
-                "receive it; members who leave lose what only this group gave them."
-            ),
-            request=classes.write,
-            responses={
-                200: classes.output,
-                **error_responses(e400="Invalid body, unknown group or item.",
-                                  e404="Unknown platform.", e413="Body too large.",
-                                  e415="Not a JSON body.", **errors),
-            },
-        ),
-        delete=extend_schema(
-            operation_id=group_operation_id(kind, "destroy"),
-            summary=f"Delete a {kind.label} group suggestion",
-            description=(
-                "Also deletes the members' suggestions that only this group suggestion "
-                "gave (not those another group gave, nor those written directly). "
-                "Unknown group suggestions and those the caller may not manage are the "
-                "same 404."
-            ),
-            parameters=[
-                OpenApiParameter("suggestion_id", int, required=True),
-                *platform_parameters(),
-            ],
-            responses={
-                200: DeleteResultSerializer,
-                **error_responses(e400="Invalid parameter.", e404="No such suggestion.",
-                                  **errors),
-            },
-        ),
-    )(view)  # fmt: skip

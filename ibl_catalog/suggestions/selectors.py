@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Trim
 
-from ibl_catalog.suggestions.base import SuggestionKind
+from ibl_catalog.suggestions.base import Item, Member, SuggestionKind
 from ibl_core.models import Platform
 from ibl_core.tenancy.scope import full_name_sql
 
@@ -72,6 +72,29 @@ def joined_fields(kind: SuggestionKind, platform: Platform | None) -> dict[str, 
         "platform_key": platform_key,
         **item,
     }
+
+
+def written_row(
+    kind: SuggestionKind,
+    platform: Platform,
+    row: Mapping[str, Any],
+    member: Member,
+    item: Item,
+) -> dict[str, Any]:
+    """The row :func:`suggestion_rows` would read for a suggestion the writer has just
+    returned (``row``: its own columns), built in Python from what the write already
+    holds: the Python mirror of :func:`joined_fields`, field for field (a test compares
+    the two on both databases)."""
+    joined = {
+        "username": member.username,
+        "name": member.name,
+        "platform_key": platform.key,
+        **item.keys,
+        kind.item_name: item.name,
+    }
+    if kind.platform_key_name:
+        joined[kind.platform_key_name] = platform.key
+    return {**{name: row[name] for name in OWN_FIELDS}, **joined}
 
 
 def object_expressions(kind: SuggestionKind, platform: Platform | None) -> dict[str, Any]:

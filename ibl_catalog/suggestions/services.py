@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from django.db import connections, transaction
 from django.db.models import Field, Q, QuerySet
 from rest_framework import exceptions
 
 from ibl_catalog.suggestions import selectors
-from ibl_catalog.suggestions.base import WRITABLE_FIELDS, Identifier, SuggestionKind
+from ibl_catalog.suggestions.base import WRITABLE_FIELDS, Identifier, Item, Member, SuggestionKind
 from ibl_catalog.suggestions.events import suggestion_events, written_events, written_type
 from ibl_catalog.suggestions.rules import RowRules, clean_row
 from ibl_catalog.suggestions.writer import KEYS, PendingWrite, write_suggestions
@@ -41,25 +41,6 @@ __all__ = ["PendingWrite", "write_suggestions"]
 #: <label>_not_found: program_not_found for programs (SuggestionKind.not_found_code).
 INVALID_ROW = "invalid_row"
 DUPLICATE_ROW = "duplicate_row"
-
-
-class Member(NamedTuple):
-    """What a write needs to know of a member: identity checks and the answer's names.
-
-    ``name`` is ``ibl_core.tenancy.scope.full_name_text``, the Python twin of the SQL the list
-    builds it with, so a POST answers the same ``name`` as the list."""
-
-    username: str
-    email: str
-    name: str
-
-
-class Item(NamedTuple):
-    """A suggestable item: its id, name and identifiers (``{"program_key": ...}``)."""
-
-    id: int
-    name: str
-    keys: dict[str, str]
 
 
 @dataclass
@@ -162,29 +143,6 @@ def identity_matches(identity: Member, row: Mapping[str, Any]) -> bool:
     return "email" not in row or row["email"].lower() == identity.email.lower()
 
 
-def suggestion_object(
-    kind: SuggestionKind, platform: Platform, row: Mapping[str, Any], member: Member, item: Item
-) -> dict[str, Any]:
-    """The suggestion object of the API, built from a row as the writer returned it."""
-    suggestion = {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "username": member.username,
-        "name": member.name,
-        "platform_key": platform.key,
-        "accepted": row["accepted"],
-        "visible": row["visible"],
-        "created": row["created"],
-        "modified": row["modified"],
-        "metadata": row["metadata"],
-        **item.keys,
-        kind.item_name: item.name,
-    }
-    if kind.platform_key_name:
-        suggestion[kind.platform_key_name] = platform.key
-    return suggestion
-
-
 def item_named(kind: SuggestionKind, platform: Platform, data: Mapping[str, Any]) -> Item:
     """The suggestable item a single write names (one query); 400 naming the identifier
     that names no item, or another item than the identifier before it."""
@@ -247,7 +205,7 @@ def upsert_suggestion(
 
     def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:
         (row,) = rows
-        written[:] = [suggestion_object(kind, platform, row, member, item)]
+        written[:] = [selectors.written_row(kind, platform, row, member, item)]
         suggestion_events(kind, platform, [(written_type(row, inserted_at), written[0])])
 
     write_suggestions(

@@ -16,7 +16,7 @@ by one ``INSERT ... SELECT`` and no row comes back to Python.
 :func:`json_object` is a second writer of the representation, so it covers only what
 it writes exactly as the serializer does, field type by field type; for anything else
 it answers ``None`` and the caller builds the objects in Python. The two are
-compared, object by object, by the tests (``tests/test_events.py``, both databases):
+compared, object by object, by the tests (``tests/core/test_events.py``, both databases):
 
 - integers and strings: as stored;
 - booleans: ``true`` / ``false`` (SQLite stores 0 and 1);

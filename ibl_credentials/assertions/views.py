@@ -342,7 +342,7 @@ class BulkIssueView(AssertionsView):
     def post(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
         platform = self.get_platform()
         credential = selectors.credential_of_platform(platform, entity_id)
-        with paused_cycle_collection():  # thousands of users: see ibl_core/memory.py
+        with paused_cycle_collection():  # thousands of users: see ibl_core/api/memory.py
             body = BulkIssueSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data

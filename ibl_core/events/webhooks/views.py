@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core.api.pagination import int_param
-from ibl_core.api.schema import error_responses
 from ibl_core.api.views import PlatformScopedView
-from ibl_core.events.webhooks import delivery, services
+from ibl_core.events.webhooks import delivery, schema, services
 from ibl_core.events.webhooks.serializers import (
     RotateSecretSerializer,
     WebhookDeliverySerializer,
@@ -28,19 +25,6 @@ from ibl_core.events.webhooks.serializers import (
 from ibl_core.models import Platform, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ibl_core.tenancy.permissions import IsDMAdmin, IsPlatformAdmin
 from ibl_core.tenancy.platforms import platform_for_request
-
-TAGS = ["webhooks"]
-ACCESS = {
-    "e401": "Missing or invalid credentials.",
-    "e403": "Not a platform admin of this platform (nor a DM admin).",
-    "e404": "Unknown platform, or no such endpoint on it.",
-}
-READ_ERRORS = error_responses(**ACCESS)
-WRITE_ERRORS = error_responses(e400="Invalid field.", **ACCESS)
-CREATE_ERRORS = error_responses(
-    e400="Invalid field, or the platform has its maximum number of endpoints already.",
-    **ACCESS,
-)
 
 
 class WebhookBaseView(PlatformScopedView):
@@ -65,21 +49,11 @@ class WebhookBaseView(PlatformScopedView):
 class WebhookListView(WebhookBaseView):
     """The platform's webhook endpoints, and creating one."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="List the platform's webhook endpoints",
-        responses={200: WebhookEndpointSerializer(many=True), **READ_ERRORS},
-    )
+    @schema.WEBHOOK_LIST_GET
     def get(self, request: Request, org: str) -> Response:
         return Response(WebhookEndpointSerializer(self.endpoints().order_by("id"), many=True).data)
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Create a webhook endpoint",
-        description="Answers the endpoint with its signing secret, shown this once.",
-        request=WebhookEndpointSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer, **CREATE_ERRORS},
-    )
+    @schema.WEBHOOK_LIST_POST
     def post(self, request: Request, org: str) -> Response:
         body = WebhookEndpointSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -95,22 +69,11 @@ class WebhookListView(WebhookBaseView):
 class WebhookDetailView(WebhookBaseView):
     """One webhook endpoint of the platform."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="One webhook endpoint",
-        responses={200: WebhookEndpointSerializer, **READ_ERRORS},
-    )
+    @schema.WEBHOOK_DETAIL_GET
     def get(self, request: Request, org: str, pk: int) -> Response:
         return Response(WebhookEndpointSerializer(self.endpoint()).data)
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Change a webhook endpoint",
-        description="Changes the fields sent. Turning an endpoint on again clears why it "
-        "was turned off.",
-        request=WebhookEndpointSerializer(partial=True),
-        responses={200: WebhookEndpointSerializer, **WRITE_ERRORS},
-    )
+    @schema.WEBHOOK_DETAIL_PATCH
     def patch(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
         body = WebhookEndpointSerializer(endpoint, data=request.data, partial=True)
@@ -121,9 +84,7 @@ class WebhookDetailView(WebhookBaseView):
         endpoint = services.update_endpoint(endpoint, sent)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(
-        tags=TAGS, summary="Delete a webhook endpoint", responses={204: None, **READ_ERRORS}
-    )
+    @schema.WEBHOOK_DETAIL_DELETE
     def delete(self, request: Request, org: str, pk: int) -> Response:
         self.endpoint().delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -132,15 +93,7 @@ class WebhookDetailView(WebhookBaseView):
 class WebhookRotateSecretView(WebhookBaseView):
     """A new signing secret for an endpoint."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Rotate the signing secret",
-        description="A new secret, shown this once. The previous one keeps signing "
-        "deliveries beside it for overlap_seconds, so receivers can switch without "
-        "refusing any.",
-        request=RotateSecretSerializer,
-        responses={200: WebhookEndpointWithSecretSerializer, **WRITE_ERRORS},
-    )
+    @schema.WEBHOOK_ROTATE_SECRET_POST
     def post(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
         body = RotateSecretSerializer(data=request.data)
@@ -159,32 +112,7 @@ def with_attempts(deliveries: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDeli
 class WebhookTestView(WebhookBaseView):
     """A test event queued for an endpoint: answered at once, whatever the receiver does."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Send a test event",
-        description="Queues a webhook.test event to the endpoint, attempted once (no "
-        "retries) by a background worker, and answers 202 at once with the delivery "
-        "(status pending, no attempts yet) and its URL in the Location header: poll it "
-        "for the receiver's answer. A test event is sent even to an endpoint that is "
-        "parked after timeouts (it is how to find out that it answers again); not to "
-        "one that is off.",
-        request=None,
-        parameters=[
-            OpenApiParameter(
-                "Location",
-                OpenApiTypes.URI,
-                OpenApiParameter.HEADER,
-                description="The delivery's URL, to poll.",
-                response=[202],
-            )
-        ],
-        responses={
-            202: OpenApiResponse(
-                WebhookDeliverySerializer, description="Queued; poll the Location URL."
-            ),
-            **READ_ERRORS,
-        },
-    )
+    @schema.WEBHOOK_TEST_POST
     def post(self, request: Request, org: str, pk: int) -> Response:
         sent = delivery.send_test_event(self.endpoint())
         [found] = with_attempts(WebhookDelivery.objects.filter(pk=sent.pk))
@@ -202,13 +130,7 @@ class WebhookTestView(WebhookBaseView):
 class WebhookDeliveriesView(WebhookBaseView):
     """The latest deliveries to an endpoint, with their last attempt."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="Recent deliveries to an endpoint",
-        description="Newest first.",
-        parameters=[OpenApiParameter("limit", int, description="How many (1-100, default 50).")],
-        responses={200: WebhookDeliverySerializer(many=True), **WRITE_ERRORS},
-    )
+    @schema.WEBHOOK_DELIVERIES_GET
     def get(self, request: Request, org: str, pk: int) -> Response:
         endpoint = self.endpoint()
         limit = min(int_param(request, "limit", 50, minimum=1), 100)
@@ -219,11 +141,7 @@ class WebhookDeliveriesView(WebhookBaseView):
 class WebhookDeliveryView(WebhookBaseView):
     """One delivery to an endpoint, with its last attempt (e.g. a test event to poll)."""
 
-    @extend_schema(
-        tags=TAGS,
-        summary="One delivery to an endpoint",
-        responses={200: WebhookDeliverySerializer, **READ_ERRORS},
-    )
+    @schema.WEBHOOK_DELIVERY_GET
     def get(self, request: Request, org: str, pk: int, delivery_id: int) -> Response:
         deliveries = with_attempts(self.endpoint().deliveries.filter(pk=delivery_id))
         found = deliveries.first()
