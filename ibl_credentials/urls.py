@@ -14,6 +14,7 @@ from django.urls.converters import StringConverter
 from . import analytics as analytics_views
 from . import credential_views, issuer_views
 from .assertions import views as assertion_views
+from .exim import views as exim_views
 from .openbadges.verify_views import VerifyCredentialView
 from .validators import RESERVED_ENTITY_IDS
 from .views import ImagesView, IssuersView
@@ -48,6 +49,17 @@ def detail(route: str, view, name: str) -> list[URLPattern]:
 urlpatterns: list[URLPattern] = [
     # The verifier (public): a literal path, first, so no pattern can read it as an id.
     path("verify/", VerifyCredentialView.as_view(), name="credentials-verify"),
+    # Course credential import/export (DM admins; no platform in the path) ------------
+    path(
+        "exim/credentials/course/<str:course_id>/export/",
+        exim_views.CourseExportView.as_view(),
+        name="credentials-exim-export",
+    ),
+    path(
+        "exim/credentials/course/<str:course_id>/import/",
+        exim_views.CourseImportView.as_view(),
+        name="credentials-exim-import",
+    ),
     # Images and issuers ------------------------------------------------------------
     path(f"{USER}images/", ImagesView.as_view(), name="credentials-images"),
     path(f"{USER}issuers/", IssuersView.as_view(), name="credentials-issuers"),
