@@ -123,6 +123,8 @@ class ImageImporter:
             raise serializers.ValidationError(f"No image at {url} on this server.")
         if path.startswith(upload_folder(self.platform.key)):
             self._check(content, digest)
+            if current and media_storage_path(current, self.site_media_url) == path:
+                return current  # the same file, however the credential names it
             return path
         return self._copy(content, digest, current=current, name=name)
 

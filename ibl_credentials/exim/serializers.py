@@ -202,9 +202,7 @@ class ImportResultSerializer(serializers.Serializer):
                 allow_null=True, help_text="The credential on this server (null: failed)."
             ),
             "platform": serializers.CharField(allow_null=True),
-            "status": serializers.ChoiceField(
-                choices=["created", "updated", "unchanged", "failed"]
-            ),
+            "status": serializers.CharField(help_text="created, updated, unchanged or failed."),
             "errors": serializers.DictField(
                 required=False, help_text="Why it failed, by field (failed only)."
             ),
