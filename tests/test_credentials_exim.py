@@ -716,6 +716,51 @@ def test_a_contributor_fills_and_reads_its_section(course_world):
     ]
 
 
+def test_a_contributor_that_refuses_fails_its_credential_alone(course_world):
+    from rest_framework import serializers
+
+    w = course_world
+
+    def refuse_second(credential, value, platform):
+        if credential.name == "Participation":
+            raise serializers.ValidationError({"provider_mappings": ["Unknown provider."]})
+        return False
+
+    contributors.register_contributor(
+        contributors.ExportContributor(
+            section="provider_mappings", export=lambda credentials: {}, import_=refuse_second
+        )
+    )
+    try:
+        response = send(w, w.other_course.course_id, {**export(w), "new_ids": True})
+    finally:
+        contributors.unregister_contributor("provider_mappings")
+    assert response.status_code == 207
+    [first, second] = response.json()["results"]
+    assert (first["status"], second["status"]) == ("created", "failed")
+    assert second["errors"] == {"provider_mappings": ["Unknown provider."]}
+    assert not Credential.objects.filter(
+        entity_id=derived_entity_id("cred-second", w.p1, w.other_course.course_id)
+    ).exists()
+
+
+def test_an_image_named_by_its_url_is_the_same_image(course_world, settings):
+    """A credential may name its upload by its absolute URL: the import keeps it so."""
+    settings.ALLOWED_HOSTS = ["dm.example.org"]
+    w = course_world
+    w.first.icon_image = f"http://dm.example.org/media/{w.image.file.name}"
+    w.first.save()
+    client = w.client("dm_admin")
+    document = client.get(export_url(w.course.course_id), HTTP_HOST="dm.example.org").json()
+    assert document["credentials"][0]["iconImage"]["url"] == w.first.icon_image
+    before = snapshot()
+    response = client.post(
+        import_url(w.course.course_id), document, format="json", HTTP_HOST="dm.example.org"
+    )
+    assert response.json()["unchanged"] == 2
+    assert snapshot() == before
+
+
 def test_an_image_copy_uses_the_upload_pipeline(course_world):
     """Metadata does not survive: the copy is re-encoded as an upload would be."""
     from tests.credentials_factories import png_with_text
