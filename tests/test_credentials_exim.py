@@ -74,16 +74,25 @@ def snapshot() -> dict[str, Any]:
     return {
         "credentials": sorted(
             Credential.objects.values_list(
-                "entity_id", "platform__key", "issuer__entity_id", "name", "description",
-                "tags", "metadata", "expires_amount", "expires_duration", "icon_image",
-                "public", "modified",
+                "entity_id",
+                "platform__key",
+                "issuer__entity_id",
+                "name",
+                "description",
+                "tags",
+                "metadata",
+                "expires_amount",
+                "expires_duration",
+                "icon_image",
+                "public",
+                "modified",
             )
         ),
         "items": sorted(CredentialItem.objects.values_list("credential__entity_id", "kind", "key")),
         "issuers": sorted(Issuer.objects.values_list("entity_id", "platform__key", "name")),
         "images": sorted(UploadedImage.objects.values_list("file", flat=True)),
         "events": Event.objects.count(),
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -291,12 +300,20 @@ def test_importing_an_export_again_changes_nothing(course_world):
         "unchanged": 2,
         "failed": 0,
         "results": [
-            {"sourceEntityId": "cred-first", "entityId": "cred-first", "platform": "p1",
-             "status": "unchanged"},
-            {"sourceEntityId": "cred-second", "entityId": "cred-second", "platform": "p1",
-             "status": "unchanged"},
+            {
+                "sourceEntityId": "cred-first",
+                "entityId": "cred-first",
+                "platform": "p1",
+                "status": "unchanged",
+            },
+            {
+                "sourceEntityId": "cred-second",
+                "entityId": "cred-second",
+                "platform": "p1",
+                "status": "unchanged",
+            },
         ],
-    }  # fmt: skip
+    }
     assert snapshot() == before
 
 
@@ -507,36 +524,70 @@ def test_207_for_entity_ids_of_another_platform(course_world):
     )
     assert response.status_code == 207
     assert [r["errors"] for r in response.json()["results"]] == [
-        {"entityId": [
-            'A credential of another platform has this entityId: send "new_ids": true to '
-            "import a copy with a new one."
-        ]}
-    ] * 2  # fmt: skip
+        {
+            "entityId": [
+                'A credential of another platform has this entityId: send "new_ids": true to '
+                "import a copy with a new one."
+            ]
+        }
+    ] * 2
     assert snapshot() == before
 
 
 @pytest.mark.parametrize(
     ("change", "errors"),
     [
-        ({"iconImage": {"url": "javascript:alert(1)"}}, {"iconImage": [
-            "url must be an absolute http or https URL."]}),
-        ({"iconImage": "a.png"}, {"iconImage": [
-            'Expected null or {"url": <http(s) URL>, "sha256": <hex or null>, '
-            '"data": <data URL>}.']}),
+        (
+            {"iconImage": {"url": "javascript:alert(1)"}},
+            {"iconImage": ["url must be an absolute http or https URL."]},
+        ),
+        (
+            {"iconImage": "a.png"},
+            {
+                "iconImage": [
+                    'Expected null or {"url": <http(s) URL>, "sha256": <hex or null>, '
+                    '"data": <data URL>}.'
+                ]
+            },
+        ),
         ({"iconImage": {"data": "data:image/png;base64,AAAA", "sha256": None}}, None),
-        ({"iconImage": {"url": "http://testserver/media/x.png", "sha256": None}}, {"iconImage": [
-            "No image at http://testserver/media/x.png on this server."]}),
-        ({"entityId": "bad id"}, {"entityId": [
-            "Use only letters, digits, '-' and '_' (a URL-safe identifier)."]}),
-        ({"platform": "nowhere"}, {"platform": [
-            "No platform 'nowhere' on this server: send target_platform to choose one."]}),
-        ({"issuer": "acme"}, {"issuer": [
-            'Expected {"entityId", "name", "url", "email", "iconImage", ...}.']}),
+        (
+            {"iconImage": {"url": "http://testserver/media/x.png", "sha256": None}},
+            {"iconImage": ["No image at http://testserver/media/x.png on this server."]},
+        ),
+        (
+            {"iconImage": {"url": "http://testserver/media/%2E%2E/%2E%2E/etc/passwd"}},
+            {
+                "iconImage": [
+                    "No image at http://testserver/media/%2E%2E/%2E%2E/etc/passwd on this server."
+                ]
+            },
+        ),
+        (
+            {"entityId": "bad id"},
+            {"entityId": ["Use only letters, digits, '-' and '_' (a URL-safe identifier)."]},
+        ),
+        (
+            {"platform": "nowhere"},
+            {
+                "platform": [
+                    "No platform 'nowhere' on this server: send target_platform to choose one."
+                ]
+            },
+        ),
+        (
+            {"issuer": "acme"},
+            {"issuer": ['Expected {"entityId", "name", "url", "email", "iconImage", ...}.']},
+        ),
         ({"alignments": {}}, {"alignments": ["Must be a list."]}),
+        ({"issuer": {"entityId": "zz", "name": "New", "email": "no"}}, None),
+        ({"issuer": {"entityId": "zz"}}, {"issuer": {"name": ["The issuer needs a name."]}}),
+        ({"courses": "course-v1:org+exim+2026"}, None),
+        ({"metadata": []}, None),
         ({"expires": {"amount": 0, "duration": "days"}}, None),
         ({"name": ""}, {"name": ["This field may not be blank."]}),
     ],
-)  # fmt: skip
+)
 def test_an_invalid_credential_fails_alone(course_world, change, errors):
     w = course_world
     document = export(w)

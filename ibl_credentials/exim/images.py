@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from rest_framework import serializers
@@ -36,7 +37,7 @@ from ibl_core.models import Platform
 from .. import images as pipeline
 from ..models import UploadedImage
 from ..services import store_uploaded_image
-from ..validators import media_storage_path, upload_folder
+from ..validators import media_storage_path, upload_folder, validate_image_reference
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?;base64,(?P<data>[A-Za-z0-9+/=\s]*)")
@@ -50,13 +51,18 @@ def _storage() -> Any:
 
 
 def _read(path: str) -> bytes | None:
+    """The bytes of a file of the media storage; None for a name that is not one."""
+    try:
+        validate_image_reference(path)  # no "..", no odd characters
+    except DjangoValidationError:
+        return None
     storage = _storage()
     try:
         if not storage.exists(path):
             return None
         with storage.open(path, "rb") as file:
             return bytes(file.read())
-    except (OSError, ValueError):  # an odd name the storage refuses: not a file of ours
+    except (OSError, ValueError, SuspiciousOperation):  # a name the storage refuses
         return None
 
 
@@ -113,10 +119,10 @@ class ImageImporter:
             return self._copy(self._decode(data), digest, current=current, name=name)
         if not isinstance(url, str) or not url:
             raise serializers.ValidationError(IMAGE_OBJECT)
+        if not url.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("url must be an absolute http or https URL.")
         path = media_storage_path(url, self.site_media_url)
-        if path is None or not url.lower().startswith(("http://", "https://")):
-            if not url.lower().startswith(("http://", "https://")):
-                raise serializers.ValidationError("url must be an absolute http or https URL.")
+        if path is None:
             return url  # another host's image: referenced, never fetched
         content = _read(path)
         if content is None:
