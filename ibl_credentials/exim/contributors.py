@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ibl_core.models import Platform
-
-from ..models import Credential
+from ibl_credentials.models import Credential
 
 #: Sections every exported credential has, with their value when nothing fills them.
 DEFAULT_SECTIONS: dict[str, Callable[[], Any]] = {"provider_mappings": list}

@@ -33,11 +33,10 @@ from django.core.files.base import ContentFile
 from rest_framework import serializers
 
 from ibl_core.models import Platform
-
-from .. import images as pipeline
-from ..models import UploadedImage
-from ..services import store_uploaded_image
-from ..validators import media_storage_path, upload_folder, validate_image_reference
+from ibl_credentials.images import pipeline
+from ibl_credentials.images.services import store_uploaded_image
+from ibl_credentials.models import UploadedImage
+from ibl_credentials.validators import media_storage_path, upload_folder, validate_image_reference
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?;base64,(?P<data>[A-Za-z0-9+/=\s]*)")

@@ -1,13 +1,13 @@
 """Who may export and import course credentials: DM admins only.
 
 The routes name no platform (a course's credentials may live on several), so no
-platform role can apply; the rule is :class:`ibl_core.permissions.IsDMAdmin` with the
+platform role can apply; the rule is :class:`ibl_core.tenancy.permissions.IsDMAdmin` with the
 message of its 403.
 """
 
 from __future__ import annotations
 
-from ibl_core.permissions import IsDMAdmin
+from ibl_core.tenancy.permissions import IsDMAdmin
 
 
 class IsDMAdminForExim(IsDMAdmin):

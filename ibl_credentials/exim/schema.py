@@ -6,10 +6,9 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from ibl_core.api.schema import error_responses
 
-from ibl_core.schema import error_responses
-
-from .serializers import (
+from ibl_credentials.exim.serializers import (
     MAX_IMPORT_CREDENTIALS,
     ExportDocumentSerializer,
     ImportDocumentSerializer,

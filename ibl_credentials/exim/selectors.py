@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from ibl_core.tenancy.platforms import resolve_platform_segment
 from rest_framework import exceptions
 
 from ibl_core.models import Platform
-from ibl_core.platforms import resolve_platform_segment
-
-from ..models import Credential, CredentialItem, ItemKind
-from ..selectors import linked_to
+from ibl_credentials.credentials.selectors import linked_to
+from ibl_credentials.models import Credential, CredentialItem, ItemKind
 
 
 def credentials_of_course(

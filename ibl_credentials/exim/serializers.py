@@ -10,9 +10,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..serializers import ExpiresField, StrictCharField
-from . import selectors
-from .services import FORMAT, VERSION
+from ibl_credentials.credentials.serializers import ExpiresField
+from ibl_credentials.envelopes import StrictCharField
+from ibl_credentials.exim import selectors
+from ibl_credentials.exim.services import FORMAT, VERSION
 
 #: The most credentials one document may carry.
 MAX_IMPORT_CREDENTIALS = 1000

@@ -23,18 +23,18 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 
 from ibl_core.models import Platform
-
-from .. import shapes
-from ..models import Credential, Issuer, ItemKind
-from ..serializers import (
+from ibl_credentials.credentials.serializers import (
     CredentialUpdateSerializer,
     CredentialWriteSerializer,
-    IssuerCreateSerializer,
 )
-from ..services import create_credential, create_issuer, update_credential
-from ..validators import validate_entity_id
-from . import contributors, selectors
-from .images import ImageImporter, image_object
+from ibl_credentials.credentials.services import create_credential, update_credential
+from ibl_credentials.credentials.shapes import expires_object, timestamp
+from ibl_credentials.exim import contributors, selectors
+from ibl_credentials.exim.images import ImageImporter, image_object
+from ibl_credentials.issuers.serializers import IssuerCreateSerializer
+from ibl_credentials.issuers.services import create_issuer
+from ibl_credentials.models import Credential, Issuer, ItemKind
+from ibl_credentials.validators import validate_entity_id
 
 FORMAT = "ibl-credentials-export"
 VERSION = 1
@@ -109,7 +109,7 @@ def export_course(
                 "tags": list(credential.tags or []),
                 "metadata": metadata,
                 "alignments": alignments if isinstance(alignments, list) else [],
-                "expires": shapes.expires_object(credential),
+                "expires": expires_object(credential),
                 "public": credential.public,
                 **{name: image(getattr(credential, f)) for name, f in IMAGE_FIELDS.items()},
                 "issuer": {
@@ -130,7 +130,7 @@ def export_course(
         "format": FORMAT,
         "version": VERSION,
         "course": course_key,
-        "exported_at": shapes.timestamp(timezone.now()),
+        "exported_at": timestamp(timezone.now()),
         "credentials": entries,
     }
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from ibl_core.api.views import PlatformScopedView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core.conf import ibl_settings
-from ibl_core.views import PlatformScopedView
-
-from . import schema, services
-from .permissions import EXIM
-from .serializers import ExportQuerySerializer, ImportDocumentSerializer
+from ibl_credentials.exim import schema, services
+from ibl_credentials.exim.permissions import EXIM
+from ibl_credentials.exim.serializers import ExportQuerySerializer, ImportDocumentSerializer
 
 
 class CourseExportView(PlatformScopedView):

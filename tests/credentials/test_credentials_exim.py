@@ -17,21 +17,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from ibl_credentials.images.services import upload_image
 from PIL import Image
-
-from ibl_core.models import Event
-from ibl_credentials import images as pipeline
-from ibl_credentials import services as credential_services
-from ibl_credentials.exim import contributors
-from ibl_credentials.exim.services import derived_entity_id
-from ibl_credentials.models import (
-    Assertion,
-    Credential,
-    CredentialItem,
-    Issuer,
-    UploadedImage,
-)
-from tests.credentials_factories import (
+from tests.support.credentials_factories import (
     AssertionFactory,
     CredentialFactory,
     CredentialItemFactory,
@@ -39,7 +27,19 @@ from tests.credentials_factories import (
     encode,
     png_with_text,
 )
-from tests.factories import CourseFactory, ProgramFactory
+from tests.support.factories import CourseFactory, ProgramFactory
+
+from ibl_core.models import Event
+from ibl_credentials.exim import contributors
+from ibl_credentials.exim.services import derived_entity_id
+from ibl_credentials.images import pipeline
+from ibl_credentials.models import (
+    Assertion,
+    Credential,
+    CredentialItem,
+    Issuer,
+    UploadedImage,
+)
 
 FORMAT = {"format": "ibl-credentials-export", "version": 1}
 
@@ -57,9 +57,7 @@ def upload(platform, color=(200, 30, 30)) -> UploadedImage:
     processed = pipeline.process_image(
         ContentFile(encode(Image.new("RGB", (16, 16), color), "PNG"))
     )
-    return credential_services.upload_image(
-        platform=platform, uploaded_by=None, name="badge", processed=processed
-    )
+    return upload_image(platform=platform, uploaded_by=None, name="badge", processed=processed)
 
 
 def sha256_of(image: UploadedImage) -> str:
