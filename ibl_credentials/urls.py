@@ -22,6 +22,7 @@ from ibl_credentials.credentials.views import (
     CredentialDetailView,
     CredentialListView,
 )
+from ibl_credentials.exim import views as exim_views
 from ibl_credentials.images.views import ImagesView
 from ibl_credentials.issuers.views import IssuerDetailView, IssuersView, SignatoriesView
 from ibl_credentials.openbadges.verify_views import VerifyCredentialView
@@ -57,6 +58,17 @@ def detail(route: str, view, name: str) -> list[URLPattern]:
 urlpatterns: list[URLPattern] = [
     # The verifier (public): a literal path, first, so no pattern can read it as an id.
     path("verify/", VerifyCredentialView.as_view(), name="credentials-verify"),
+    # Course credential import/export (DM admins; no platform in the path) ------------
+    path(
+        "exim/credentials/course/<str:course_id>/export/",
+        exim_views.CourseExportView.as_view(),
+        name="credentials-exim-export",
+    ),
+    path(
+        "exim/credentials/course/<str:course_id>/import/",
+        exim_views.CourseImportView.as_view(),
+        name="credentials-exim-import",
+    ),
     # Images and issuers ------------------------------------------------------------
     path(f"{USER}images/", ImagesView.as_view(), name="credentials-images"),
     path(f"{USER}issuers/", IssuersView.as_view(), name="credentials-issuers"),
