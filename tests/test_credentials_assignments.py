@@ -761,6 +761,25 @@ def test_another_platforms_assignment_is_not_found(world, assigned):
     unknown = world.client("platform_admin_p1").delete(detail_url("nope"))
     assert unknown.status_code == 404
     assert data_state() == before
+    # Their lists hold only their platform's assignments.
+    theirs = world.client("platform_admin_p2").get(users_url("platform_admin_p2", org="p2"))
+    assert theirs.json() == ok(page([]))
+    groups = world.client("platform_admin_p2").get(groups_url("platform_admin_p2", org="p2"))
+    assert groups.json() == ok(page([]))
+
+
+def test_a_group_assignment_removed_before_its_job_runs_assigns_nobody(world, credential, everyone):
+    assign_groups(world, [everyone.pk])
+    job = BulkIssueJob.objects.get()
+    removed = world.client("platform_admin_p1").delete(
+        detail_url(GroupAssignment.objects.get().entity_id)
+    )
+    assert removed.status_code == 204
+    job.refresh_from_db()
+    assert job.status == "queued"  # the job goes with its credential, not its assignments
+    assert run_bulk_issue_job.call(job.pk) == "succeeded"
+    assert UserAssignment.objects.count() == 0
+    assert Assertion.objects.count() == 0
 
 
 # Who may call -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 
-from ibl_core.groups import group_members
+from ibl_core.groups import group_members, with_user_count
 from ibl_core.members import platform_members
 from ibl_core.models import Platform, UserGroup
 from ibl_core.roles import roles_of_user, users_managed_by
@@ -247,7 +247,8 @@ def assign_groups(
                 assignment.modified = now
                 assignment.save(update_fields=["follow_membership", "modified"])
             assignments.append(assignment)
-        member_count = sum(group_members(group).count() for group in groups)
+        counted = with_user_count(UserGroup.objects.filter(in_list("pk", [g.pk for g in groups])))
+        member_count = sum(counted.values_list("user_count", flat=True))
         job = jobs.queue_job(
             credential=credential,
             request={
