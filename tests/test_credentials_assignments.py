@@ -936,3 +936,14 @@ def test_all_ten_operations_through_the_published_client(world, live_server):
     assert not GroupAssignment.objects.exists()
     assert Assertion.objects.get(entity_id=first["assertion"]["entityId"]).revoked
     assert not Assertion.objects.get(entity_id=second["assertion"]["entityId"]).revoked
+
+
+def test_assigning_many_groups_is_set_based(world, credential, learners):
+    made = [create_or_update_group(world.p1, f"Team {n}", add=list(learners))[0] for n in range(30)]
+    with CaptureQueriesContext(connection) as few:
+        assert assign_groups(world, [g.pk for g in made[:3]]).status_code == 202
+    with CaptureQueriesContext(connection) as many:
+        assert assign_groups(world, [g.pk for g in made]).status_code == 202
+    assert len(many) <= len(few)  # the first request also records the key's use
+    assert GroupAssignment.objects.count() == 30
+    assert BulkIssueJob.objects.order_by("-id").first().user_count == 60

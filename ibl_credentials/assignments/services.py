@@ -227,27 +227,35 @@ def assign_groups(
 ) -> tuple[list[GroupAssignment], BulkIssueJob]:
     """Create (or update: ``follow_membership``) one group assignment per group and queue
     one job that assigns every current member of them; the assignments and the job."""
+    group_ids = [group.pk for group in groups]
     with transaction.atomic():
         now = timezone.now()
-        assignments = []
-        for group in groups:
-            assignment, created = GroupAssignment.objects.get_or_create(
-                credential=credential,
-                group=group,
-                defaults={
-                    "platform_id": credential.platform_id,
-                    "follow_membership": follow_membership,
-                    "assigned_by_id": assigned_by_id,
-                    "created": now,
-                    "modified": now,
-                },
-            )
-            if not created and assignment.follow_membership != follow_membership:
-                assignment.follow_membership = follow_membership
-                assignment.modified = now
-                assignment.save(update_fields=["follow_membership", "modified"])
-            assignments.append(assignment)
-        counted = with_user_count(UserGroup.objects.filter(in_list("pk", [g.pk for g in groups])))
+        of_groups = GroupAssignment.objects.filter(
+            in_list("group_id", group_ids), credential=credential
+        )
+        existing = set(of_groups.values_list("group_id", flat=True))
+        GroupAssignment.objects.bulk_create(
+            [
+                GroupAssignment(
+                    platform_id=credential.platform_id,
+                    credential=credential,
+                    group_id=group_id,
+                    follow_membership=follow_membership,
+                    assigned_by_id=assigned_by_id,
+                    created=now,
+                    modified=now,
+                )
+                for group_id in group_ids
+                if group_id not in existing
+            ],
+            ignore_conflicts=True,  # assigned by a concurrent request meanwhile: the same
+        )
+        of_groups.exclude(follow_membership=follow_membership).update(
+            follow_membership=follow_membership, modified=now
+        )
+        by_group = {assignment.group_id: assignment for assignment in of_groups}
+        assignments = [by_group[group_id] for group_id in group_ids]
+        counted: Any = with_user_count(UserGroup.objects.filter(in_list("pk", group_ids)))
         member_count = sum(counted.values_list("user_count", flat=True))
         job = jobs.queue_job(
             credential=credential,
@@ -261,7 +269,7 @@ def assign_groups(
             issued_by_id=assigned_by_id,
             requested_by_id=requested_by_id,
         )
-        GroupAssignment.objects.filter(in_list("pk", [a.pk for a in assignments])).update(job=job)
+        of_groups.update(job=job)
     return assignments, job
 
 
