@@ -22,20 +22,20 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ibl_core.models import UserGroup
-        from ibl_core.signals import group_members_changed
-        from ibl_core.tasks import register_sweeper
+        from ibl_core.events.tasks import register_sweeper
+        from ibl_core.tenancy.signals import group_members_changed
 
-        from .assertions.jobs import sweep_jobs
-        from .assignments import services as assignments
-        from .openbadges import signals
+        from ibl_core.models import UserGroup
+        from ibl_credentials.assertions.jobs import sweep_jobs
+        from ibl_credentials.assignments import services as assignments
+        from ibl_credentials.openbadges import signals
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
         # Assignment jobs run as bulk issue jobs (same queue, states, URL, sweeper).
         assignments.register_jobs()
         # Joiners of a group whose assignments follow membership are assigned in the
-        # transaction that changed the group (ibl_core.groups sends the signal in it).
+        # transaction that changed the group (ibl_core.tenancy.groups sends the signal in it).
         group_members_changed.connect(
             assignments.on_group_members_changed,
             sender=UserGroup,
@@ -51,8 +51,7 @@ class IblCredentialsConfig(AppConfig):
         from django.utils import timezone
 
         from ibl_core.catalog_items import item_names
-
-        from .models import Assertion, Credential, CredentialItem, Issuer, Signatory
+        from ibl_credentials.models import Assertion, Credential, CredentialItem, Issuer, Signatory
 
         issuer, _ = Issuer.objects.update_or_create(
             entity_id=DEMO_ISSUER,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from ibl_core.tenancy import groups
+from ibl_core.tenancy.signals import group_members_changed
 
-from ibl_core import groups
 from ibl_core.models import PlatformMembership, UserGroup, UserGroupMember
-from ibl_core.signals import group_members_changed
-from tests.factories import (
+from tests.support.factories import (
     DepartmentFactory,
     DepartmentMemberFactory,
     MembershipFactory,

@@ -27,19 +27,18 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from ibl_core.api.representation import utc_text
+from ibl_core.events.tasks import enqueue_on_commit, task
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.roles import roles_for, roles_of_user, users_managed_by
 from rest_framework import exceptions
 from rest_framework.request import Request
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
-from ibl_core.representation import utc_text
-from ibl_core.roles import roles_for, roles_of_user, users_managed_by
-from ibl_core.tasks import enqueue_on_commit, task
-from ibl_core.text import UNSTORABLE
+from ibl_credentials.assertions import services
 from ibl_credentials.models import BulkIssueJob, Credential
 from ibl_credentials.openbadges.links import request_base_url
-
-from . import services
 
 logger = logging.getLogger("ibl.credentials")
 

@@ -26,23 +26,30 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject, Lower, Replace
 from django.utils import timezone
-from rest_framework import exceptions
-
-from ibl_core.catalog_items import item_names
-from ibl_core.events import PendingEvent, record_events, record_selected_events
-from ibl_core.fields import encode_json
-from ibl_core.members import platform_members
-from ibl_core.models import Platform
-from ibl_core.representation import JsonMerge
-from ibl_core.scope import (
+from ibl_core.api.fields import encode_json
+from ibl_core.api.representation import JsonMerge
+from ibl_core.events.outbox import PendingEvent, record_events, record_selected_events
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.members import platform_members
+from ibl_core.tenancy.scope import (
     USER_NOT_FOUND_MESSAGE,
     classify,
     full_name_sql,
     require_in_scope,
     users_in_scope,
 )
+from rest_framework import exceptions
+
+from ibl_core.catalog_items import item_names
+from ibl_core.models import Platform
 from ibl_core.sql import in_list, retrying_transaction
-from ibl_core.text import UNSTORABLE
+from ibl_credentials.assertions.selectors import ASSERTION_NOT_FOUND, CREDENTIAL_NOT_FOUND
+from ibl_credentials.assertions.shapes import (
+    ENTITY_MARK,
+    RELATED,
+    assertion_object,
+    open_badges_url_templates,
+)
 from ibl_credentials.models import (
     Assertion,
     Credential,
@@ -52,10 +59,7 @@ from ibl_credentials.models import (
     generate_entity_id,
 )
 
-from .selectors import ASSERTION_NOT_FOUND, CREDENTIAL_NOT_FOUND
-from .shapes import ENTITY_MARK, RELATED, assertion_object, open_badges_url_templates
-
-#: Bulk reasons (docs/credentials.md), besides ibl_core.scope's user_not_found and
+#: Bulk reasons (docs/credentials.md), besides ibl_core.tenancy.scope's user_not_found and
 #: user_not_in_department.
 ALREADY_ISSUED = "already_issued"
 DUPLICATE = "duplicate"
@@ -304,7 +308,7 @@ def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> N
     statement wrote the same values in every other column), so the object is built
     once in Python from one of them, and the database writes every event: that object
     with each row's entity id, the URLs naming it, and its recipient, set over it
-    (``ibl_core.representation.JsonMerge``), in one ``INSERT ... SELECT``.
+    (``ibl_core.api.representation.JsonMerge``), in one ``INSERT ... SELECT``.
     """
     if not inserted:
         return

@@ -12,11 +12,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from ibl_core.admin.base import ReadOnlyAdmin
 
-from ibl_core.admin_base import ReadOnlyAdmin
-
-from . import services
-from .models import GroupAssignment, UserAssignment
+from ibl_credentials.assignments import services
+from ibl_credentials.assignments.models import GroupAssignment, UserAssignment
 
 
 class RemovesThroughTheService(ReadOnlyAdmin):

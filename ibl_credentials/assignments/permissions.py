@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ibl_core.tenancy.permissions import CanManagePlatform, IsDMAdmin, IsPlatformMember
+from ibl_core.tenancy.platforms import department_mode_requested, platform_for_request
+from ibl_core.tenancy.roles import roles_for
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from ibl_core.permissions import CanManagePlatform, IsDMAdmin, IsPlatformMember
-from ibl_core.platforms import department_mode_requested, platform_for_request
-from ibl_core.roles import roles_for
+from ibl_credentials.assignments.selectors import readable_user_ids
 from ibl_credentials.permissions import IsPathUserOrPlatformAdmin, IsPlatformMemberOrDMAdmin
-
-from .selectors import readable_user_ids
 
 NO_VISIBLE_ASSIGNMENTS = "You don't have permission to view these assignments"
 

@@ -8,11 +8,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from ibl_credentials.credential_views import PAGE_PARAMETERS
-from ibl_credentials.issuer_views import ACCESS_ERRORS, enveloped_errors
-from ibl_credentials.views import PATH_PARAMETERS
-
-from .serializers import (
+from ibl_credentials.assignments.serializers import (
     AssignEnvelopeSerializer,
     GroupAssignEnvelopeSerializer,
     GroupAssignmentCreateSerializer,
@@ -21,6 +17,8 @@ from .serializers import (
     UserAssignmentCreateSerializer,
     UserAssignmentListEnvelopeSerializer,
 )
+from ibl_credentials.base import ACCESS_ERRORS, PATH_PARAMETERS, enveloped_errors
+from ibl_credentials.credentials.views import PAGE_PARAMETERS
 
 DEPARTMENT_MODE = OpenApiParameter(
     "department_mode",

@@ -9,18 +9,17 @@ import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from ibl_core.api.representation import utc_text
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.platforms import department_mode_requested, platform_for_request
+from ibl_core.tenancy.roles import managed_user_ids, roles_for
 from rest_framework import exceptions
 from rest_framework.request import Request
 
 from ibl_core.models import Platform, UserGroup, UserGroupMember
-from ibl_core.platforms import department_mode_requested, platform_for_request
-from ibl_core.representation import utc_text
-from ibl_core.roles import managed_user_ids, roles_for
-from ibl_core.text import UNSTORABLE
 from ibl_credentials.assertions.shapes import assertion_object
+from ibl_credentials.assignments.models import AssignmentStatus, GroupAssignment, UserAssignment
 from ibl_credentials.models import BulkIssueJob
-
-from .models import AssignmentStatus, GroupAssignment, UserAssignment
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found."
 

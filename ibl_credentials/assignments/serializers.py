@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
 from ibl_credentials.assertions.serializers import AssertionSerializer, BulkIssueJobSerializer
+from ibl_credentials.envelopes import EnvelopeStatusSerializer
 from ibl_credentials.models import ENTITY_ID_MAX_LENGTH
-from ibl_credentials.serializers import EnvelopeStatusSerializer
 
 #: Ids the databases can hold (a larger one names nobody: 400, not an overflow).
 MAX_ID = 2**63 - 1

@@ -25,15 +25,15 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.groups import group_members, with_user_count
+from ibl_core.tenancy.members import platform_members
+from ibl_core.tenancy.roles import roles_of_user, users_managed_by
+from ibl_core.tenancy.scope import classify, users_in_scope
 from rest_framework import exceptions
 
-from ibl_core.groups import group_members, with_user_count
-from ibl_core.members import platform_members
 from ibl_core.models import Platform, UserGroup
-from ibl_core.roles import roles_of_user, users_managed_by
-from ibl_core.scope import classify, users_in_scope
 from ibl_core.sql import in_list, retrying_transaction
-from ibl_core.text import UNSTORABLE
 from ibl_credentials.assertions import jobs
 from ibl_credentials.assertions.services import (
     NO_ITEM,
@@ -43,9 +43,8 @@ from ibl_credentials.assertions.services import (
     revoke_assertion,
     revoke_many,
 )
+from ibl_credentials.assignments.models import AssignmentStatus, GroupAssignment, UserAssignment
 from ibl_credentials.models import Assertion, BulkIssueJob, Credential
-
-from .models import AssignmentStatus, GroupAssignment, UserAssignment
 
 logger = logging.getLogger("ibl.credentials")
 
@@ -107,7 +106,7 @@ def assign_users(
     """Assign ``credential`` to each of ``user_ids`` the caller may name, issuing the
     assertions; run in (or as) one transaction.
 
-    Reasons, decided in this order (``ibl_core.scope``): ``user_not_in_department`` (a
+    Reasons, decided in this order (``ibl_core.tenancy.scope``): ``user_not_in_department`` (a
     department admin: outside their departments, unknown or non-member alike), then
     ``user_not_found``. A user named twice counts once. A user who already holds an
     assignment of the credential keeps it (and its group link, or lack of one).
@@ -187,7 +186,7 @@ def write_assignments(
 
 def assignments_of(credential: Credential, user_ids: Sequence[int]) -> list[UserAssignment]:
     """The credential's assignments of ``user_ids``, in that order (one query)."""
-    from .selectors import USER_RELATED
+    from ibl_credentials.assignments.selectors import USER_RELATED
 
     found = {
         assignment.user_id: assignment

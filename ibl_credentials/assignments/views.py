@@ -11,25 +11,27 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from ibl_core.api import envelope
+from ibl_core.api.filter_backends import PlatformFilterBackend
+from ibl_core.tenancy.platforms import department_mode_requested
+from ibl_core.tenancy.roles import managed_user_ids
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope
-from ibl_core.filter_backends import PlatformFilterBackend
 from ibl_core.models import Platform
-from ibl_core.platforms import department_mode_requested
-from ibl_core.roles import managed_user_ids
 from ibl_credentials.assertions import jobs
-from ibl_credentials.credential_views import CredentialPagePagination
+from ibl_credentials.assignments import schema, selectors, services
+from ibl_credentials.assignments.models import GroupAssignment, UserAssignment
+from ibl_credentials.assignments.permissions import ASSIGNERS, ASSIGNMENT_READERS
+from ibl_credentials.assignments.serializers import (
+    GroupAssignmentCreateSerializer,
+    UserAssignmentCreateSerializer,
+)
+from ibl_credentials.base import CredentialsView
+from ibl_credentials.credentials.views import CredentialPagePagination
 from ibl_credentials.models import BulkIssueJob, Credential
 from ibl_credentials.openbadges.links import base_url
-from ibl_credentials.views import CredentialsView
-
-from . import schema, selectors, services
-from .models import GroupAssignment, UserAssignment
-from .permissions import ASSIGNERS, ASSIGNMENT_READERS
-from .serializers import GroupAssignmentCreateSerializer, UserAssignmentCreateSerializer
 
 ACCEPTED = "Accepted"
 

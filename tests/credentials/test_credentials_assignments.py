@@ -10,15 +10,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from ibl_core.events.tasks import default_task_backend
+from ibl_core.tenancy.groups import change_members, create_or_update_group, delete_group
+from tests.support.assertion_helpers import assertion_json, public_url, z
+from tests.support.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
 
-from ibl_core.groups import change_members, create_or_update_group, delete_group
 from ibl_core.models import DepartmentMember, Event, PlatformMembership, UserGroup
-from ibl_core.tasks import default_task_backend
 from ibl_credentials.assertions.jobs import run_bulk_issue_job
 from ibl_credentials.assignments.models import GroupAssignment, UserAssignment
 from ibl_credentials.models import Assertion, BulkIssueJob, Revocation
-from tests.assertion_helpers import assertion_json, public_url, z
-from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
 
 pytestmark = pytest.mark.django_db
 
