@@ -23,11 +23,23 @@ class IblCredentialsConfig(AppConfig):
 
     def ready(self) -> None:
         from ibl_core.events.tasks import register_sweeper
+        from ibl_core.models import UserGroup
+        from ibl_core.tenancy.signals import group_members_changed
         from ibl_credentials.assertions.jobs import sweep_jobs
+        from ibl_credentials.assignments import services as assignments
         from ibl_credentials.openbadges import signals
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
+        # Assignment jobs run as bulk issue jobs (same queue, states, URL, sweeper).
+        assignments.register_jobs()
+        # Joiners of a group whose assignments follow membership are assigned in the
+        # transaction that changed the group (ibl_core.tenancy.groups sends the signal in it).
+        group_members_changed.connect(
+            assignments.on_group_members_changed,
+            sender=UserGroup,
+            dispatch_uid="ibl_credentials_assignments",
+        )
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo

@@ -514,6 +514,8 @@ class BulkIssueJob(models.Model):
 
 
 # Open Badges models live in their package; importing them here registers them.
+# Credential assignments live in their package; importing them here registers them.
+from ibl_credentials.assignments.models import GroupAssignment, UserAssignment  # noqa: E402, F401
 from ibl_credentials.openbadges.models import (  # noqa: E402, F401
     IssuerKey,
     SignedCredential,

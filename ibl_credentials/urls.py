@@ -1,7 +1,7 @@
 """The credentials paths of the contract, mounted at ``api/credentials/``.
 
 Order matters: every literal segment (``images/``, ``issuers/``, ``issuers/authority/``,
-``assertions/``, ``course-credentials/``, ``*-over-time/``) comes before the
+``assertions/``, ``assignments/``, ``course-credentials/``, ``*-over-time/``) comes before the
 ``{entity_id}`` routes, so none of them can be read as a credential's id (and
 ``validators.RESERVED_ENTITY_IDS`` keeps ids from taking those names). Detail routes are
 published without a trailing slash; both forms are served (never a redirect: a
@@ -17,6 +17,7 @@ from ibl_credentials.analytics.views import (
     CredentialsOverTimeView,
 )
 from ibl_credentials.assertions import views as assertion_views
+from ibl_credentials.assignments import views as assignment_views
 from ibl_credentials.credentials.views import (
     CourseCredentialsView,
     CredentialDetailView,
@@ -92,6 +93,22 @@ urlpatterns: list[URLPattern] = [
         f"{USER}assertions/<unreserved:entity_id>",
         assertion_views.AssertionDetailView,
         "credentials-assertion-detail",
+    ),
+    # Credential assignments -----------------------------------------------------------
+    path(
+        f"{USER}assignments/users/",
+        assignment_views.UserAssignmentsView.as_view(),
+        name="credentials-user-assignments",
+    ),
+    path(
+        f"{USER}assignments/groups/",
+        assignment_views.GroupAssignmentsView.as_view(),
+        name="credentials-group-assignments",
+    ),
+    *detail(
+        f"{USER}assignments/<str:assignment_id>",
+        assignment_views.AssignmentDetailView,
+        "credentials-assignment-detail",
     ),
     # Credentials linked to courses -----------------------------------------------------
     path(

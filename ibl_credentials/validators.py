@@ -25,6 +25,7 @@ RESERVED_ENTITY_IDS = frozenset(
         "issuers",
         "authority",
         "assertions",
+        "assignments",
         "bulk",
         "course-credentials",
         "assertions-over-time",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,19 +116,39 @@ def queue_bulk_issue(
 
     ``base_url`` is the request's scheme and host: the task names the assertions' public
     URLs (in their events) with it, as the request would have."""
+    return queue_job(
+        credential=credential,
+        request={
+            "users": [services.identity_text(identity) for identity in identities],
+            "department_mode": department_mode,
+            "base_url": base_url,
+            **details_as_json(details),
+        },
+        user_count=len(identities),
+        issued_by_id=issued_by_id,
+        requested_by_id=requested_by_id,
+    )
+
+
+def queue_job(
+    *,
+    credential: Credential,
+    request: dict[str, Any],
+    user_count: int,
+    issued_by_id: int | None,
+    requested_by_id: int | None,
+) -> BulkIssueJob:
+    """Save a job of any kind (``request["kind"]``, absent: a bulk issue; see
+    :func:`register_job_kind`) and run it once this transaction commits. ``request``
+    carries ``department_mode`` and ``base_url`` as a bulk issue's does."""
     with transaction.atomic():
         job = BulkIssueJob.objects.create(
             platform_id=credential.platform_id,
             credential=credential,
             requested_by_id=requested_by_id,
             issued_by_id=issued_by_id,
-            user_count=len(identities),
-            request={
-                "users": [services.identity_text(identity) for identity in identities],
-                "department_mode": department_mode,
-                "base_url": base_url,
-                **details_as_json(details),
-            },
+            user_count=user_count,
+            request=request,
         )
         enqueue_on_commit(run_bulk_issue_job, job.pk)
     return job
@@ -193,6 +213,37 @@ def failure_text(error: Exception) -> str:
     return UNEXPECTED_FAILURE
 
 
+#: What a job of one kind does, in the job's transaction: ``(job, scope)`` -> its
+#: result (``{"issued", "skipped", "reasons"}``). ``scope``: the users the requester
+#: manages now (``None``: all the platform's).
+JobRunner = Callable[[BulkIssueJob, "QuerySet | None"], dict[str, Any]]
+
+BULK_ISSUE = "bulk_issue"
+_RUNNERS: dict[str, JobRunner] = {}
+
+
+def register_job_kind(kind: str, runner: JobRunner) -> None:
+    """Run the jobs whose ``request["kind"]`` is ``kind`` with ``runner`` (another part
+    of the app, such as credential assignments, reuses the queue, the job's states, its
+    URL and the sweeper this way)."""
+    _RUNNERS[kind] = runner
+
+
+def run_bulk_issue(job: BulkIssueJob, scope: QuerySet | None) -> dict[str, Any]:
+    """A bulk issue job: :func:`services.bulk_issue` with the stored request."""
+    outcome = services.bulk_issue(
+        credential=job.credential,
+        identities=job.request["users"],
+        details=details_from_json(job.request),
+        issued_by_id=job.issued_by_id,
+        scope=scope,
+    )
+    return {"issued": outcome.issued, "skipped": outcome.skipped, "reasons": outcome.reasons}
+
+
+register_job_kind(BULK_ISSUE, run_bulk_issue)
+
+
 @task()
 def run_bulk_issue_job(job_pk: int) -> str:
     """Run a queued bulk issue job; its status when done.
@@ -217,25 +268,15 @@ def run_bulk_issue_job(job_pk: int) -> str:
         return "gone"
     try:
         with transaction.atomic(), request_base_url(job.request.get("base_url", "")):
-            outcome = services.bulk_issue(
-                credential=job.credential,
-                identities=job.request["users"],
-                details=details_from_json(job.request),
-                issued_by_id=job.issued_by_id,
-                scope=requester_scope(job),
-            )
-            result = {
-                "issued": outcome.issued,
-                "skipped": outcome.skipped,
-                "reasons": outcome.reasons,
-            }
+            runner = _RUNNERS[job.request.get("kind", BULK_ISSUE)]
+            result = runner(job, requester_scope(job))
             # Only while it is still running: the sweeper may have failed it as stalled
             # meanwhile, and a failed job has issued nothing.
             finished = BulkIssueJob.objects.filter(pk=job_pk, status=running).update(
                 status=BulkIssueJob.Status.SUCCEEDED,
                 result=result,
-                issued_count=len(outcome.issued),
-                skipped_count=len(outcome.skipped),
+                issued_count=len(result["issued"]),
+                skipped_count=len(result["skipped"]),
                 finished=timezone.now(),
             )
             if not finished:  # deleted with its credential, or failed as stalled

@@ -398,24 +398,7 @@ def bulk_issue(
             candidates[user_id] = position
 
     def work() -> set[int]:
-        """Issue to the candidates; the ids of those who already held it."""
-        lock_credential(credential)
-        now = timezone.now()
-        current = active_assertions(credential, details.item).filter(
-            in_list("recipient_id", set(candidates))
-        )
-        holders, expired = set(), []
-        for pk, recipient_id, expires in current.values_list("pk", "recipient_id", "expires"):
-            if is_expired(expires, now):
-                expired.append(pk)
-            else:
-                holders.add(recipient_id)
-        if expired:
-            Assertion.objects.filter(in_list("pk", expired)).update(superseded=True, modified=now)
-        to_issue = sorted(set(candidates) - holders)
-        inserted = insert_assertions(credential, to_issue, details, issued_by_id, now)
-        record_bulk_issued(credential, inserted)
-        return holders | (set(to_issue) - set(inserted))
+        return issue_to_members(credential, set(candidates), details, issued_by_id)
 
     already = retrying_transaction(work) if candidates else set()
     for user_id in already:
@@ -428,6 +411,39 @@ def bulk_issue(
         else:
             outcome.issued.append(name)
     return outcome
+
+
+def issue_to_members(
+    credential: Credential,
+    recipient_ids: set[int],
+    details: IssueDetails,
+    issued_by_id: int | None,
+) -> set[int]:
+    """Issue ``credential`` to members already checked (``recipient_ids``); the ids of
+    those who already held it. The write of :func:`bulk_issue`, for callers that resolved
+    and scoped the recipients themselves (credential assignments): run it in a
+    transaction (:func:`~ibl_core.sql.retrying_transaction`).
+
+    A fixed number of statements: the credential's lock, the active assertions, the
+    superseding of expired ones, the insert and its events.
+    """
+    lock_credential(credential)
+    now = timezone.now()
+    current = active_assertions(credential, details.item).filter(
+        in_list("recipient_id", recipient_ids)
+    )
+    holders, expired = set(), []
+    for pk, recipient_id, expires in current.values_list("pk", "recipient_id", "expires"):
+        if is_expired(expires, now):
+            expired.append(pk)
+        else:
+            holders.add(recipient_id)
+    if expired:
+        Assertion.objects.filter(in_list("pk", expired)).update(superseded=True, modified=now)
+    to_issue = sorted(recipient_ids - holders)
+    inserted = insert_assertions(credential, to_issue, details, issued_by_id, now)
+    record_bulk_issued(credential, inserted)
+    return holders | (set(to_issue) - set(inserted))
 
 
 def insert_assertions(

@@ -22,11 +22,13 @@ from ibl_core.tenancy import groups
 from ibl_credentials.models import (
     Assertion,
     BulkIssueJob,
+    GroupAssignment,
     IssuerKey,
     Revocation,
     SignedCredential,
     StatusEntry,
     StatusList,
+    UserAssignment,
 )
 from tests.support.factories import (
     CourseFactory,
@@ -47,6 +49,7 @@ GROUP_MODELS = [
 ]
 # Made by the Open Badges endpoints and the issuer's creation: read-only in the admin.
 OPEN_BADGES_MODELS = [IssuerKey, SignedCredential, StatusList, StatusEntry, Revocation]
+ASSIGNMENT_MODELS = [UserAssignment, GroupAssignment]
 MODELS = [model for model in admin.site._registry if model._meta.app_label.startswith("ibl_")]
 
 
@@ -87,9 +90,11 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # members are added on their group's page; group suggestions are written with the
     # API only (it fans them out to the members); assertions are issued with the API;
     # keys, signed credentials and status lists are made by the server; events,
-    # deliveries, attempts and bulk issue jobs are the system's records.
+    # deliveries, attempts and bulk issue jobs are the system's records; credential
+    # assignments are made with the API (removing one revokes what it issued).
     read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS,
-                 Event, WebhookDelivery, WebhookAttempt, BulkIssueJob)  # fmt: skip
+                 Event, WebhookDelivery, WebhookAttempt, BulkIssueJob,
+                 *ASSIGNMENT_MODELS)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

@@ -1,0 +1,1 @@
+"""Credential assignments: "this credential is awarded to these people" (docs/assignments.md)."""
