@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # The credential list and course-credentials/ (page / page_size, as published).
     "CREDENTIAL_LIST_PAGE_SIZE": 10,
     "CREDENTIAL_LIST_MAX_PAGE_SIZE": 100,
+    # The assertion lists (page / page_size, bare, as published: 1 to 1000).
+    "ASSERTION_LIST_PAGE_SIZE": 10,
+    "ASSERTION_LIST_MAX_PAGE_SIZE": 1000,
     # Bulk suggestions: rows per request, rows per INSERT, largest JSON body accepted.
     "BULK_MAX_ROWS": 10_000,
     "BULK_BATCH_SIZE": 2000,
@@ -124,6 +127,8 @@ _POSITIVE_INTS = (
     "CREDENTIALS_MAX_PAGE_SIZE",
     "CREDENTIAL_LIST_PAGE_SIZE",
     "CREDENTIAL_LIST_MAX_PAGE_SIZE",
+    "ASSERTION_LIST_PAGE_SIZE",
+    "ASSERTION_LIST_MAX_PAGE_SIZE",
     "BULK_MAX_ROWS",
     "BULK_BATCH_SIZE",
     "BULK_MAX_BODY_BYTES",
@@ -229,6 +234,7 @@ def validate_settings(configured: Any) -> list[str]:
         ("PAGE_SIZE", "MAX_PAGE_SIZE"),
         ("CREDENTIALS_PAGE_SIZE", "CREDENTIALS_MAX_PAGE_SIZE"),
         ("CREDENTIAL_LIST_PAGE_SIZE", "CREDENTIAL_LIST_MAX_PAGE_SIZE"),
+        ("ASSERTION_LIST_PAGE_SIZE", "ASSERTION_LIST_MAX_PAGE_SIZE"),
     ):
         page_sizes = (merged[default], merged[maximum])
         if all(isinstance(size, int) for size in page_sizes) and page_sizes[0] > page_sizes[1]:

@@ -64,10 +64,22 @@ class CatalogPagination(PageNumberPagination):
     # COUNT: page 1 of a million suggestions costs what page 1 of a thousand does
     # (docs/performance.md). A view offers a kept count with ``exact_total()``.
     django_paginator_class = ExactCountPaginator
+    #: The ``IBL_DATA_MANAGER`` keys of the default and the largest page: one regime for
+    #: every page-number list, each list naming its own keys (read per request).
+    page_size_setting = "PAGE_SIZE"
+    max_page_size_setting = "MAX_PAGE_SIZE"
+
+    @property
+    def default_page_size(self) -> int:
+        return int(getattr(ibl_settings, self.page_size_setting))
+
+    @property
+    def max_page_size(self) -> int:  # type: ignore[override]
+        return int(getattr(ibl_settings, self.max_page_size_setting))
 
     def get_page_size(self, request: Request) -> int:
-        requested = positive_int_param(request, self.page_size_query_param, ibl_settings.PAGE_SIZE)
-        return min(requested, ibl_settings.MAX_PAGE_SIZE)
+        requested = positive_int_param(request, self.page_size_query_param, self.default_page_size)
+        return min(requested, self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         page_size = self.get_page_size(request)
@@ -208,20 +220,17 @@ class CredentialsPagePagination(CatalogPagination):
     exact ``count``) answered as ``{next, previous, count, <items>, num_pages,
     page_number, max_page_size}``, in the envelope or bare as each list is published.
 
-    Subclasses set ``default_page_size``, ``max_page_size``, ``items_name`` (``data``;
-    ``results`` for the one list published so) and ``enveloped``.
+    Subclasses name the ``IBL_DATA_MANAGER`` keys of their default and largest page
+    (``page_size_setting``, ``max_page_size_setting``), and set ``items_name``
+    (``data``; ``results`` for the one list published so) and ``enveloped``.
     """
 
-    default_page_size = 10
-    max_page_size = 100
+    page_size_setting = "CREDENTIAL_LIST_PAGE_SIZE"
+    max_page_size_setting = "CREDENTIAL_LIST_MAX_PAGE_SIZE"
     items_name = "data"
     enveloped = True
     #: The ``page_size`` parameter's description in the schema.
     items_description = "Results"
-
-    def get_page_size(self, request: Request) -> int:
-        requested = positive_int_param(request, self.page_size_query_param, self.default_page_size)
-        return min(requested, self.max_page_size)
 
     def get_page(self, data: Any) -> dict[str, Any]:
         """The page object without the envelope."""

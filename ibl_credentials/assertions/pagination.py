@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from ibl_core.api.pagination import CredentialsPagePagination
 
-#: As published: page_size 1 to 1000, default 10.
-DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 1000
-
 
 class AssertionPagination(CredentialsPagePagination):
-    """``{next, previous, count, num_pages, page_number, max_page_size, data}``, bare."""
+    """``{next, previous, count, num_pages, page_number, max_page_size, data}``, bare;
+    ``ASSERTION_LIST_PAGE_SIZE`` (10) by default, at most ``ASSERTION_LIST_MAX_PAGE_SIZE``
+    (1000), as published."""
 
-    default_page_size = DEFAULT_PAGE_SIZE
-    max_page_size = MAX_PAGE_SIZE
+    page_size_setting = "ASSERTION_LIST_PAGE_SIZE"
+    max_page_size_setting = "ASSERTION_LIST_MAX_PAGE_SIZE"
     enveloped = False
     items_description = "Assertions"

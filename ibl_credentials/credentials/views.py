@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from ibl_core.api import envelope
 from ibl_core.api.filter_backends import PlatformFilterBackend
 from ibl_core.api.pagination import CredentialsPagePagination
-from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
 from ibl_core.sql.text import UNSTORABLE
 from ibl_credentials.base import (
@@ -43,11 +42,6 @@ class CredentialPagePagination(CredentialsPagePagination):
     default, larger than ``CREDENTIAL_LIST_MAX_PAGE_SIZE`` (100) clamped."""
 
     items_description = "Credentials"
-
-    def __init__(self) -> None:
-        # Read per request (a paginator is made per view), so a changed setting counts.
-        self.default_page_size = int(ibl_settings.CREDENTIAL_LIST_PAGE_SIZE)
-        self.max_page_size = int(ibl_settings.CREDENTIAL_LIST_MAX_PAGE_SIZE)
 
 
 class CourseCredentialPagination(CredentialPagePagination):
