@@ -238,3 +238,4 @@ class UploadedImageAdmin(admin.ModelAdmin):
 
 from .assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
 from .openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)
+from .providers import admin as providers_admin  # noqa: E402, F401  (providers and syncs)

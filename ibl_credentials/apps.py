@@ -22,13 +22,17 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ibl_core.events import register_commit_listener
         from ibl_core.tasks import register_sweeper
 
         from .assertions.jobs import sweep_jobs
         from .openbadges import signals
+        from .providers import sync
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
+        register_sweeper("provider syncs", sync.requeue_stalled)
+        register_commit_listener("providers", sync.events_committed)
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo

@@ -521,3 +521,10 @@ from .openbadges.models import (  # noqa: E402, F401
     StatusEntry,
     StatusList,
 )
+
+# Provider models live in their package; importing them here registers them.
+from .providers.models import (  # noqa: E402, F401
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
+)

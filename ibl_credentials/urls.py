@@ -1,7 +1,8 @@
 """The credentials paths of the contract, mounted at ``api/credentials/``.
 
 Order matters: every literal segment (``images/``, ``issuers/``, ``issuers/authority/``,
-``assertions/``, ``course-credentials/``, ``*-over-time/``) comes before the
+``assertions/``, ``course-credentials/``, ``*-over-time/``, ``provider-config/``,
+``external-mapping/``) comes before the
 ``{entity_id}`` routes, so none of them can be read as a credential's id (and
 ``validators.RESERVED_ENTITY_IDS`` keeps ids from taking those names). Detail routes are
 published without a trailing slash; both forms are served (never a redirect: a
@@ -15,6 +16,7 @@ from . import analytics as analytics_views
 from . import credential_views, issuer_views
 from .assertions import views as assertion_views
 from .openbadges.verify_views import VerifyCredentialView
+from .providers import views as provider_views
 from .validators import RESERVED_ENTITY_IDS
 from .views import ImagesView, IssuersView
 
@@ -94,6 +96,17 @@ urlpatterns: list[URLPattern] = [
         analytics_views.CourseAssertionsOverTimeView.as_view(),
         name="credentials-course-assertions-over-time",
     ),
+    # External providers -----------------------------------------------------------------
+    path(
+        f"{USER}provider-config/",
+        provider_views.ProviderConfigView.as_view(),
+        name="credentials-provider-config",
+    ),
+    path(
+        f"{USER}external-mapping/",
+        provider_views.ExternalMappingView.as_view(),
+        name="credentials-external-mapping",
+    ),
     # Credentials (badge classes) and their assertions: {entity_id} routes last ----------
     path(USER, credential_views.CredentialListView.as_view(), name="credentials-list"),
     path(
@@ -116,6 +129,8 @@ urlpatterns: list[URLPattern] = [
         credential_views.CredentialDetailView,
         "credentials-credential-detail",
     ),
+    # The providers this server knows (no platform) -----------------------------------------
+    path("providers/", provider_views.ProvidersView.as_view(), name="credentials-providers"),
     # Public, without authentication ------------------------------------------------------
     path(
         "public/assertions/<str:entity_id>/",
