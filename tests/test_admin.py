@@ -21,8 +21,11 @@ from ibl_core.models import (
 )
 from ibl_credentials.models import (
     Assertion,
+    AssertionSync,
     BulkIssueJob,
+    ExternalCredentialMapping,
     IssuerKey,
+    ProviderConfig,
     Revocation,
     SignedCredential,
     StatusEntry,
@@ -87,9 +90,12 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # members are added on their group's page; group suggestions are written with the
     # API only (it fans them out to the members); assertions are issued with the API;
     # keys, signed credentials and status lists are made by the server; events,
-    # deliveries, attempts and bulk issue jobs are the system's records.
+    # deliveries, attempts and bulk issue jobs are the system's records; provider
+    # configurations (their API key) and mappings are written with the API, provider
+    # syncs by the server.
     read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS,
-                 Event, WebhookDelivery, WebhookAttempt, BulkIssueJob)  # fmt: skip
+                 Event, WebhookDelivery, WebhookAttempt, BulkIssueJob, ProviderConfig,
+                 ExternalCredentialMapping, AssertionSync)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

@@ -954,3 +954,122 @@ def test_the_sweeper_queues_stalled_syncs_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert sync.requeue_stalled(timezone.now()) == "1 stalled provider sync queued again."
     assert queued_syncs() == [stalled.pk]
+
+
+# Through the published client ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.live
+def test_every_provider_operation_through_the_published_client(world, live_server):
+    """The 13 operations of the client (the providers list, and the six platform ones in
+    their user_id and username forms), built and sent by ``iblai`` 4.202.2."""
+    from iblai import models as sdk
+    from iblai.api.credentials_api import CredentialsApi
+    from iblai.api_client import ApiClient
+    from iblai.configuration import Configuration
+
+    issuer = IssuerFactory(platform=world.p1, entity_id="issuer-p1")
+    CredentialFactory(issuer=issuer, entity_id="python-101", name="Python 101")
+    configuration = Configuration(
+        host=live_server.url,
+        api_key={"PlatformApiKeyAuthentication": world.keys["platform_admin_p1"]},
+        api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
+    )
+    api = CredentialsApi(ApiClient(configuration))
+    admin = world.users["platform_admin_p1"]
+    by_id = {"platform_key": "p1", "user_id": admin.pk}
+    by_name = {"platform_key": "p1", "username": "platform_admin_p1"}
+
+    def body(response) -> Any:
+        return json.loads(response.data) if response.data else None
+
+    def send(operation: str, query: str = "", **params: Any):
+        """The client's own request for ``operation``; ``query`` added to its URL (the
+        client declares no parameter for what a DELETE names), or a free-form body."""
+        method, url, headers, payload, post = getattr(api, f"_{operation}_serialize")(
+            **params, _request_auth=None, _content_type=None, _headers=None, _host_index=0
+        )
+        return api.api_client.call_api(method, url + query, headers, payload, post).response
+
+    listed = api.credentials_providers_retrieve()
+    assert listed.status == 200
+    assert body(listed)["result"]["data"][0]["name"] == "accredible"
+
+    # provider-config: the client's model is the real body (its read-only fields are not sent)
+    def config_model(key: str, enabled: bool) -> Any:
+        now = timezone.now()
+        return sdk.CredentialProviderConfig(
+            id=0,
+            platform_key="ignored",
+            platform_name="ignored",
+            provider_name="accredible",
+            provider_name_display="ignored",
+            config={"accredible_api_key": key},
+            enabled=enabled,
+            created=now,
+            updated=now,
+        )
+
+    created = api.credentials_orgs_users_provider_config_create(
+        credential_provider_config=config_model(API_KEY, True), **by_id
+    )
+    assert created.status == 201, body(created)
+    result = sdk.CredentialProviderConfig.from_dict(body(created)["result"])
+    assert (result.platform_key, result.config) == ("p1", {"accredible_api_key": MASKED})
+    updated = api.credentials_orgs_users_provider_config_create2(
+        credential_provider_config=config_model(OTHER_KEY, True), **by_name
+    )
+    assert updated.status == 200, body(updated)
+    assert body(updated)["status"]["description"] == "Updated"
+    assert ProviderConfig.objects.get().get_config() == {"accredible_api_key": OTHER_KEY}
+    for read in (
+        api.credentials_orgs_users_provider_config_retrieve(**by_id),
+        api.credentials_orgs_users_provider_config_retrieve2(**by_name),
+    ):
+        assert read.status == 200
+        [row] = body(read)["result"]["data"]
+        assert sdk.CredentialProviderConfig.from_dict(row).config == {
+            "accredible_api_key": "****" + OTHER_KEY[-4:]
+        }
+
+    # external-mapping: credential_id is read-only in the client's model, so free-form
+    mapping = {"credential_id": "python-101", "provider_name": "accredible", "group_id": "9549"}
+    made = send(
+        "credentials_orgs_users_external_mapping_create",
+        **by_id,
+        external_credential_mapping=mapping,
+    )
+    assert made.status == 201, body(made)
+    assert sdk.ExternalCredentialMapping.from_dict(body(made)["result"]).group_id == "9549"
+    remade = send(
+        "credentials_orgs_users_external_mapping_create2",
+        **by_name,
+        external_credential_mapping={**mapping, "external_template_id": "123"},
+    )
+    assert remade.status == 200, body(remade)
+    for read in (
+        api.credentials_orgs_users_external_mapping_retrieve(**by_id),
+        api.credentials_orgs_users_external_mapping_retrieve2(**by_name),
+    ):
+        assert read.status == 200
+        [row] = body(read)["result"]["data"]
+        parsed = sdk.ExternalCredentialMapping.from_dict(row)
+        assert (parsed.credential_id, parsed.external_template_id) == ("python-101", "123")
+
+    # DELETEs: the client sends no body; the query names the object
+    names = "?credential_id=python-101&provider_name=accredible"
+    gone = send("credentials_orgs_users_external_mapping_destroy", names, **by_id)
+    assert gone.status == 204
+    again = send("credentials_orgs_users_external_mapping_destroy2", names, **by_name)
+    assert again.status == 404
+    off = send(
+        "credentials_orgs_users_provider_config_destroy", "?provider_name=accredible", **by_id
+    )
+    assert off.status == 204
+    off_again = send(
+        "credentials_orgs_users_provider_config_destroy2", "?provider_name=accredible", **by_name
+    )
+    assert off_again.status == 204  # already off: still off
+    assert not ProviderConfig.objects.get().enabled
+    assert not ExternalCredentialMapping.objects.exists()
