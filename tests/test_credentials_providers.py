@@ -695,6 +695,17 @@ def test_the_literal_segments_are_not_credential_ids(world):
     assert response.status_code == 404  # the published path ends with a slash
 
 
+@pytest.mark.parametrize("reserved", ["provider-config", "External-Mapping"])
+def test_no_credential_may_take_a_providers_segment_as_its_id(world, credential, reserved):
+    response = world.client("platform_admin_p1").post(
+        "/api/credentials/orgs/p1/users/platform_admin_p1/",
+        {"name": "Clash", "issuer": "issuer-p1", "entityId": reserved},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "reserved path segment" in json.dumps(response.json()["result"])
+
+
 # Mirroring --------------------------------------------------------------------------------
 
 

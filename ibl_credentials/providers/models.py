@@ -5,6 +5,9 @@ The configuration holds the provider's API key: it is stored encrypted
 (:mod:`.encryption`), never as plain text, and the model never exposes it but through
 :meth:`ProviderConfig.get_config` (the worker that calls the provider, the service that
 merges an update).
+
+Imported by :mod:`ibl_credentials.models`, so they belong to the ``ibl_credentials`` app;
+they name its models by label, so neither module imports the other.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 from django.db import models
 
 from ibl_core.models import Platform
-from ibl_credentials.models import Assertion, Credential
 
 from .encryption import decrypt_config, encrypt_config
 
@@ -58,7 +60,7 @@ class ExternalCredentialMapping(models.Model):
         Platform, on_delete=models.CASCADE, related_name="external_credential_mappings"
     )
     credential = models.ForeignKey(
-        Credential, on_delete=models.CASCADE, related_name="external_mappings"
+        "ibl_credentials.Credential", on_delete=models.CASCADE, related_name="external_mappings"
     )
     provider_name = models.CharField(max_length=100)
     external_template_id = models.CharField(max_length=255, blank=True)
@@ -101,7 +103,7 @@ class AssertionSync(models.Model):
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="+")
     assertion = models.ForeignKey(
-        Assertion, on_delete=models.CASCADE, related_name="external_syncs"
+        "ibl_credentials.Assertion", on_delete=models.CASCADE, related_name="external_syncs"
     )
     provider_name = models.CharField(max_length=100)
     external_id = models.CharField(max_length=255, blank=True)

@@ -25,7 +25,7 @@ def unknown_provider_message(name: str) -> str:
 
 
 class ProviderNameField(StrictCharField):
-    """The name of a provider this server knows (``GET /api/credentials/providers/``)."""
+    """The name of a provider this server knows (`GET /api/credentials/providers/`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=100, **kwargs)
@@ -81,9 +81,9 @@ class ProviderSerializer(serializers.Serializer):
 
 
 class ProviderConfigWriteSerializer(serializers.Serializer):
-    """Create or update the platform's configuration of a provider. ``config`` keys are
+    """Create or update the platform's configuration of a provider. `config` keys are
     lower-cased; a key set to null is removed; a secret sent back masked (as a GET
-    shows it) keeps its stored value. Accredible needs ``accredible_api_key``."""
+    shows it) keeps its stored value. Accredible needs `accredible_api_key`."""
 
     provider_name = ProviderNameField()
     config = ConfigField(required=False)
@@ -163,7 +163,7 @@ class MappingDeleteSerializer(serializers.Serializer):
 
 
 class MappingSerializer(serializers.Serializer):
-    """A credential's mapping to a provider's template. ``provider``: the id of the
+    """A credential's mapping to a provider's template. `provider`: the id of the
     platform's configuration of that provider (null when there is none)."""
 
     id = serializers.IntegerField()
