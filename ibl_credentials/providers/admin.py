@@ -52,8 +52,9 @@ class ExternalCredentialMappingAdmin(admin.ModelAdmin):
     list_filter = ("provider_name", "platform")
     list_select_related = ("credential", "platform")
     search_fields = ("credential__entity_id", "credential__name", "external_template_id")
-    raw_id_fields = ("credential",)
-    readonly_fields = ("platform", "created", "updated")
+    # The credential and the provider are the mapping's identity (checked by the API
+    # against the platform); the template, group and metadata may be corrected here.
+    readonly_fields = ("platform", "credential", "provider_name", "created", "updated")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # through the API, which checks the credential's platform
