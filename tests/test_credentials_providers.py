@@ -1084,3 +1084,52 @@ def test_every_provider_operation_through_the_published_client(world, live_serve
     assert off_again.status == 204  # already off: still off
     assert not ProviderConfig.objects.get().enabled
     assert not ExternalCredentialMapping.objects.exists()
+
+
+def test_a_revocation_queued_while_the_create_is_out_still_deletes_it(
+    world, credential, django_capture_on_commit_callbacks, monkeypatch
+):
+    default_task_backend.clear()
+    with fake_accredible() as fake, provider_settings(fake.url):
+        configured(world, credential)
+        with django_capture_on_commit_callbacks(execute=True):
+            entity_id = issue(world).json()["entityId"]
+        [sync_id] = queued_syncs()
+        default_task_backend.clear()
+        create = AccredibleClient.create
+
+        def create_then_revoked(self, record):
+            external_id = create(self, record)
+            with django_capture_on_commit_callbacks(execute=True):
+                revoke(world, entity_id)  # its delete is queued before the id is recorded
+            return external_id
+
+        monkeypatch.setattr(AccredibleClient, "create", create_then_revoked)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sync.run_sync(sync_id) == "gone"  # the create's result went to the delete
+        row = AssertionSync.objects.get()
+        assert (row.state, row.operation, row.external_id) == ("pending", "delete", "10000005")
+        # The delete; the other queued attempts (the revocation's own) find nothing to do.
+        outcomes = run_queued()
+        assert outcomes[0] == "synced" and set(outcomes[1:]) == {"gone"}
+    assert fake.credentials == {}
+    assert [(c.method, c.path) for c in fake.calls] == [
+        ("POST", "/v1/credentials"),
+        ("DELETE", "/v1/credentials/10000005"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mirror_that_cannot_be_scheduled_does_not_fail_the_issue(
+    world, credential, monkeypatch, caplog
+):
+    configured(world, credential)
+
+    def broken(platform_id, event_ids):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(sync, "schedule_from_events", broken)
+    response = issue(world)
+    assert response.status_code == 201
+    assert Assertion.objects.count() == 1
+    assert "the database went away" in caplog.text
