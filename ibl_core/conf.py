@@ -61,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
     # API keys.
     "API_KEY_KEYWORDS": ["Api-Token", "Api-Key"],
     "API_KEY_LAST_USED_INTERVAL": 60,
-    # Throttling (ibl_core.throttling): requests per caller and scope; None turns a scope
+    # Throttling (ibl_core.ops.throttling): requests per caller and scope; None turns a scope
     # off. A partial dict changes only the scopes it names. docs/production.md says why.
     "THROTTLE_RATES": {
         "reads": "1200/min",  # GET/HEAD/OPTIONS
@@ -104,7 +104,7 @@ DEFAULTS: dict[str, Any] = {
     # queued; a job running for longer is failed), looking back this far at most.
     "SWEEP_AFTER_SECONDS": 300,
     "SWEEP_LOOKBACK_SECONDS": 3 * 24 * 3600,
-    # Paths whose errors are answered in JSON (ibl_core.errors), by prefix.
+    # Paths whose errors are answered in JSON (ibl_core.api.errors), by prefix.
     "API_PATH_PREFIXES": ["/api/"],
     # Open Badges (docs/open-badges.md). The scheme and host of the public URLs in
     # badges and credentials (e.g. "https://badges.example.com"); None: the request's.

@@ -5,7 +5,7 @@ transaction. The rows are written by one ``INSERT ... SELECT`` from a single JSO
 parameter per ``BULK_BATCH_SIZE`` events (the rows per statement of every bulk write),
 so a bulk request's events cost a statement per batch, as its rows do, and its memory
 holds one batch of them encoded at a time. Once the transaction commits, the
-platform's webhooks are told (:func:`ibl_core.webhooks.delivery.events_committed`); a
+platform's webhooks are told (:func:`ibl_core.events.webhooks.delivery.events_committed`); a
 rolled-back write leaves no event and sends nothing.
 """
 
@@ -22,9 +22,9 @@ from django.db.models import CharField, DateTimeField, IntegerField, QuerySet, V
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .conf import ibl_settings
-from .models import Event, Platform
-from .sql import bound_cursor
+from ibl_core.conf import ibl_settings
+from ibl_core.models import Event, Platform
+from ibl_core.sql import bound_cursor
 
 Jsonb: Any
 try:  # psycopg 3 (the "postgres" extra); with psycopg2 the payloads travel as text
@@ -102,7 +102,7 @@ def record_selected_events(
 ) -> list[int]:
     """Record one event per row of ``rows``, in their order, built by the database:
     ``type``, ``object_id`` and ``data`` are expressions over a row (``data``: the
-    object as JSON, see :mod:`ibl_core.representation`). One ``INSERT ... SELECT``,
+    object as JSON, see :mod:`ibl_core.api.representation`). One ``INSERT ... SELECT``,
     whatever the number of rows: nothing is read back into Python but the ids.
 
     ``type`` gives the event types as constants (``Value``, ``Case``/``When`` of
@@ -229,7 +229,7 @@ def register_commit_listener(name: str, listener: Callable[[int, list[int]], Non
 
 
 def _committed(platform_id: int, event_ids: list[int]) -> None:
-    from .webhooks.delivery import events_committed
+    from ibl_core.events.webhooks.delivery import events_committed
 
     listeners = [("webhooks", events_committed), *sorted(_COMMIT_LISTENERS.items())]
     for name, listener in listeners:

@@ -1,7 +1,7 @@
 """Admin pages for issuers, signatories, credentials (badge classes) and uploaded images.
 
 Images added here go through the same pipeline as the API
-(:func:`ibl_credentials.images.process_image`), so the admin cannot store a file the
+(:func:`ibl_credentials.images.pipeline.process_image`), so the admin cannot store a file the
 API would refuse, nor one that still carries its metadata.
 """
 
@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
+from ibl_core.admin.form_fields import NullableJSONFormField
 
-from ibl_core.forms import NullableJSONFormField
-
-from . import images, services
-from .models import (
+from ibl_credentials.images import pipeline as images
+from ibl_credentials.images.services import store_uploaded_image
+from ibl_credentials.models import (
     IMAGE_NAME_MAX_LENGTH,
     Credential,
     CredentialItem,
@@ -227,7 +227,7 @@ class UploadedImageAdmin(admin.ModelAdmin):
         if change or processed is None:
             super().save_model(request, obj, form, change)
             return
-        services.store_uploaded_image(obj, processed)
+        store_uploaded_image(obj, processed)
 
     @admin.display(description="Preview")
     def preview(self, image: UploadedImage) -> str:
@@ -236,6 +236,6 @@ class UploadedImageAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="" style="max-height: 120px">', image.file.url)
 
 
-from .assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
-from .openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)
-from .providers import admin as providers_admin  # noqa: E402, F401  (providers and syncs)
+from ibl_credentials.assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
+from ibl_credentials.openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)
+from ibl_credentials.providers import admin as providers_admin  # noqa: E402, F401  (providers and syncs)

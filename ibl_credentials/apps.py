@@ -22,12 +22,12 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ibl_core.events import register_commit_listener
-        from ibl_core.tasks import register_sweeper
+        from ibl_core.events.outbox import register_commit_listener
+        from ibl_core.events.tasks import register_sweeper
 
-        from .assertions.jobs import sweep_jobs
-        from .openbadges import signals
-        from .providers import sync
+        from ibl_credentials.assertions.jobs import sweep_jobs
+        from ibl_credentials.openbadges import signals
+        from ibl_credentials.providers import sync
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
@@ -43,8 +43,7 @@ class IblCredentialsConfig(AppConfig):
         from django.utils import timezone
 
         from ibl_core.catalog_items import item_names
-
-        from .models import Assertion, Credential, CredentialItem, Issuer, Signatory
+        from ibl_credentials.models import Assertion, Credential, CredentialItem, Issuer, Signatory
 
         issuer, _ = Issuer.objects.update_or_create(
             entity_id=DEMO_ISSUER,

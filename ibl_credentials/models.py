@@ -16,8 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from ibl_core.models import Platform, TimeStampedModel
-
-from .validators import (
+from ibl_credentials.validators import (
     validate_did_web_domain,
     validate_entity_id,
     validate_http_url,
@@ -193,7 +192,7 @@ def _check_own_image(value: str, platform: Platform, field: str) -> None:
 
 
 class UploadedImage(models.Model):
-    """An image that passed :mod:`ibl_credentials.images`, stored re-encoded."""
+    """An image that passed :mod:`ibl_credentials.images.pipeline`, stored re-encoded."""
 
     class Format(models.TextChoices):
         PNG = "PNG"
@@ -515,16 +514,5 @@ class BulkIssueJob(models.Model):
 
 
 # Open Badges models live in their package; importing them here registers them.
-from .openbadges.models import (  # noqa: E402, F401
-    IssuerKey,
-    SignedCredential,
-    StatusEntry,
-    StatusList,
-)
 
 # Provider models live in their package; importing them here registers them.
-from .providers.models import (  # noqa: E402, F401
-    AssertionSync,
-    ExternalCredentialMapping,
-    ProviderConfig,
-)

@@ -12,13 +12,22 @@ redirected PUT would lose its body), and only the published form is in the schem
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import StringConverter
 
-from . import analytics as analytics_views
-from . import credential_views, issuer_views
-from .assertions import views as assertion_views
-from .openbadges.verify_views import VerifyCredentialView
-from .providers import views as provider_views
-from .validators import RESERVED_ENTITY_IDS
-from .views import ImagesView, IssuersView
+from ibl_credentials.analytics.views import (
+    AssertionsOverTimeView,
+    CourseAssertionsOverTimeView,
+    CredentialsOverTimeView,
+)
+from ibl_credentials.assertions import views as assertion_views
+from ibl_credentials.credentials.views import (
+    CourseCredentialsView,
+    CredentialDetailView,
+    CredentialListView,
+)
+from ibl_credentials.images.views import ImagesView
+from ibl_credentials.issuers.views import IssuerDetailView, IssuersView, SignatoriesView
+from ibl_credentials.openbadges.verify_views import VerifyCredentialView
+from ibl_credentials.providers import views as provider_views
+from ibl_credentials.validators import RESERVED_ENTITY_IDS
 
 USER = "orgs/<str:org>/users/<str:user_id>/"
 
@@ -55,12 +64,12 @@ urlpatterns: list[URLPattern] = [
     path(f"{USER}issuers/", IssuersView.as_view(), name="credentials-issuers"),
     path(
         f"{USER}issuers/authority/",
-        issuer_views.SignatoriesView.as_view(),
+        SignatoriesView.as_view(),
         name="credentials-signatories",
     ),
     *detail(
         f"{USER}issuers/<str:entity_id>",
-        issuer_views.IssuerDetailView,
+        IssuerDetailView,
         "credentials-issuer-detail",
     ),
     # A user's assertions -------------------------------------------------------------
@@ -77,23 +86,23 @@ urlpatterns: list[URLPattern] = [
     # Credentials linked to courses -----------------------------------------------------
     path(
         f"{USER}course-credentials/",
-        credential_views.CourseCredentialsView.as_view(),
+        CourseCredentialsView.as_view(),
         name="credentials-course-credentials",
     ),
     # Analytics -------------------------------------------------------------------------
     path(
         f"{USER}assertions-over-time/",
-        analytics_views.AssertionsOverTimeView.as_view(),
+        AssertionsOverTimeView.as_view(),
         name="credentials-assertions-over-time",
     ),
     path(
         f"{USER}credentials-over-time/",
-        analytics_views.CredentialsOverTimeView.as_view(),
+        CredentialsOverTimeView.as_view(),
         name="credentials-credentials-over-time",
     ),
     path(
         f"{USER}course-assertions-over-time/",
-        analytics_views.CourseAssertionsOverTimeView.as_view(),
+        CourseAssertionsOverTimeView.as_view(),
         name="credentials-course-assertions-over-time",
     ),
     # External providers -----------------------------------------------------------------
@@ -108,7 +117,7 @@ urlpatterns: list[URLPattern] = [
         name="credentials-external-mapping",
     ),
     # Credentials (badge classes) and their assertions: {entity_id} routes last ----------
-    path(USER, credential_views.CredentialListView.as_view(), name="credentials-list"),
+    path(USER, CredentialListView.as_view(), name="credentials-list"),
     path(
         f"{USER}<str:entity_id>/assertions/",
         assertion_views.CredentialAssertionsView.as_view(),
@@ -126,7 +135,7 @@ urlpatterns: list[URLPattern] = [
     ),
     *detail(
         f"{USER}<str:entity_id>",
-        credential_views.CredentialDetailView,
+        CredentialDetailView,
         "credentials-credential-detail",
     ),
     # The providers this server knows (no platform) -----------------------------------------

@@ -7,10 +7,10 @@ import re
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from ibl_core.tenancy import groups
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from ibl_catalog.models import SuggestionCount
-from ibl_core import groups
 from ibl_core.models import (
     APIKey,
     Event,
@@ -31,7 +31,7 @@ from ibl_credentials.models import (
     StatusEntry,
     StatusList,
 )
-from tests.factories import (
+from tests.support.factories import (
     CourseFactory,
     DepartmentMemberFactory,
     PathwayFactory,
@@ -322,7 +322,7 @@ def credential_form(world, issuer, **fields) -> dict:
 def test_credential_pages_in_bounded_queries(
     superuser_client, world, django_assert_max_num_queries
 ):
-    from tests.credentials_factories import (
+    from tests.support.credentials_factories import (
         CredentialFactory,
         CredentialItemFactory,
         SignatoryFactory,
@@ -348,7 +348,7 @@ def test_credential_pages_in_bounded_queries(
 
 def test_credential_added_in_the_admin_with_links_and_signatories(superuser_client, world):
     from ibl_credentials.models import Credential
-    from tests.credentials_factories import IssuerFactory, SignatoryFactory
+    from tests.support.credentials_factories import IssuerFactory, SignatoryFactory
 
     issuer = IssuerFactory(platform=world.p1)
     SignatoryFactory(issuer=issuer, name="Issuer-wide")
@@ -381,7 +381,7 @@ def test_credential_added_in_the_admin_with_links_and_signatories(superuser_clie
 
 def test_credential_admin_refuses_a_foreign_issuer_and_images(superuser_client, world):
     from ibl_credentials.models import Credential
-    from tests.credentials_factories import IssuerFactory
+    from tests.support.credentials_factories import IssuerFactory
 
     p2_issuer = IssuerFactory(platform=world.p2)
     url = reverse("admin:ibl_credentials_credential_add")
@@ -398,7 +398,7 @@ def test_credential_admin_refuses_a_foreign_issuer_and_images(superuser_client, 
 
 def test_signatory_admin_refuses_a_credential_of_another_issuer(superuser_client, world):
     from ibl_credentials.models import Signatory
-    from tests.credentials_factories import CredentialFactory, IssuerFactory
+    from tests.support.credentials_factories import CredentialFactory, IssuerFactory
 
     issuer = IssuerFactory(platform=world.p1)
     other = CredentialFactory(issuer__platform=world.p1)

@@ -2,7 +2,7 @@
 ``Prefer: respond-async``), the task that runs them, and GET {entity_id}/assertions/bulk/{id}.
 
 Tasks are recorded, not run (tests/settings.py): each test runs the job's task itself,
-synchronously, as tests/test_tasks.py and the group fan-out tests do.
+synchronously, as tests/core/test_tasks.py and the group fan-out tests do.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from ibl_core.events.tasks import default_task_backend, sweep
 
 from ibl_core.models import DepartmentMember, Event, PlatformMembership
-from ibl_core.tasks import default_task_backend, sweep
 from ibl_credentials.assertions import jobs, services
 from ibl_credentials.assertions.jobs import run_bulk_issue_job
 from ibl_credentials.models import Assertion, BulkIssueJob
-from tests.assertion_helpers import bulk_url, z
-from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
-from tests.factories import CourseFactory
-from tests.test_credentials_assertions_bulk import members
+from tests.credentials.test_credentials_assertions_bulk import members
+from tests.support.assertion_helpers import bulk_url, z
+from tests.support.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
+from tests.support.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -592,7 +592,7 @@ def test_the_admin_lists_jobs_read_only(world, credentials, client):
 def test_the_schema_documents_the_202_and_the_job():
     import yaml
 
-    from tests.test_schema import COMMITTED
+    from tests.project.test_schema import COMMITTED
 
     schema = yaml.safe_load(COMMITTED.read_text())
     base = "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}/assertions/bulk/"
@@ -617,16 +617,16 @@ def test_the_schema_documents_the_202_and_the_job():
 def test_the_database_worker_runs_a_bulk_issue_job(tmp_path):
     """The job's task as a real worker runs it: queued on commit to the database queue,
     run by ``db_worker`` in another process."""
-    from tests.live import example_env
-    from tests.test_tasks import manage
+    from tests.core.test_tasks import manage
+    from tests.support.live import example_env
 
     env = example_env(tmp_path, {"TASKS_BACKEND": "database"})
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     queue = """
 from django.db import transaction
 from ibl_credentials.assertions import jobs, services
-from tests.credentials_factories import CredentialFactory
-from tests.factories import MembershipFactory, PlatformFactory, UserFactory
+from tests.support.credentials_factories import CredentialFactory
+from tests.support.factories import MembershipFactory, PlatformFactory, UserFactory
 platform = PlatformFactory(key="worker")
 admin = MembershipFactory(platform=platform, is_admin=True).user
 MembershipFactory(platform=platform, user=UserFactory(username="worker-learner"))

@@ -10,16 +10,16 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from ibl_core.events.outbox import record_event
+from ibl_core.events.tasks import default_task_backend
+from ibl_core.events.webhooks import delivery
+from ibl_core.events.webhooks.addresses import UnsafeURL, safe_addresses
+from ibl_core.events.webhooks.services import create_endpoint, rotate_secret, turn_on_endpoints
 from standardwebhooks import Webhook
 
 from ibl_core.conf import ibl_settings
-from ibl_core.events import record_event
 from ibl_core.models import Event, WebhookDelivery, WebhookEndpoint
-from ibl_core.tasks import default_task_backend
-from ibl_core.webhooks import delivery
-from ibl_core.webhooks.addresses import UnsafeURL, safe_addresses
-from ibl_core.webhooks.services import create_endpoint, rotate_secret, turn_on_endpoints
-from tests.webhook_receiver import receiver
+from tests.support.webhook_receiver import receiver
 
 pytestmark = pytest.mark.django_db
 DATA = {"id": 7, "user_id": 3, "program_key": "program-v1:org+ds+run"}
@@ -278,7 +278,7 @@ def test_every_ipv6_spelling_of_the_metadata_address_is_refused_always(
 def test_the_embedded_addresses_are_unwrapped():
     from ipaddress import IPv4Address, IPv6Address
 
-    from ibl_core.webhooks.addresses import embedded_ipv4
+    from ibl_core.events.webhooks.addresses import embedded_ipv4
 
     metadata = IPv4Address("169.254.169.254")
     assert embedded_ipv4(IPv6Address("2002:a9fe:a9fe::1")) == [metadata]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("ibl_core", "0006_webhookendpoint_circuit_breaker"),
-        ("ibl_credentials", "0006_signed_credential_entry_required"),
+        ("ibl_credentials", "0007_assignments"),
     ]
 
     operations = [

@@ -26,8 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ibl_core.conf import ibl_settings
-
-from .base import MirroredAssertion, ProviderError
+from ibl_credentials.providers.base import MirroredAssertion, ProviderError
 
 USER_AGENT = "ibl-data-manager-providers"
 #: Bytes of an error answer read to find its message.

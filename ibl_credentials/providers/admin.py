@@ -13,12 +13,15 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
+from ibl_core.admin.base import ReadOnlyAdmin
 
-from ibl_core.admin_base import ReadOnlyAdmin
-
-from . import sync
-from .encryption import masked_config
-from .models import AssertionSync, ExternalCredentialMapping, ProviderConfig
+from ibl_credentials.providers import sync
+from ibl_credentials.providers.encryption import masked_config
+from ibl_credentials.providers.models import (
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
+)
 
 
 @admin.register(ProviderConfig)

@@ -17,8 +17,7 @@ from typing import Any
 from django.db import models
 
 from ibl_core.models import Platform
-
-from .encryption import decrypt_config, encrypt_config
+from ibl_credentials.providers.encryption import decrypt_config, encrypt_config
 
 
 class ProviderConfig(models.Model):

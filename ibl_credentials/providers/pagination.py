@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-
-from ibl_core.pagination import CredentialsPagePagination
+from ibl_core.api.pagination import CredentialsPagePagination
 
 
 class ProviderPagination(CredentialsPagePagination):

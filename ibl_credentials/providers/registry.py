@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .accredible import AccredibleClient
-from .base import ProviderClient
+from ibl_credentials.providers.accredible import AccredibleClient
+from ibl_credentials.providers.base import ProviderClient
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from ibl_credentials.serializers import ErrorEnvelopeSerializer
-from ibl_credentials.views import PATH_PARAMETERS
-
-from .serializers import (
+from ibl_credentials.base import PATH_PARAMETERS
+from ibl_credentials.envelopes import ErrorEnvelopeSerializer
+from ibl_credentials.providers.serializers import (
     MappingDeleteSerializer,
     MappingEnvelopeSerializer,
     MappingListEnvelopeSerializer,

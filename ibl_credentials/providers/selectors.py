@@ -6,8 +6,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from ibl_core.models import Platform
 from ibl_credentials.models import Assertion
-
-from .models import AssertionSync, ExternalCredentialMapping, ProviderConfig
+from ibl_credentials.providers.models import (
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
+)
 
 
 def configs_of_platform(platform: Platform) -> QuerySet[ProviderConfig]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
+from ibl_core.api.fields import BoundedJSONField
 from rest_framework import serializers
 
-from ibl_core.fields import BoundedJSONField
 from ibl_credentials.assertions.serializers import AssertionSerializer
-from ibl_credentials.serializers import EnvelopeStatusSerializer, StrictCharField
-
-from .registry import PROVIDERS
+from ibl_credentials.envelopes import EnvelopeStatusSerializer, StrictCharField
+from ibl_credentials.providers.registry import PROVIDERS
 
 #: Longest configuration value (text) accepted.
 CONFIG_VALUE_MAX_LENGTH = 1000
@@ -194,7 +193,7 @@ class AssertionSyncSerializer(serializers.Serializer):
     syncedAt = serializers.DateTimeField(allow_null=True)
 
 
-# Envelopes (documentation only: the views build them with ibl_core.envelope) ----------
+# Envelopes (documentation only: the views build them with ibl_core.api.envelope) ----------
 
 
 def page_envelope(item: type[serializers.Serializer], what: str) -> type[serializers.Serializer]:

@@ -16,10 +16,9 @@ from rest_framework import exceptions
 
 from ibl_core.models import Platform
 from ibl_credentials.models import Credential
-
-from .encryption import is_secret_key, mask
-from .models import ExternalCredentialMapping, ProviderConfig
-from .registry import PROVIDERS
+from ibl_credentials.providers.encryption import is_secret_key, mask
+from ibl_credentials.providers.models import ExternalCredentialMapping, ProviderConfig
+from ibl_credentials.providers.registry import PROVIDERS
 
 CONFIG_NOT_FOUND = "This platform has no configuration of this provider."
 MAPPING_NOT_FOUND = "No mapping of this credential to this provider."

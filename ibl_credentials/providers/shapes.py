@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ibl_core.representation import utc_text
+from ibl_core.api.representation import utc_text
 
-from .encryption import masked_config
-from .models import AssertionSync, ExternalCredentialMapping, ProviderConfig
-from .registry import PROVIDERS, Provider
+from ibl_credentials.providers.encryption import masked_config
+from ibl_credentials.providers.models import (
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
+)
+from ibl_credentials.providers.registry import PROVIDERS, Provider
 
 
 def display_name(provider_name: str) -> str:

@@ -2,7 +2,7 @@
 
 The assertion services know nothing of providers. They record ``assertion.*`` events in
 the outbox (every issue path does: one, bulk, assignments), and once those commit the
-outbox tells its listeners (:func:`ibl_core.events.register_commit_listener`); this
+outbox tells its listeners (:func:`ibl_core.events.outbox.register_commit_listener`); this
 module is one. For a platform with a provider turned on, :func:`schedule_from_events`
 writes one :class:`AssertionSync` per (assertion of a mapped credential, provider) to
 mirror, ``pending``, and queues :func:`mirror_assertion` for each:
@@ -30,20 +30,23 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from ibl_core.events.tasks import enqueue_on_commit, task
+from ibl_core.events.webhooks.delivery import retry_delay
+from ibl_core.tenancy.scope import user_full_name
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Event
-from ibl_core.scope import user_full_name
 from ibl_core.sql import in_list
-from ibl_core.tasks import enqueue_on_commit, task
-from ibl_core.webhooks.delivery import retry_delay
 from ibl_credentials.models import Assertion
 from ibl_credentials.openbadges import links
-
-from .base import MirroredAssertion, ProviderError
-from .models import AssertionSync, ExternalCredentialMapping, ProviderConfig
-from .registry import PROVIDERS
-from .selectors import platform_mirrors
+from ibl_credentials.providers.base import MirroredAssertion, ProviderError
+from ibl_credentials.providers.models import (
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
+)
+from ibl_credentials.providers.registry import PROVIDERS
+from ibl_credentials.providers.selectors import platform_mirrors
 
 logger = logging.getLogger(__name__)
 

@@ -11,29 +11,28 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from ibl_core.api import envelope
+from ibl_core.api.views import PlatformScopedView
+from ibl_core.sql.text import UNSTORABLE
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ibl_core import envelope
 from ibl_core.models import Platform
-from ibl_core.text import UNSTORABLE
-from ibl_core.views import PlatformScopedView
-from ibl_credentials.views import CredentialsView
-
-from . import schema, selectors, services
-from .models import ExternalCredentialMapping, ProviderConfig
-from .pagination import ProviderListPagination, ProviderPagination
-from .permissions import PROVIDER_ADMINS
-from .registry import PROVIDERS
-from .serializers import (
+from ibl_credentials.base import CredentialsView
+from ibl_credentials.providers import schema, selectors, services
+from ibl_credentials.providers.models import ExternalCredentialMapping, ProviderConfig
+from ibl_credentials.providers.pagination import ProviderListPagination, ProviderPagination
+from ibl_credentials.providers.permissions import PROVIDER_ADMINS
+from ibl_credentials.providers.registry import PROVIDERS
+from ibl_credentials.providers.serializers import (
     MappingDeleteSerializer,
     MappingWriteSerializer,
     ProviderConfigDeleteSerializer,
     ProviderConfigWriteSerializer,
 )
-from .shapes import config_object, mapping_object, provider_object
+from ibl_credentials.providers.shapes import config_object, mapping_object, provider_object
 
 UPDATED = "Updated"
 

@@ -2,7 +2,7 @@
 encrypted at rest) and mappings, and the mirroring of assertions to Accredible.
 
 The real Accredible client runs against a loopback fake of Accredible's API
-(``tests/fake_accredible.py``: their paths, auth header, error shapes, 429 with
+(``tests/support/fake_accredible.py``: their paths, auth header, error shapes, 429 with
 ``Retry-After``, a slow answer); nothing leaves the machine.
 """
 
@@ -19,10 +19,18 @@ import pytest
 from cryptography.fernet import InvalidToken
 from django.test import override_settings
 from django.utils import timezone
+from ibl_core.events.tasks import default_task_backend
+from tests.support.assertion_helpers import (
+    assertion_json,
+    bulk_url,
+    credential_url,
+    detail_url,
+    revoke,
+)
+from tests.support.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
 
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Event
-from ibl_core.tasks import default_task_backend
 from ibl_credentials.models import Assertion
 from ibl_credentials.providers import services, sync
 from ibl_credentials.providers.accredible import AccredibleClient, retry_after_seconds
@@ -32,10 +40,8 @@ from ibl_credentials.providers.models import (
     ExternalCredentialMapping,
     ProviderConfig,
 )
-from tests.assertion_helpers import assertion_json, bulk_url, credential_url, detail_url, revoke
 from tests.conftest import ROLES
-from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
-from tests.fake_accredible import API_KEY, fake_accredible
+from tests.support.fake_accredible import API_KEY, fake_accredible
 
 pytestmark = pytest.mark.django_db
 
