@@ -118,6 +118,14 @@ DEFAULTS: dict[str, Any] = {
     # The verifier (docs/verifying.md) resolves a did:web of another host by fetching its
     # DID document (https, public addresses only, 5 s, 100 KiB) only when this is True.
     "VERIFIER_FETCH_DID_WEB": False,
+    # External credential providers (docs/providers.md). The secret their configurations
+    # (API keys) are encrypted with at rest; None: SECRET_KEY. Changing it makes the
+    # stored configurations unreadable: set it once, keep it apart.
+    "PROVIDER_CONFIG_SECRET": None,
+    # Seconds a call to a provider may take (connecting, sending, each read).
+    "PROVIDER_TIMEOUT": 10,
+    # Where Accredible's API answers (their EU and sandbox hosts are alternatives).
+    "ACCREDIBLE_BASE_URL": "https://api.accredible.com",
 }
 
 _POSITIVE_INTS = (
@@ -155,6 +163,7 @@ _POSITIVE_INTS = (
     "WEBHOOK_RESPONSE_EXCERPT",
     "SWEEP_AFTER_SECONDS",
     "SWEEP_LOOKBACK_SECONDS",
+    "PROVIDER_TIMEOUT",
 )
 _KNOWN_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 #: The units a throttle rate may use, in seconds (the words DRF's rates use).
@@ -285,9 +294,16 @@ def validate_settings(configured: Any) -> list[str]:
             "OPEN_BADGES_BASE_URL must be None or a scheme and host without a path, "
             f"e.g. 'https://badges.example.com', got {base_url!r}."
         )
-    secret = merged["OPEN_BADGES_KEY_SECRET"]
-    if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
-        problems.append("OPEN_BADGES_KEY_SECRET must be None or a string of 32+ characters.")
+    for name in ("OPEN_BADGES_KEY_SECRET", "PROVIDER_CONFIG_SECRET"):
+        secret = merged[name]
+        if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
+            problems.append(f"{name} must be None or a string of 32+ characters.")
+    accredible = merged["ACCREDIBLE_BASE_URL"]
+    if not isinstance(accredible, str) or not re.fullmatch(r"https?://[^?#\s]+", accredible):
+        problems.append(
+            "ACCREDIBLE_BASE_URL must be an http(s) URL, e.g. 'https://api.accredible.com', "
+            f"got {accredible!r}."
+        )
     return problems
 
 

@@ -239,3 +239,4 @@ class UploadedImageAdmin(admin.ModelAdmin):
 from ibl_credentials.assertions import admin as assertions_admin  # noqa: E402, F401  (the assertion admin)
 from ibl_credentials.assignments import admin as assignments_admin  # noqa: E402, F401  (assignments)
 from ibl_credentials.openbadges import admin as openbadges_admin  # noqa: E402, F401  (Open Badges, read-only)
+from ibl_credentials.providers import admin as providers_admin  # noqa: E402, F401  (providers and syncs)

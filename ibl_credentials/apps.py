@@ -22,12 +22,14 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ibl_core.events.outbox import register_commit_listener
         from ibl_core.events.tasks import register_sweeper
         from ibl_core.models import UserGroup
         from ibl_core.tenancy.signals import group_members_changed
         from ibl_credentials.assertions.jobs import sweep_jobs
         from ibl_credentials.assignments import services as assignments
         from ibl_credentials.openbadges import signals
+        from ibl_credentials.providers import sync
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
@@ -40,6 +42,9 @@ class IblCredentialsConfig(AppConfig):
             sender=UserGroup,
             dispatch_uid="ibl_credentials_assignments",
         )
+        # Mapped credentials are mirrored to their provider after every committed write.
+        register_sweeper("provider syncs", sync.requeue_stalled)
+        register_commit_listener("providers", sync.events_committed)
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo

@@ -513,12 +513,17 @@ class BulkIssueJob(models.Model):
         return self.entity_id
 
 
-# Open Badges models live in their package; importing them here registers them.
-# Credential assignments live in their package; importing them here registers them.
+# Open Badges, assignments and provider models live in their packages; importing them
+# here registers them.
 from ibl_credentials.assignments.models import GroupAssignment, UserAssignment  # noqa: E402, F401
 from ibl_credentials.openbadges.models import (  # noqa: E402, F401
     IssuerKey,
     SignedCredential,
     StatusEntry,
     StatusList,
+)
+from ibl_credentials.providers.models import (  # noqa: E402, F401
+    AssertionSync,
+    ExternalCredentialMapping,
+    ProviderConfig,
 )

@@ -2,6 +2,9 @@
 
 Order matters: every literal segment (``images/``, ``issuers/``, ``issuers/authority/``,
 ``assertions/``, ``assignments/``, ``course-credentials/``, ``*-over-time/``) comes before the
+
+``assertions/``, ``course-credentials/``, ``*-over-time/``, ``provider-config/``,
+``external-mapping/``) comes before the
 ``{entity_id}`` routes, so none of them can be read as a credential's id (and
 ``validators.RESERVED_ENTITY_IDS`` keeps ids from taking those names). Detail routes are
 published without a trailing slash; both forms are served (never a redirect: a
@@ -27,6 +30,7 @@ from ibl_credentials.exim import views as exim_views
 from ibl_credentials.images.views import ImagesView
 from ibl_credentials.issuers.views import IssuerDetailView, IssuersView, SignatoriesView
 from ibl_credentials.openbadges.verify_views import VerifyCredentialView
+from ibl_credentials.providers import views as provider_views
 from ibl_credentials.validators import RESERVED_ENTITY_IDS
 
 USER = "orgs/<str:org>/users/<str:user_id>/"
@@ -132,6 +136,17 @@ urlpatterns: list[URLPattern] = [
         CourseAssertionsOverTimeView.as_view(),
         name="credentials-course-assertions-over-time",
     ),
+    # External providers -----------------------------------------------------------------
+    path(
+        f"{USER}provider-config/",
+        provider_views.ProviderConfigView.as_view(),
+        name="credentials-provider-config",
+    ),
+    path(
+        f"{USER}external-mapping/",
+        provider_views.ExternalMappingView.as_view(),
+        name="credentials-external-mapping",
+    ),
     # Credentials (badge classes) and their assertions: {entity_id} routes last ----------
     path(USER, CredentialListView.as_view(), name="credentials-list"),
     path(
@@ -154,6 +169,8 @@ urlpatterns: list[URLPattern] = [
         CredentialDetailView,
         "credentials-credential-detail",
     ),
+    # The providers this server knows (no platform) -----------------------------------------
+    path("providers/", provider_views.ProvidersView.as_view(), name="credentials-providers"),
     # Public, without authentication ------------------------------------------------------
     path(
         "public/assertions/<str:entity_id>/",

@@ -31,6 +31,8 @@ RESERVED_ENTITY_IDS = frozenset(
         "assertions-over-time",
         "credentials-over-time",
         "course-assertions-over-time",
+        "provider-config",
+        "external-mapping",
         "public",
     }
 )

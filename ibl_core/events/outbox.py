@@ -12,7 +12,8 @@ rolled-back write leaves no event and sends nothing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,6 +31,8 @@ try:  # psycopg 3 (the "postgres" extra); with psycopg2 the payloads travel as t
     from psycopg.types.json import Jsonb
 except ImportError:  # pragma: no cover
     Jsonb = None
+
+logger = logging.getLogger(__name__)
 
 #: Every event type, in the order of the contract (docs/events.md).
 EVENT_TYPES = (
@@ -208,7 +211,23 @@ def _as_is(data: Any) -> Any:
     return data
 
 
+#: Who else hears of committed events (besides the webhooks): name -> a function of
+#: (platform id, event ids). An app registers in its ``ready()``, so that it learns of
+#: every write the outbox records without the services that write knowing of it.
+_COMMIT_LISTENERS: dict[str, Callable[[int, list[int]], None]] = {}
+
+
+def register_commit_listener(name: str, listener: Callable[[int, list[int]], None]) -> None:
+    """Have ``listener(platform_id, event_ids)`` called once events are committed."""
+    _COMMIT_LISTENERS[name] = listener
+
+
 def _committed(platform_id: int, event_ids: list[int]) -> None:
     from ibl_core.events.webhooks.delivery import events_committed
 
-    events_committed(platform_id, event_ids)
+    listeners = [("webhooks", events_committed), *sorted(_COMMIT_LISTENERS.items())]
+    for name, listener in listeners:
+        try:  # one listener that fails (its queue is down) does not silence the others
+            listener(platform_id, event_ids)
+        except Exception:
+            logger.exception("The %s listener failed on committed events.", name)

@@ -43,6 +43,9 @@ from ibl_credentials.assertions.shapes import assertion_object, public_assertion
 from ibl_credentials.base import PATH_PARAMETERS, CredentialsView
 from ibl_credentials.models import Assertion, BulkIssueJob, Credential, Revocation
 from ibl_credentials.openbadges.links import base_url
+from ibl_credentials.providers import selectors as provider_selectors
+from ibl_credentials.providers.serializers import AssertionWithSyncSerializer
+from ibl_credentials.providers.shapes import external_sync_fields
 
 REVOKED_DETAIL = "This assertion has been revoked."
 PUBLIC_NOT_FOUND = "No assertion with this entityId."
@@ -144,6 +147,11 @@ class AssertionDetailView(AssertionsView):
         self.check_object_permissions(self.request, assertion)
         return assertion
 
+    def detail_object(self, assertion: Assertion) -> dict[str, Any]:
+        """The assertion object, with its mirrors at external providers when it has any."""
+        syncs = provider_selectors.syncs_of_assertion(assertion)
+        return {**assertion_object(assertion), **external_sync_fields(syncs)}
+
     @extend_schema(
         operation_id="credentials_orgs_users_assertions_retrieve2",
         summary="One assertion",
@@ -153,7 +161,7 @@ class AssertionDetailView(AssertionsView):
         ),
         parameters=[*PATH_PARAMETERS, ENTITY_ID],
         responses={
-            200: AssertionSerializer,
+            200: AssertionWithSyncSerializer,
             **error_responses(
                 e401="Missing or invalid credentials.",
                 e403="Not allowed.",
@@ -162,7 +170,7 @@ class AssertionDetailView(AssertionsView):
         },
     )
     def get(self, request: Request, org: str, user_id: str, entity_id: str) -> Response:
-        return Response(assertion_object(self.get_object()))
+        return Response(self.detail_object(self.get_object()))
 
     @extend_schema(
         operation_id="credentials_orgs_users_assertions_update",
@@ -177,7 +185,7 @@ class AssertionDetailView(AssertionsView):
         parameters=[*PATH_PARAMETERS, ENTITY_ID],
         request=AssertionUpdateSerializer,
         responses={
-            200: AssertionSerializer,
+            200: AssertionWithSyncSerializer,
             **error_responses(
                 e400="Invalid body, un-revoking, or answering a revoked assertion.",
                 e401="Missing or invalid credentials.",
@@ -191,7 +199,7 @@ class AssertionDetailView(AssertionsView):
         body = AssertionUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         assertion = services.update_assertion(assertion, body.validated_data)
-        return Response(assertion_object(assertion))
+        return Response(self.detail_object(assertion))
 
 
 class CredentialAssertionsView(AssertionsView):

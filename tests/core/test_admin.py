@@ -21,9 +21,12 @@ from ibl_core.models import (
 from ibl_core.tenancy import groups
 from ibl_credentials.models import (
     Assertion,
+    AssertionSync,
     BulkIssueJob,
+    ExternalCredentialMapping,
     GroupAssignment,
     IssuerKey,
+    ProviderConfig,
     Revocation,
     SignedCredential,
     StatusEntry,
@@ -91,10 +94,13 @@ def test_changelist_and_add_pages(superuser_client, model, django_assert_max_num
     # API only (it fans them out to the members); assertions are issued with the API;
     # keys, signed credentials and status lists are made by the server; events,
     # deliveries, attempts and bulk issue jobs are the system's records; credential
-    # assignments are made with the API (removing one revokes what it issued).
+    # assignments are made with the API (removing one revokes what it issued); provider
+    # configurations (their API key) and mappings are written with the API, provider
+    # syncs by the server.
     read_only = (SuggestionCount, UserGroupMember, *GROUP_MODELS, Assertion, *OPEN_BADGES_MODELS,
                  Event, WebhookDelivery, WebhookAttempt, BulkIssueJob,
-                 *ASSIGNMENT_MODELS)  # fmt: skip
+                 *ASSIGNMENT_MODELS, ProviderConfig, ExternalCredentialMapping,
+                 AssertionSync)  # fmt: skip
     assert response.status_code == (403 if model in read_only else 200)
 
 

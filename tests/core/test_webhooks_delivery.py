@@ -511,6 +511,7 @@ def test_the_sweep_command_says_how_many(world):
     call_command("ibl_sweep", stdout=out)
     assert out.getvalue() == (
         "0 bulk issue jobs queued again, 0 stalled jobs failed.\n"
+        "0 stalled provider syncs queued again.\n"
         "2 webhook events dispatched, 0 stalled deliveries queued again.\n"
     )
     out = StringIO()

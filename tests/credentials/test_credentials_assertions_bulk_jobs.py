@@ -391,6 +391,7 @@ def test_the_sweeper_queues_again_a_job_whose_task_never_reached_the_queue(world
     default_task_backend.clear()  # what the queue lost
     assert sweep() == [
         "1 bulk issue job queued again, 0 stalled jobs failed.",
+        "0 stalled provider syncs queued again.",
         "0 webhook events dispatched, 0 stalled deliveries queued again.",
     ]
     assert queued_jobs() == [[stale.pk]]  # the recent one's task may still be queued

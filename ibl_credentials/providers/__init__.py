@@ -1,0 +1,1 @@
+"""External credential providers: a platform mirrors what it issues to an outside service."""
