@@ -35,6 +35,7 @@ from ibl_credentials.permissions import (
 )
 from ibl_credentials.selectors import path_user_for_request, path_user_is_caller
 
+from .client_bodies import sent_fields
 from .selectors import manages_user
 
 #: Body fields only an issuer of the recipient may send.
@@ -42,7 +43,9 @@ REVOCATION_FIELDS = frozenset({"revoked", "revocationReason"})
 
 
 def body_fields(request: Request) -> frozenset[str]:
-    data = request.data
+    """The fields a body sets, read as the serializer reads them (``client_bodies``):
+    the published client's ``"revocationReason": ""`` asks nothing of the caller."""
+    data = sent_fields(request.data)
     return frozenset(data) if isinstance(data, Mapping) else frozenset()
 
 
