@@ -69,9 +69,7 @@ def test_read_only_fields_are_ignored(world, credential):
     assert response.json()["credentialDetails"]["name"] == credential.name
 
 
-@pytest.mark.parametrize(
-    "reference", [COURSE, {"key": COURSE}, {"key": COURSE, "name": "ignored"}]
-)
+@pytest.mark.parametrize("reference", [COURSE, {"key": COURSE}, {"key": COURSE, "name": "ignored"}])
 def test_an_item_is_a_key_or_an_object_with_a_key(world, credential, reference):
     response = issue(world, {**CLIENT_BODY, "course": reference}, user="learner_p1")
     assert response.status_code == 201, response.content

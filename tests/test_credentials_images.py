@@ -463,9 +463,7 @@ def test_the_list_pages(world):
         3, [as_json(images[2]), as_json(images[1])], size=2, nxt=f"{url}?page=2&page_size=2"
     )
     second = client.get(images_url() + "?page=2&page_size=2").json()
-    assert second == image_page(
-        3, [as_json(images[0])], page=2, size=2, prev=f"{url}?page_size=2"
-    )
+    assert second == image_page(3, [as_json(images[0])], page=2, size=2, prev=f"{url}?page_size=2")
     assert client.get(images_url() + "?page_size=1000").json()["max_page_size"] == 100
 
 

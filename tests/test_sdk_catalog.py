@@ -135,7 +135,9 @@ def test_errors_come_back_as_the_contract_says(kind, world, published_client):
     "catalog_suggestions_{kind}_manage_group_retrieve",
     "catalog_suggestions_{kind}_manage_group_destroy",
 )
-def test_each_group_suggestion_operation_through_the_published_client(kind, world, published_client):
+def test_each_group_suggestion_operation_through_the_published_client(
+    kind, world, published_client
+):
     from ibl_core.groups import create_or_update_group
 
     api = published_client.catalog(world.keys["platform_admin_p1"])

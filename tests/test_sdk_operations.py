@@ -135,7 +135,7 @@ def test_every_operation_is_driven_through_the_client():
 def test_pending_operations_are_not_built_and_the_others_are():
     built = schema_operation_ids()
     assert not PENDING & built, f"built: drive them, then remove from PENDING: {PENDING & built}"
-    assert OPERATION_IDS - PENDING <= built
+    assert built >= OPERATION_IDS - PENDING
 
 
 # Issuing through the client's own Assertion model ------------------------------------
@@ -359,9 +359,7 @@ def test_each_username_operation_through_the_client(world, published_client):
     assert bulk.status == 200, body(bulk)
     result = sdk.BulkCreateAssertion.from_dict(body(bulk))
     assert (result.issued, result.skipped) == (["learner_p1", "department_admin"], [])
-    of_credential = api.credentials_orgs_users_assertions_retrieve6(
-        entity_id=credential_id, **ids
-    )
+    of_credential = api.credentials_orgs_users_assertions_retrieve6(entity_id=credential_id, **ids)
     assert body(of_credential)["count"] == 2
     for row in body(of_credential)["data"]:
         sdk.Assertion.from_dict(row)
