@@ -24,6 +24,7 @@ class IblCredentialsConfig(AppConfig):
     def ready(self) -> None:
         from ibl_core.tasks import register_sweeper
 
+        from . import schema  # noqa: F401  (registers its system check)
         from .assertions.jobs import sweep_jobs
         from .openbadges import signals
 

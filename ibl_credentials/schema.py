@@ -9,7 +9,8 @@ postprocessing hook writes the second form into the schema, from the one table b
 an operation missing from the table gets no twin (``tests/test_schema_twins.py`` fails
 on it), and a row whose operation does not exist is skipped.
 
-Install it after drf-spectacular's own hook::
+Install it after drf-spectacular's own hook (``check`` warns, ``ibl_credentials.W001``,
+while it is missing)::
 
     SPECTACULAR_SETTINGS = {
         "POSTPROCESSING_HOOKS": [
@@ -23,6 +24,9 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+
+from django.conf import settings
+from django.core.checks import Warning, register
 
 USER_PATH = "/api/credentials/orgs/{org}/users/{user_id}/"
 TWIN_PATH = "/api/credentials/orgs/{org}/users/{username}/"
@@ -144,3 +148,25 @@ def add_username_twins(result: dict[str, Any], generator: Any, request: Any, pub
             paths[TWIN_PATH + path.removeprefix(USER_PATH)] = twins
     result["paths"] = paths
     return result
+
+
+HOOK = "ibl_credentials.schema.add_username_twins"
+
+
+@register()
+def check_username_twins_hook(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """``ibl_credentials.W001``: the schema would lack the ``{username}`` operations."""
+    hooks = getattr(settings, "SPECTACULAR_SETTINGS", {}).get("POSTPROCESSING_HOOKS", [])
+    if HOOK in hooks or add_username_twins in hooks:
+        return []
+    return [
+        Warning(
+            "The OpenAPI schema will not list the {username} form of the credentials "
+            "operations (the published client's ...2, ...3 operation ids).",
+            hint=(
+                'Add "drf_spectacular.hooks.postprocess_schema_enums" and '
+                f'"{HOOK}" to SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].'
+            ),
+            id="ibl_credentials.W001",
+        )
+    ]

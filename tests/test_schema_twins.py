@@ -91,3 +91,13 @@ def test_the_catalog_has_no_username_twins():
     """The suggestion operations carry no user in their paths: nothing to twin."""
     assert len(SUGGESTION_OPERATIONS) == 24
     assert not [name for name in SUGGESTION_OPERATIONS if name[-1].isdigit()]
+
+
+def test_a_missing_hook_is_a_warning(settings):
+    from ibl_credentials.schema import check_username_twins_hook
+
+    assert check_username_twins_hook() == []
+    settings.SPECTACULAR_SETTINGS = {**settings.SPECTACULAR_SETTINGS, "POSTPROCESSING_HOOKS": []}
+    [warning] = check_username_twins_hook()
+    assert warning.id == "ibl_credentials.W001"
+    assert "ibl_credentials.schema.add_username_twins" in warning.hint
