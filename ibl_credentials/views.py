@@ -19,7 +19,11 @@ from rest_framework.response import Response
 from ibl_core import envelope
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
-from ibl_core.pagination import CredentialsPagePagination, CredentialsPagination
+from ibl_core.pagination import (
+    CredentialsPagePagination,
+    CredentialsPagination,
+    positive_int_param,
+)
 from ibl_core.platforms import platform_for_request
 from ibl_core.schema import error_responses
 from ibl_core.views import PlatformScopedView
@@ -210,7 +214,8 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
             "Without query (the published client sends none): every image, a page at "
             "a time (page, page_size: default 10, at most 100) as "
             "{next, previous, count, data, num_pages, page_number, max_page_size}. A "
-            "query sent empty or blank is 400."
+            "query sent empty or blank is 400; so is a bad page or page_size, also "
+            "with query."
         ),
         parameters=[
             *PATH_PARAMETERS,
@@ -243,6 +248,9 @@ class ImagesView(ImageUploadViewMixin, CredentialsView):
     def get(self, request: Request, org: str, user_id: str) -> Response:
         if "query" not in request.query_params:
             return self.list_page()
+        # A search is not paged, but a bad page or page_size is still a 400.
+        positive_int_param(request, "page", 1)
+        positive_int_param(request, "page_size", ImagePagination.default_page_size)
         queryset = self.filter_queryset(self.get_queryset())
         found = queryset.only("id", "name", "file")[: ibl_settings.IMAGE_SEARCH_LIMIT]
         return Response(

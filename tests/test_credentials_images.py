@@ -576,3 +576,15 @@ def test_search_queries_do_not_grow_with_rows(world, role, django_assert_max_num
         UploadedImageFactory(platform=world.p1, uploaded_by=user, name="many")
     with django_assert_max_num_queries(5):
         assert len(client.get(images_url(role) + "?query=many").json()) == 33
+
+
+def test_a_search_ignores_the_page_but_refuses_bad_page_parameters(world, gallery):
+    client = world.client("learner_p1")
+    assert client.get(images_url() + "?query=logo&page=1&page_size=5").json() == [
+        as_json(gallery["learner"])
+    ]
+    response = client.get(images_url() + "?query=logo&page_size=x")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"page_size": ["A positive integer is required."]},
+    )
