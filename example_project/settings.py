@@ -96,7 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so the logged duration and status cover every other middleware.
-    "ibl_core.middleware.RequestLogMiddleware",
+    "ibl_core.ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) from gunicorn itself: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -161,8 +161,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "ibl_core.throttling.client_ip"  # the throttles' address, see NUM_PROXIES
-AXES_LOCKOUT_CALLABLE = "ibl_core.login_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = (
+    "ibl_core.ops.throttling.client_ip"  # the throttles' address, see NUM_PROXIES
+)
+AXES_LOCKOUT_CALLABLE = "ibl_core.ops.login_lockout.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -234,7 +236,7 @@ if _rq_queues is not None:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so that a 401 carries "WWW-Authenticate: Api-Token".
-        "ibl_core.authentication.APIKeyAuthentication",
+        "ibl_core.tenancy.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -243,7 +245,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         # DRF's browsable API, except that a form it cannot build is left out (and
         # logged) instead of turning an answered request into a 500.
-        "ibl_core.renderers.BrowsableAPIRenderer",
+        "ibl_core.api.renderers.BrowsableAPIRenderer",
     ],
     # Proxies in front of gunicorn that append to X-Forwarded-For (nginx: 1). Unset: the
     # client is the connection's address (the header is not trusted).
@@ -291,7 +293,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         # Messages on one line: control characters from a request are escaped.
-        "single_line": {"()": "ibl_core.log.SingleLineFormatter", "format": "%(message)s"},
+        "single_line": {"()": "ibl_core.ops.log.SingleLineFormatter", "format": "%(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "single_line"},
@@ -299,7 +301,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {
-        # One JSON line per request (ibl_core.middleware); WARNING turns them off.
+        # One JSON line per request (ibl_core.ops.middleware); WARNING turns them off.
         "ibl.request": {"level": os.environ.get("IBL_REQUEST_LOG_LEVEL", "INFO")},
         # Django's messages through the root's one handler (Django's default config
         # would also print them on its own console handler while DEBUG is on).

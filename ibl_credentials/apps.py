@@ -22,11 +22,11 @@ class IblCredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ibl_core.tasks import register_sweeper
+        from ibl_core.events.tasks import register_sweeper
 
-        from . import schema  # noqa: F401  (registers its system check)
-        from .assertions.jobs import sweep_jobs
-        from .openbadges import signals
+        from ibl_credentials import schema  # noqa: F401  (registers its system check)
+        from ibl_credentials.assertions.jobs import sweep_jobs
+        from ibl_credentials.openbadges import signals
 
         signals.connect()
         register_sweeper("bulk issue jobs", sweep_jobs)
@@ -40,8 +40,7 @@ class IblCredentialsConfig(AppConfig):
         from django.utils import timezone
 
         from ibl_core.catalog_items import item_names
-
-        from .models import Assertion, Credential, CredentialItem, Issuer, Signatory
+        from ibl_credentials.models import Assertion, Credential, CredentialItem, Issuer, Signatory
 
         issuer, _ = Issuer.objects.update_or_create(
             entity_id=DEMO_ISSUER,

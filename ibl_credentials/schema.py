@@ -6,7 +6,7 @@ client (``iblai`` 4.202.2) was generated from a schema listing each such operati
 twice, ``{user_id}`` (an integer) and ``{username}`` (a string), the second with an
 operation id the generator numbered (``credentials_orgs_users_retrieve3``, ...). This
 postprocessing hook writes the second form into the schema, from the one table below:
-an operation missing from the table gets no twin (``tests/test_schema_twins.py`` fails
+an operation missing from the table gets no twin (``tests/credentials/test_schema_twins.py`` fails
 on it), and a row whose operation does not exist is skipped.
 
 Install it after drf-spectacular's own hook (``check`` warns, ``ibl_credentials.W001``,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import (
+from tests.support.factories import (
     DepartmentAdminFactory,
     DepartmentFactory,
     DepartmentMemberFactory,
@@ -103,7 +103,7 @@ def world(db) -> World:
 @pytest.fixture
 def published_client(request, live_server):
     """The published client on the live server, recording the operations it sends; a
-    test's ``@pytest.mark.sdk_operations(...)`` must all be sent (tests/sdk_operations.py)."""
-    from tests.sdk_operations import sdk_clients
+    test's ``@pytest.mark.sdk_operations(...)`` must all be sent (tests/support/sdk_operations.py)."""
+    from tests.support.sdk_operations import sdk_clients
 
     yield from sdk_clients(request, live_server)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from ibl_credentials.assertions import services
 from ibl_credentials.models import Assertion, Credential
-from tests.assertion_helpers import (
+from tests.conftest import ROLES
+from tests.support.assertion_helpers import (
     assertion_json,
     credential_url,
     detail_url,
@@ -20,14 +21,13 @@ from tests.assertion_helpers import (
     user_url,
     z,
 )
-from tests.conftest import ROLES
-from tests.credentials_factories import (
+from tests.support.credentials_factories import (
     AssertionFactory,
     CredentialFactory,
     CredentialItemFactory,
     IssuerFactory,
 )
-from tests.factories import CourseFactory, PathwayFactory, ProgramFactory
+from tests.support.factories import CourseFactory, PathwayFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 

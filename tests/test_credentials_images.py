@@ -13,7 +13,7 @@ from PIL import Image
 
 from ibl_credentials.models import UploadedImage
 from tests.conftest import ROLES
-from tests.credentials_factories import (
+from tests.support.credentials_factories import (
     GPS_IFD,
     HTML,
     SVG,

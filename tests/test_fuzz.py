@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
 from example_project.wsgi import application
-from tests.factories import CourseFactory, PathwayFactory, ProgramFactory, UserGroupFactory
+from tests.support.factories import CourseFactory, PathwayFactory, ProgramFactory, UserGroupFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 

@@ -16,7 +16,7 @@ from iblai import models as sdk
 from iblai.api.catalog_api import CatalogApi
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
-from tests.catalog_helpers import make_item
+from tests.support.catalog_helpers import make_item
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -138,7 +138,7 @@ def test_errors_come_back_as_the_contract_says(kind, world, published_client):
 def test_each_group_suggestion_operation_through_the_published_client(
     kind, world, published_client
 ):
-    from ibl_core.groups import create_or_update_group
+    from ibl_core.tenancy.groups import create_or_update_group
 
     api = published_client.catalog(world.keys["platform_admin_p1"])
     learner = world.users["learner_p1"]

@@ -24,8 +24,8 @@ from iblai import models as sdk
 
 from ibl_catalog.declarations import COURSE_SUGGESTIONS
 from ibl_credentials.models import Assertion, Credential, Issuer, Signatory
-from tests.catalog_helpers import make_item
-from tests.sdk_operations import body, send
+from tests.support.catalog_helpers import make_item
+from tests.support.sdk_operations import body, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -272,7 +272,7 @@ def test_the_whole_lifecycle_through_the_published_client(world, published_clien
 
 
 def test_a_learner_cannot_issue_through_the_client(world, published_client):
-    from tests.credentials_factories import CredentialFactory, IssuerFactory
+    from tests.support.credentials_factories import CredentialFactory, IssuerFactory
 
     credential = CredentialFactory(issuer=IssuerFactory(platform=world.p1))
     learner = world.users["learner_p1"]

@@ -17,26 +17,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.request import Request
-
-from ibl_core.permissions import (
+from ibl_core.tenancy.permissions import (
     CanManagePlatform,
     IsDepartmentModeAdminInPlatform,
     IsDMAdmin,
     IsPlatformAdmin,
 )
-from ibl_core.platforms import platform_for_request
+from ibl_core.tenancy.platforms import platform_for_request
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from ibl_credentials.assertions.client_bodies import sent_fields
+from ibl_credentials.assertions.selectors import manages_user
+from ibl_credentials.base import path_user_for_request, path_user_is_caller
 from ibl_credentials.models import Assertion
 from ibl_credentials.permissions import (
     IsPathUserOrPlatformAdmin,
     IsPlatformMemberOrDMAdmin,
 )
-from ibl_credentials.selectors import path_user_for_request, path_user_is_caller
-
-from .client_bodies import sent_fields
-from .selectors import manages_user
 
 #: Body fields only an issuer of the recipient may send.
 REVOCATION_FIELDS = frozenset({"revoked", "revocationReason"})

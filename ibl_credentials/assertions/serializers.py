@@ -9,16 +9,15 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
+from ibl_core.api.fields import BoundedJSONField
+from ibl_core.api.renderers import RequiredFieldsForm
 from rest_framework import serializers
 
 from ibl_core.conf import ibl_settings
-from ibl_core.fields import BoundedJSONField
-from ibl_core.renderers import RequiredFieldsForm
+from ibl_credentials.assertions.client_bodies import sent_fields
+from ibl_credentials.envelopes import StrictCharField
 from ibl_credentials.models import Assertion, ItemKind
-from ibl_credentials.serializers import StrictCharField
 from ibl_credentials.validators import validate_http_url
-
-from .client_bodies import sent_fields
 
 ITEM_FIELDS = tuple(ItemKind.values)  # course, program, pathway
 IDENTITY_MAX_LENGTH = 254

@@ -13,27 +13,23 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from ibl_core.api.memory import paused_cycle_collection
+from ibl_core.api.schema import error_responses
+from ibl_core.api.views import PlatformScopedView
+from ibl_core.sql.text import UNSTORABLE
+from ibl_core.tenancy.platforms import department_mode_requested
+from ibl_core.tenancy.roles import managed_user_ids
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ibl_core.conf import ibl_settings
-from ibl_core.memory import paused_cycle_collection
 from ibl_core.models import Platform
-from ibl_core.platforms import department_mode_requested
-from ibl_core.roles import managed_user_ids
-from ibl_core.schema import error_responses
-from ibl_core.text import UNSTORABLE
-from ibl_core.views import PlatformScopedView
-from ibl_credentials.models import Assertion, BulkIssueJob, Credential, Revocation
-from ibl_credentials.openbadges.links import base_url
-from ibl_credentials.views import PATH_PARAMETERS, CredentialsView
-
-from . import jobs, selectors, services
-from .pagination import AssertionPagination
-from .permissions import ASSERTION_DETAIL, ISSUERS, USER_ASSERTIONS
-from .serializers import (
+from ibl_credentials.assertions import jobs, selectors, services
+from ibl_credentials.assertions.pagination import AssertionPagination
+from ibl_credentials.assertions.permissions import ASSERTION_DETAIL, ISSUERS, USER_ASSERTIONS
+from ibl_credentials.assertions.serializers import (
     AssertionSerializer,
     AssertionUpdateSerializer,
     BulkIssueJobSerializer,
@@ -43,7 +39,10 @@ from .serializers import (
     PublicAssertionSerializer,
     RevokedSerializer,
 )
-from .shapes import assertion_object, public_assertion_object
+from ibl_credentials.assertions.shapes import assertion_object, public_assertion_object
+from ibl_credentials.base import PATH_PARAMETERS, CredentialsView
+from ibl_credentials.models import Assertion, BulkIssueJob, Credential, Revocation
+from ibl_credentials.openbadges.links import base_url
 
 REVOKED_DETAIL = "This assertion has been revoked."
 PUBLIC_NOT_FOUND = "No assertion with this entityId."

@@ -1,6 +1,6 @@
 """The ``{username}`` twins of the credentials operations in the OpenAPI schema.
 
-The schema is the committed ``docs/openapi.yaml`` (``tests/test_schema.py`` keeps it
+The schema is the committed ``docs/openapi.yaml`` (``tests/project/test_schema.py`` keeps it
 current). The twins' ids come from one table, ``ibl_credentials.schema.USERNAME_TWINS``,
 checked here against the published client: same pairs, same paths.
 """
@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 from ibl_credentials.schema import TWIN_PATH, USER_PATH, USERNAME_TWINS
-from tests.sdk_operations import (
+from tests.support.sdk_operations import (
     CREDENTIAL_OPERATIONS,
     SUGGESTION_OPERATIONS,
     request_line,
 )
 
-COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 #: Operations of this server the client does not have (their twins are named alike).
 NOT_IN_THE_CLIENT = {"credentials_orgs_users_assertions_bulk_job_retrieve"}
 
@@ -82,7 +82,7 @@ def test_twins_of_operations_not_built_yet_are_skipped(operations):
 def test_each_client_operation_in_the_schema_has_the_clients_path(operations):
     for operation in CREDENTIAL_OPERATIONS:
         if operation not in operations:
-            continue  # not built yet: tests/test_sdk_operations.py lists them
+            continue  # not built yet: tests/project/test_sdk_operations.py lists them
         method, path, _ = operations[operation]
         assert (method, path) == request_line(operation)
 

@@ -3,18 +3,18 @@
 
 The client's ``Assertion`` model never sends ``recipient``, ``course``, ``program`` or
 ``credentialDetails`` and always sends ``entityId``, ``issuedOn``, ``revocationReason``
-and ``expires``, as "" when unset. ``tests/test_sdk_operations.py`` sends these bodies
+and ``expires``, as "" when unset. ``tests/project/test_sdk_operations.py`` sends these bodies
 through the client itself; this module pins every rule with the test client.
 """
 
 from __future__ import annotations
 
 import pytest
+from tests.support.assertion_helpers import assertion_json, credential_url, detail_url
+from tests.support.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
+from tests.support.factories import CourseFactory, PathwayFactory, ProgramFactory
 
 from ibl_credentials.models import Assertion
-from tests.assertion_helpers import assertion_json, credential_url, detail_url
-from tests.credentials_factories import AssertionFactory, CredentialFactory, IssuerFactory
-from tests.factories import CourseFactory, PathwayFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ A test that drives operations says which with ``@pytest.mark.sdk_operations(...)
 (``{kind}`` stands for course, pathway and program in a test parametrized by
 ``kind``) and builds its clients with the ``published_client`` fixture, which records each
 operation whose request the client builds and fails the test if one it declares was
-never sent. ``tests/test_sdk_operations.py`` checks that the declarations of the
+never sent. ``tests/project/test_sdk_operations.py`` checks that the declarations of the
 whole suite cover the 96, so a declaration can neither lie nor be forgotten.
 """
 
@@ -142,7 +142,7 @@ def sdk_clients(request: pytest.FixtureRequest, live_server: Any) -> Iterator[Sd
 def send(api: Any, operation: str, **params: Any) -> Any:
     """Call ``operation`` through the client's request builder with a free-form body
     (where the client declares a model that is not the real body: reference of the
-    models in ``tests/test_sdk_credentials.py``); path, auth and headers stay the
+    models in ``tests/credentials/test_sdk_credentials.py``); path, auth and headers stay the
     client's."""
     request = getattr(api, f"_{operation}_serialize")(
         **params, _request_auth=None, _content_type=None, _headers=None, _host_index=0

@@ -6,7 +6,7 @@ schema, plus two siblings per method that send the same request
 72 (38 credentials (method, path) pairs: 34 that carry a user, each twice, as
 ``{user_id}`` and ``{username}``, and 4 without a user), and its ``CatalogApi`` 24
 ``catalog_suggestions_*`` (8 per kind: course, pathway, program). 72 + 24 = 96;
-``tests/sdk_operations.py`` reads them from the client, and the first test below pins
+``tests/support/sdk_operations.py`` reads them from the client, and the first test below pins
 the numbers.
 
 Each test that drives operations declares them (``@pytest.mark.sdk_operations``) and
@@ -31,12 +31,12 @@ from pathlib import Path
 import pytest
 import yaml
 from iblai import models as sdk
+from tests.support.catalog_helpers import make_item
+from tests.support.credentials_factories import CredentialFactory, IssuerFactory, png_bytes
 
 from ibl_catalog.declarations import COURSE_SUGGESTIONS
 from ibl_credentials.models import Assertion, Credential, Issuer, Signatory, UploadedImage
-from tests.catalog_helpers import make_item
-from tests.credentials_factories import CredentialFactory, IssuerFactory, png_bytes
-from tests.sdk_operations import (
+from tests.support.sdk_operations import (
     CREDENTIAL_OPERATIONS,
     MARKER,
     OPERATION_IDS,
@@ -47,7 +47,7 @@ from tests.sdk_operations import (
     upload,
 )
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 COMMITTED_SCHEMA = TESTS.parent / "docs" / "openapi.yaml"
 
 #: Operations being built elsewhere (assignments, external providers, course
@@ -87,10 +87,14 @@ PENDING = frozenset(
 
 
 def declared_operations() -> dict[str, list[str]]:
-    """``{operation id: [test, ...]}`` from the markers of every ``test_sdk_*`` module."""
+    """``{operation id: [test, ...]}`` from the markers of every test module that
+    declares some."""
     declared: dict[str, list[str]] = {}
-    for path in sorted(TESTS.glob("test_sdk_*.py")):
-        module = importlib.import_module(f"tests.{path.stem}")
+    for path in sorted(TESTS.rglob("test_*.py")):
+        if MARKER not in path.read_text():
+            continue
+        dotted = ".".join(path.relative_to(TESTS.parent).with_suffix("").parts)
+        module = importlib.import_module(dotted)
         for name, test in vars(module).items():
             if not (name.startswith("test_") and inspect.isfunction(test)):
                 continue
