@@ -267,6 +267,12 @@ SPECTACULAR_SETTINGS = {
     # Tags and operation ids from the segment after /api/ (catalog, credentials); the
     # Open Badges paths (/ob/) name their own tag.
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # drf-spectacular's own hook, then the {username} form of every credentials path
+    # (docs/credentials-guide.md, "The published client").
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ibl_credentials.schema.add_username_twins",
+    ],
 }
 
 IBL_DATA_MANAGER: dict = {}

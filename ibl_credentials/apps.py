@@ -26,6 +26,7 @@ class IblCredentialsConfig(AppConfig):
         from ibl_core.events.tasks import register_sweeper
         from ibl_core.models import UserGroup
         from ibl_core.tenancy.signals import group_members_changed
+        from ibl_credentials import schema  # noqa: F401  (registers its system check)
         from ibl_credentials.assertions.jobs import sweep_jobs
         from ibl_credentials.assignments import services as assignments
         from ibl_credentials.openbadges import signals

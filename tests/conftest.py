@@ -98,3 +98,13 @@ def world(db) -> World:
     w.users["dm_admin"] = dm
     w.keys["dm_admin"] = issue_key(dm, p2)  # a DM admin's key works everywhere
     return w
+
+
+@pytest.fixture
+def published_client(request, live_server):
+    """The published client on the live server, recording the operations it sends; a
+    test's ``@pytest.mark.sdk_operations(...)`` must all be sent
+    (tests/support/sdk_operations.py)."""
+    from tests.support.sdk_operations import sdk_clients
+
+    yield from sdk_clients(request, live_server)

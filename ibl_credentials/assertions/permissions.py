@@ -28,6 +28,7 @@ from ibl_core.tenancy.permissions import (
     IsPlatformAdmin,
 )
 from ibl_core.tenancy.platforms import platform_for_request
+from ibl_credentials.assertions.client_bodies import sent_fields
 from ibl_credentials.assertions.selectors import manages_user
 from ibl_credentials.base import path_user_for_request, path_user_is_caller
 from ibl_credentials.models import Assertion
@@ -41,7 +42,9 @@ REVOCATION_FIELDS = frozenset({"revoked", "revocationReason"})
 
 
 def body_fields(request: Request) -> frozenset[str]:
-    data = request.data
+    """The fields a body sets, read as the serializer reads them (``client_bodies``):
+    the published client's ``"revocationReason": ""`` asks nothing of the caller."""
+    data = sent_fields(request.data)
     return frozenset(data) if isinstance(data, Mapping) else frozenset()
 
 

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from ibl_core.api.fields import BoundedJSONField
 from ibl_core.api.renderers import RequiredFieldsForm
 from ibl_core.conf import ibl_settings
+from ibl_credentials.assertions.client_bodies import sent_fields
 from ibl_credentials.envelopes import StrictCharField
 from ibl_credentials.models import Assertion, ItemKind
 from ibl_credentials.validators import validate_http_url
@@ -91,6 +92,43 @@ class AnswerField(serializers.ChoiceField):
     after the field and collide with the three-valued ``acceptance`` of the output."""
 
 
+NOT_AN_ITEM = "A key, or an object with a key, is required."
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": 255},
+            {
+                "type": "object",
+                "properties": {"key": {"type": "string", "maxLength": 255}},
+                "required": ["key"],
+            },
+        ]
+    }
+)
+class ItemReferenceField(StrictCharField):
+    """A catalog item's key, as text or as an object with ``key`` (an assertion's own
+    ``{"key", "name"}`` sent back: ``name`` is ignored)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, dict):
+            if "key" not in data:
+                raise serializers.ValidationError(NOT_AN_ITEM)
+            data = data["key"]
+        return super().to_internal_value(data)
+
+
+class SentFieldsMixin:
+    """Reads a body as :mod:`.client_bodies` says: read-only fields ignored, an empty
+    string or object the same as a field not sent."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        fields = self.fields  # type: ignore[attr-defined]
+        required = frozenset(name for name, field in fields.items() if field.required)
+        return super().to_internal_value(sent_fields(data, required))  # type: ignore[misc]
+
+
 class RecipientSerializer(RequiredFieldsForm, serializers.Serializer):
     """Who receives the assertion."""
 
@@ -102,13 +140,22 @@ class EvidenceSerializer(serializers.Serializer):
     narrative = StrictCharField(required=False, allow_blank=True, default="", max_length=10_000)
 
 
-class IssueFieldsSerializer(RequiredFieldsForm, serializers.Serializer):
+class IssueFieldsSerializer(SentFieldsMixin, RequiredFieldsForm, serializers.Serializer):
     """What the issued assertions carry: at most one catalog item (course, program or
-    pathway key), a narrative, evidence, metadata and an expiry date."""
+    pathway: its key, or an object with its key), a narrative, evidence, metadata and
+    an expiry date. entityId, issuedOn and credentialDetails are ignored; an empty
+    string or object is the same as a field not sent (as the published client sends
+    unset fields)."""
 
-    course = StrictCharField(required=False, max_length=255, help_text="A course key.")
-    program = StrictCharField(required=False, max_length=255, help_text="A program key.")
-    pathway = StrictCharField(required=False, max_length=255, help_text="A pathway key.")
+    course = ItemReferenceField(
+        required=False, max_length=255, help_text="A course key, or an object with its key."
+    )
+    program = ItemReferenceField(
+        required=False, max_length=255, help_text="A program key, or an object with its key."
+    )
+    pathway = ItemReferenceField(
+        required=False, max_length=255, help_text="A pathway key, or an object with its key."
+    )
     narrative = StrictCharField(required=False, allow_blank=True, default="", max_length=10_000)
     evidence = serializers.ListField(
         child=EvidenceSerializer(), required=False, max_length=MAX_EVIDENCE
@@ -145,9 +192,12 @@ class IssueFieldsSerializer(RequiredFieldsForm, serializers.Serializer):
 
 
 class IssueSerializer(IssueFieldsSerializer):
-    """Issue the credential to one member of the platform."""
+    """Issue the credential to one member of the platform: the recipient, or else the
+    user of the path."""
 
-    recipient = RecipientSerializer()
+    recipient = RecipientSerializer(
+        required=False, help_text="Who receives it; default: the user of the path."
+    )
 
 
 class BulkIssueSerializer(IssueFieldsSerializer):
@@ -156,8 +206,10 @@ class BulkIssueSerializer(IssueFieldsSerializer):
     users = UsersField(help_text="Usernames, emails or user ids (1 to 10,000).")
 
 
-class AssertionUpdateSerializer(RequiredFieldsForm, serializers.Serializer):
-    """Revoke (issuers: revoked true with a reason) or answer (the recipient: acceptance)."""
+class AssertionUpdateSerializer(SentFieldsMixin, RequiredFieldsForm, serializers.Serializer):
+    """Revoke (issuers: revoked true with a reason) or answer (the recipient: acceptance).
+    The assertion's other fields are ignored; an empty string or object is the same as
+    a field not sent."""
 
     revoked = serializers.BooleanField(required=False)
     revocationReason = StrictCharField(

@@ -244,9 +244,14 @@ class CredentialAssertionsView(AssertionsView):
         description=(
             "Platform admins, DM admins, and department admins (department_mode=true in "
             "the body) for users of their departments. The recipient is a username, an "
-            "email or a user id of a member. At most one of course, program, pathway: "
-            "a key of the platform's catalog, and one of the credential's own items of "
-            "that kind when it lists any. expires defaults to the credential's rule. "
+            "email or a user id of a member; without recipient, the user of the path "
+            "receives it (a platform admin names the learner in the path; anyone else "
+            "may only name themself). At most one of course, program, pathway: a key of "
+            "the platform's catalog (or an object with that key), and one of the "
+            "credential's own items of that kind when it lists any. expires defaults to "
+            "the credential's rule. entityId, issuedOn and credentialDetails are "
+            "ignored; an empty string or object is the same as a field not sent (the "
+            "published client sends its unset fields so). "
             "201 with the new assertion; 200 with the recipient's active assertion for "
             "the same item when there is one (an expired one is replaced)."
         ),
@@ -264,14 +269,19 @@ class CredentialAssertionsView(AssertionsView):
         body = IssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        path_user = self.get_path_user()
+        if "recipient" in data:  # the path user issues, as themself
+            identity, issued_by = data["recipient"]["identity"], path_user
+        else:  # the published client's body: the path user receives it
+            identity, issued_by = path_user.get_username(), request.user
         recipient_id = services.recipient_for_issue(
-            platform, data["recipient"]["identity"], managed_user_ids(request, platform)
+            platform, identity, managed_user_ids(request, platform)
         )
         assertion, created = services.issue_assertion(
             credential=credential,
             recipient_id=recipient_id,
             details=services.issue_details(platform, credential, data),
-            issued_by=self.get_path_user(),
+            issued_by=issued_by,
         )
         return Response(
             assertion_object(assertion),

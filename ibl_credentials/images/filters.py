@@ -14,14 +14,16 @@ from ibl_credentials.permissions import IsPlatformAdminOrDMAdmin
 
 
 class ImageSearchFilter(django_filters.FilterSet):
-    """``query`` (required): case-insensitive substring of the image's name."""
+    """``query``: case-insensitive substring of the image's name. Used only when the
+    request sends ``query`` (without it the view lists every image), so an empty or
+    blank one is a 400."""
 
     query = django_filters.CharFilter(
         field_name="name",
         lookup_expr="icontains",
         required=True,
         max_length=254,
-        help_text="Part of the image's name (required).",
+        help_text="Part of the image's name (not blank when sent).",
     )
 
     class Meta:

@@ -14,8 +14,6 @@ import json
 import pytest
 from iblai import models as sdk
 from iblai.api.catalog_api import CatalogApi
-from iblai.api_client import ApiClient
-from iblai.configuration import Configuration
 
 from ibl_catalog.declarations import SUGGESTION_KINDS
 from tests.support.catalog_helpers import make_item
@@ -26,15 +24,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 @pytest.fixture(params=SUGGESTION_KINDS, ids=lambda kind: kind.label)
 def kind(request):
     return request.param
-
-
-def catalog(live_server, key: str) -> CatalogApi:
-    configuration = Configuration(
-        host=live_server.url,
-        api_key={"PlatformApiKeyAuthentication": key},
-        api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
-    )
-    return CatalogApi(ApiClient(configuration))
 
 
 def operation(api: CatalogApi, kind, name: str):
@@ -58,8 +47,15 @@ def item_fields(kind, item) -> dict[str, str]:
     }
 
 
-def test_each_suggestion_operation_through_the_published_client(kind, world, live_server):
-    api = catalog(live_server, world.keys["platform_admin_p1"])
+@pytest.mark.sdk_operations(
+    "catalog_suggestions_{kind}_manage_create",
+    "catalog_suggestions_{kind}_manage_retrieve",
+    "catalog_suggestions_{kind}_manage_bulk_create",
+    "catalog_suggestions_{kind}_user_retrieve",
+    "catalog_suggestions_{kind}_manage_destroy",
+)
+def test_each_suggestion_operation_through_the_published_client(kind, world, published_client):
+    api = published_client.catalog(world.keys["platform_admin_p1"])
     learner = world.users["learner_p1"]
     item = make_item(kind, world.p1)
     label = kind.label
@@ -120,8 +116,8 @@ def test_each_suggestion_operation_through_the_published_client(kind, world, liv
     assert not kind.model._default_manager.filter(pk=detail.id).exists()
 
 
-def test_errors_come_back_as_the_contract_says(kind, world, live_server):
-    api = catalog(live_server, world.keys["learner_p1"])
+def test_errors_come_back_as_the_contract_says(kind, world, published_client):
+    api = published_client.catalog(world.keys["learner_p1"])
     item = make_item(kind, world.p1)
     create = model(kind, "SuggestionCreate")(
         platform_key="p1", user_id=str(world.users["learner_p1"].pk), **item_fields(kind, item)
@@ -134,10 +130,17 @@ def test_errors_come_back_as_the_contract_says(kind, world, live_server):
     assert not kind.model._default_manager.exists()
 
 
-def test_each_group_suggestion_operation_through_the_published_client(kind, world, live_server):
+@pytest.mark.sdk_operations(
+    "catalog_suggestions_{kind}_manage_group_create",
+    "catalog_suggestions_{kind}_manage_group_retrieve",
+    "catalog_suggestions_{kind}_manage_group_destroy",
+)
+def test_each_group_suggestion_operation_through_the_published_client(
+    kind, world, published_client
+):
     from ibl_core.tenancy.groups import create_or_update_group
 
-    api = catalog(live_server, world.keys["platform_admin_p1"])
+    api = published_client.catalog(world.keys["platform_admin_p1"])
     learner = world.users["learner_p1"]
     group, _ = create_or_update_group(world.p1, "Cohort", add=[learner])
     item = make_item(kind, world.p1)

@@ -855,19 +855,22 @@ def test_assignments_is_a_reserved_entity_id():
 # The published client ------------------------------------------------------------------------
 
 
+@pytest.mark.sdk_operations(
+    "credentials_orgs_users_assignments_users_create",
+    "credentials_orgs_users_assignments_users_create2",
+    "credentials_orgs_users_assignments_users_retrieve",
+    "credentials_orgs_users_assignments_users_retrieve2",
+    "credentials_orgs_users_assignments_groups_create",
+    "credentials_orgs_users_assignments_groups_create2",
+    "credentials_orgs_users_assignments_groups_retrieve",
+    "credentials_orgs_users_assignments_groups_retrieve2",
+    "credentials_orgs_users_assignments_destroy",
+    "credentials_orgs_users_assignments_destroy2",
+)
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
-def test_all_ten_operations_through_the_published_client(world, live_server):
-    from iblai.api.credentials_api import CredentialsApi
-    from iblai.api_client import ApiClient
-    from iblai.configuration import Configuration
-
-    configuration = Configuration(
-        host=live_server.url,
-        api_key={"PlatformApiKeyAuthentication": world.keys["platform_admin_p1"]},
-        api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
-    )
-    api = CredentialsApi(ApiClient(configuration))
+def test_all_ten_operations_through_the_published_client(world, published_client):
+    api = published_client.credentials(world.keys["platform_admin_p1"])
     admin = world.users["platform_admin_p1"]
     learner, other = world.users["learner_p1"], world.users["learner_other_department"]
     CredentialFactory(issuer=IssuerFactory(platform=world.p1), entity_id="cred-assign")

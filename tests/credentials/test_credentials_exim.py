@@ -847,24 +847,21 @@ def test_the_round_trip_commits_on_a_real_transaction(course_world):
 # Through the published client ----------------------------------------------------------
 
 
+@pytest.mark.sdk_operations(
+    "credentials_exim_credentials_course_export_retrieve",
+    "credentials_exim_credentials_course_import_create",
+)
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
-def test_export_and_import_through_the_published_client(course_world, live_server):
+def test_export_and_import_through_the_published_client(course_world, published_client):
     """The client declares no body for the import and no model for either answer: the
     import's body is sent through the client's own request builder and ``call_api``."""
     from iblai.api.credentials_api import CredentialsApi
-    from iblai.api_client import ApiClient
-    from iblai.configuration import Configuration
 
     w = course_world
 
     def api(role: str) -> CredentialsApi:
-        configuration = Configuration(
-            host=live_server.url,
-            api_key={"PlatformApiKeyAuthentication": w.keys[role]},
-            api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
-        )
-        return CredentialsApi(ApiClient(configuration))
+        return published_client.credentials(w.keys[role])
 
     dm = api("dm_admin")
     exported = dm.credentials_exim_credentials_course_export_retrieve(course_id=w.course.course_id)
@@ -872,7 +869,7 @@ def test_export_and_import_through_the_published_client(course_world, live_serve
     document = json.loads(exported.data)
     assert [c["entityId"] for c in document["credentials"]] == ["cred-first", "cred-second"]
     assert document["credentials"][0]["iconImage"]["url"] == (
-        f"{live_server.url}/media/{w.image.file.name}"
+        f"{published_client.url}/media/{w.image.file.name}"
     )
 
     def import_(client: CredentialsApi, body: Any):

@@ -416,11 +416,80 @@ def gallery(world):
     }
 
 
-def test_query_is_required(world):
-    for query in ("", "?query=", "?query=%20%20"):
+def test_a_query_sent_empty_or_blank_is_400(world):
+    for query in ("?query=", "?query=%20%20"):
         response = world.client("learner_p1").get(images_url() + query)
         assert response.status_code == 400
         assert response.json() == {"query": ["This field is required."]}
+
+
+# The list (no query: the published client sends none) ----------------------------------
+
+
+def image_page(count: int, data: list, *, page=1, size=10, nxt=None, prev=None) -> dict:
+    return {
+        "next": nxt,
+        "previous": prev,
+        "count": count,
+        "data": data,
+        "num_pages": max(1, -(-count // size)),
+        "page_number": page,
+        "max_page_size": 100,
+    }
+
+
+def test_without_query_a_member_lists_their_own_images(world, gallery):
+    response = world.client("learner_p1").get(images_url())
+    assert response.status_code == 200
+    expected = [as_json(gallery["unrelated"]), as_json(gallery["learner"])]
+    assert response.json() == image_page(2, expected)
+
+
+@pytest.mark.parametrize("role", ["platform_admin_p1", "dm_admin"])
+def test_without_query_admins_list_every_image_of_the_platform(world, gallery, role):
+    response = world.client(role).get(images_url(role))
+    assert response.status_code == 200
+    names = ["unrelated", "admin", "other", "learner"]  # newest first; never p2's
+    assert response.json() == image_page(4, [as_json(gallery[name]) for name in names])
+
+
+def test_the_list_pages(world):
+    user = world.users["learner_p1"]
+    images = [UploadedImageFactory(platform=world.p1, uploaded_by=user) for _ in range(3)]
+    url = "http://testserver" + images_url()
+    client = world.client("learner_p1")
+    first = client.get(images_url() + "?page_size=2").json()
+    assert first == image_page(
+        3, [as_json(images[2]), as_json(images[1])], size=2, nxt=f"{url}?page=2&page_size=2"
+    )
+    second = client.get(images_url() + "?page=2&page_size=2").json()
+    assert second == image_page(3, [as_json(images[0])], page=2, size=2, prev=f"{url}?page_size=2")
+    assert client.get(images_url() + "?page_size=1000").json()["max_page_size"] == 100
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ("?page=0", 400, {"page": ["A positive integer is required."]}),
+        ("?page_size=x", 400, {"page_size": ["A positive integer is required."]}),
+        ("?page=2", 404, {"detail": "Invalid page."}),
+    ],
+)
+def test_bad_list_parameters(world, gallery, query, status, body):
+    response = world.client("learner_p1").get(images_url() + query)
+    assert (response.status_code, response.json()) == (status, body)
+
+
+@pytest.mark.parametrize("role", ["learner_p1", "platform_admin_p1"])
+def test_the_list_queries_do_not_grow_with_rows(world, role, django_assert_max_num_queries):
+    user = world.users[role]
+    client = world.client(role)
+    for rows in (3, 30):
+        while UploadedImage.objects.count() < rows:
+            UploadedImageFactory(platform=world.p1, uploaded_by=user)
+        # key, key last_used, platform, membership, count, images
+        with django_assert_max_num_queries(6):
+            assert client.get(images_url(role)).json()["count"] == rows
 
 
 def test_member_finds_only_their_own_images(world, gallery):
@@ -507,3 +576,15 @@ def test_search_queries_do_not_grow_with_rows(world, role, django_assert_max_num
         UploadedImageFactory(platform=world.p1, uploaded_by=user, name="many")
     with django_assert_max_num_queries(5):
         assert len(client.get(images_url(role) + "?query=many").json()) == 33
+
+
+def test_a_search_ignores_the_page_but_refuses_bad_page_parameters(world, gallery):
+    client = world.client("learner_p1")
+    assert client.get(images_url() + "?query=logo&page=1&page_size=5").json() == [
+        as_json(gallery["learner"])
+    ]
+    response = client.get(images_url() + "?query=logo&page_size=x")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"page_size": ["A positive integer is required."]},
+    )

@@ -976,24 +976,31 @@ def test_the_sweeper_queues_stalled_syncs_again(
 # Through the published client ---------------------------------------------------------
 
 
+@pytest.mark.sdk_operations(
+    "credentials_providers_retrieve",
+    "credentials_orgs_users_provider_config_retrieve",
+    "credentials_orgs_users_provider_config_retrieve2",
+    "credentials_orgs_users_provider_config_create",
+    "credentials_orgs_users_provider_config_create2",
+    "credentials_orgs_users_provider_config_destroy",
+    "credentials_orgs_users_provider_config_destroy2",
+    "credentials_orgs_users_external_mapping_retrieve",
+    "credentials_orgs_users_external_mapping_retrieve2",
+    "credentials_orgs_users_external_mapping_create",
+    "credentials_orgs_users_external_mapping_create2",
+    "credentials_orgs_users_external_mapping_destroy",
+    "credentials_orgs_users_external_mapping_destroy2",
+)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.live
-def test_every_provider_operation_through_the_published_client(world, live_server):
+def test_every_provider_operation_through_the_published_client(world, published_client):
     """The 13 operations of the client (the providers list, and the six platform ones in
     their user_id and username forms), built and sent by ``iblai`` 4.202.2."""
     from iblai import models as sdk
-    from iblai.api.credentials_api import CredentialsApi
-    from iblai.api_client import ApiClient
-    from iblai.configuration import Configuration
 
     issuer = IssuerFactory(platform=world.p1, entity_id="issuer-p1")
     CredentialFactory(issuer=issuer, entity_id="python-101", name="Python 101")
-    configuration = Configuration(
-        host=live_server.url,
-        api_key={"PlatformApiKeyAuthentication": world.keys["platform_admin_p1"]},
-        api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
-    )
-    api = CredentialsApi(ApiClient(configuration))
+    api = published_client.credentials(world.keys["platform_admin_p1"])
     admin = world.users["platform_admin_p1"]
     by_id = {"platform_key": "p1", "user_id": admin.pk}
     by_name = {"platform_key": "p1", "username": "platform_admin_p1"}

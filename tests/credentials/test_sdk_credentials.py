@@ -18,47 +18,45 @@ headers are still the client's.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 import pytest
 from iblai import models as sdk
-from iblai.api.credentials_api import CredentialsApi
-from iblai.api_client import ApiClient
-from iblai.configuration import Configuration
 
 from ibl_catalog.declarations import COURSE_SUGGESTIONS
 from ibl_credentials.models import Assertion, Credential, Issuer, Signatory
 from tests.support.catalog_helpers import make_item
+from tests.support.sdk_operations import body, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
-def credentials_api(live_server, key: str) -> CredentialsApi:
-    configuration = Configuration(
-        host=live_server.url,
-        api_key={"PlatformApiKeyAuthentication": key},
-        api_key_prefix={"PlatformApiKeyAuthentication": "Api-Token"},
-    )
-    return CredentialsApi(ApiClient(configuration))
-
-
-def send(api: CredentialsApi, operation: str, **params: Any):
-    """Call ``operation`` through the client's request builder with a free-form body."""
-    request = getattr(api, f"_{operation}_serialize")(
-        **params, _request_auth=None, _content_type=None, _headers=None, _host_index=0
-    )
-    return api.api_client.call_api(*request).response
-
-
-def body(response) -> Any:
-    return json.loads(response.data) if response.data else None
-
-
-def test_the_whole_lifecycle_through_the_published_client(world, live_server):
+@pytest.mark.sdk_operations(
+    "credentials_orgs_users_issuers_create",
+    "credentials_orgs_users_issuers_retrieve2",
+    "credentials_orgs_users_issuers_update",
+    "credentials_orgs_users_issuers_authority_create",
+    "credentials_orgs_users_create",
+    "credentials_orgs_users_retrieve",
+    "credentials_orgs_users_retrieve2",
+    "credentials_orgs_users_update",
+    "credentials_orgs_users_course_credentials_list",
+    "credentials_orgs_users_assertions_create",
+    "credentials_orgs_users_assertions_bulk_create",
+    "credentials_orgs_users_assertions_retrieve3",
+    "credentials_orgs_users_assertions_retrieve",
+    "credentials_orgs_users_assertions_retrieve2",
+    "credentials_orgs_users_assertions_update",
+    "credentials_public_assertions_retrieve",
+    "credentials_orgs_users_assertions_over_time_retrieve",
+    "credentials_orgs_users_course_assertions_over_time_retrieve",
+    "credentials_orgs_users_credentials_over_time_retrieve",
+    "credentials_orgs_users_destroy",
+    "credentials_orgs_users_issuers_destroy",
+)
+def test_the_whole_lifecycle_through_the_published_client(world, published_client):
     admin = world.users["platform_admin_p1"]
     learner = world.users["learner_p1"]
-    api = credentials_api(live_server, world.keys["platform_admin_p1"])
+    api = published_client.credentials(world.keys["platform_admin_p1"])
     course = make_item(COURSE_SUGGESTIONS, world.p1)
     ids = {"platform_key": "p1", "user_id": admin.pk}
 
@@ -191,7 +189,7 @@ def test_the_whole_lifecycle_through_the_published_client(world, live_server):
         sdk.Assertion.from_dict(row)  # every nested value is a string, as the model wants
 
     # the learner reads their own assertions and accepts one
-    learner_api = credentials_api(live_server, world.keys["learner_p1"])
+    learner_api = published_client.credentials(world.keys["learner_p1"])
     mine = learner_api.credentials_orgs_users_assertions_retrieve(
         platform_key="p1", user_id=learner.pk, page=1, page_size=10
     )
@@ -219,7 +217,7 @@ def test_the_whole_lifecycle_through_the_published_client(world, live_server):
     assert sdk.Assertion.from_dict(body(accepted)).acceptance == sdk.AcceptanceEnum.ACCEPTED
 
     # anyone reads it publicly; the recipient's email never shows
-    public = credentials_api(live_server, "no-key").credentials_public_assertions_retrieve(
+    public = published_client.credentials("no-key").credentials_public_assertions_retrieve(
         entity_id=assertion.entity_id
     )
     assert public.status == 200
@@ -253,7 +251,7 @@ def test_the_whole_lifecycle_through_the_published_client(world, live_server):
         )
         assert revoked.status == 200, body(revoked)
         assert sdk.Assertion.from_dict(body(revoked)).revocation_reason == "Issued by mistake."
-    gone = credentials_api(live_server, "no-key").credentials_public_assertions_retrieve(
+    gone = published_client.credentials("no-key").credentials_public_assertions_retrieve(
         entity_id=assertion.entity_id
     )
     assert (gone.status, body(gone)) == (
@@ -273,12 +271,12 @@ def test_the_whole_lifecycle_through_the_published_client(world, live_server):
     assert not Issuer.objects.filter(entity_id="sdk-academy").exists()
 
 
-def test_a_learner_cannot_issue_through_the_client(world, live_server):
+def test_a_learner_cannot_issue_through_the_client(world, published_client):
     from tests.support.credentials_factories import CredentialFactory, IssuerFactory
 
     credential = CredentialFactory(issuer=IssuerFactory(platform=world.p1))
     learner = world.users["learner_p1"]
-    api = credentials_api(live_server, world.keys["learner_p1"])
+    api = published_client.credentials(world.keys["learner_p1"])
     refused = send(
         api,
         "credentials_orgs_users_assertions_create",

@@ -55,7 +55,10 @@ def aim(case, world) -> None:
         return  # about one case in five, chosen reproducibly
     if case.path_parameters and "org" in case.path_parameters:
         case.path_parameters["org"] = "p1"
-        case.path_parameters["user_id"] = str(world.users["platform_admin_p1"].pk)
+        if "username" in case.path_parameters:  # the {username} twin of an operation
+            case.path_parameters["username"] = "platform_admin_p1"
+        else:
+            case.path_parameters["user_id"] = str(world.users["platform_admin_p1"].pk)
     for container in (case.query, case.body):
         if isinstance(container, dict) and isinstance(container.get("platform_key"), str):
             container["platform_key"] = "p1"
