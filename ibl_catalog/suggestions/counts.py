@@ -31,6 +31,7 @@ from django.db.models import Count, Sum
 from ibl_catalog.models import SuggestionCount
 from ibl_catalog.suggestions.base import SuggestionKind
 from ibl_core.models import Platform
+from ibl_core.sql import quoted_table
 
 #: Fold a platform's deltas into one row once there are more than this many.
 COMPACT_AFTER = 64
@@ -184,7 +185,7 @@ def recount(kind: SuggestionKind) -> dict[int, int]:
         connection = connections[alias]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                table = connection.ops.quote_name(model._meta.db_table)
+                table = quoted_table(connection, model)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
         counted = dict(
             model._default_manager.using(alias)

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connections
-from django.db.models import CharField, Field, Model, Value
+from django.db.models import CharField, Model, Value
 
 from ibl_catalog.suggestions.base import GroupSuggestionBase, SuggestionKind
 from ibl_catalog.suggestions.registry import group_suggestion_kinds
@@ -38,7 +38,7 @@ from ibl_catalog.suggestions.writer import PendingWrite, write_suggestions
 from ibl_core.conf import ibl_settings
 from ibl_core.events.tasks import enqueue_on_commit, task
 from ibl_core.models import Platform, UserGroup
-from ibl_core.sql import retrying_transaction, values_select
+from ibl_core.sql import quoted_column, quoted_table, retrying_transaction, values_select
 from ibl_core.tenancy.groups import group_members
 
 logger = logging.getLogger("ibl.catalog")
@@ -57,23 +57,22 @@ class _Tables:
         self.alias = kind.model._default_manager.db
         connection = connections[self.alias]
         self.vendor = connection.vendor
-        quote = connection.ops.quote_name
 
         def column(model: type[Model], name: str) -> str:
-            return quote(str(cast(Field, model._meta.get_field(name)).column))
+            return quoted_column(connection, model, name)
 
-        self.suggestions = quote(kind.model._meta.db_table)
+        self.suggestions = quoted_table(connection, kind.model)
         self.s_id = column(kind.model, "id")
         self.s_user = column(kind.model, "user")
         self.s_item = column(kind.model, kind.item_field)
         self.s_platform = column(kind.model, "platform")
         self.s_direct = column(kind.model, "direct")
-        self.groups = quote(kind.group_model._meta.db_table)
+        self.groups = quoted_table(connection, kind.group_model)
         self.g_id = column(kind.group_model, "id")
         self.g_group = column(kind.group_model, "group")
         self.g_item = column(kind.group_model, "item")
         self.g_platform = column(kind.group_model, "platform")
-        self.support = quote(kind.support_model._meta.db_table)
+        self.support = quoted_table(connection, kind.support_model)
         self.sup_group = column(kind.support_model, "group_suggestion")
         self.sup_suggestion = column(kind.support_model, "suggestion")
 

@@ -16,11 +16,17 @@ from typing import Any, cast
 
 from django.db import connections, transaction
 from django.db.models import Field, Q, QuerySet
+from django.utils import timezone
 from rest_framework import exceptions
 
 from ibl_catalog.suggestions import selectors
 from ibl_catalog.suggestions.base import WRITABLE_FIELDS, Identifier, Item, Member, SuggestionKind
-from ibl_catalog.suggestions.events import suggestion_events, written_events, written_type
+from ibl_catalog.suggestions.events import (
+    answer_type,
+    suggestion_events,
+    written_events,
+    written_type,
+)
 from ibl_catalog.suggestions.rules import RowRules, clean_row
 from ibl_catalog.suggestions.writer import KEYS, PendingWrite, write_suggestions
 from ibl_core.models import Platform
@@ -304,3 +310,20 @@ def delete_suggestion(kind: SuggestionKind, suggestions: QuerySet, suggestion_id
         if not deleted or found is None:
             raise exceptions.NotFound("Suggestion not found.")
         suggestion_events(kind, found, [("suggestion.deleted", rows[0])])
+
+
+def answer_suggestion(
+    kind: SuggestionKind, answerable: QuerySet, suggestion_id: int, answer: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """A learner's answer (``accepted``/``visible``) to one of the suggestions
+    ``answerable`` holds, with its event, in one transaction: the suggestion's row as
+    the list reads it, or ``[]`` when there is no such suggestion to answer."""
+    with transaction.atomic(using=kind.model._default_manager.db):
+        # The UPDATE holds the row until commit: the row read below is the one written.
+        updated = answerable.filter(pk=suggestion_id).update(**answer, modified=timezone.now())
+        rows = selectors.rows_in_order(kind, [suggestion_id], None) if updated else []
+        if rows:
+            platform_ids = kind.model._default_manager.filter(pk=suggestion_id)
+            platform_id = platform_ids.values_list("platform_id", flat=True)[0]
+            suggestion_events(kind, platform_id, [(answer_type(answer), rows[0])])
+    return rows

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.db import transaction
 from django.urls import URLPattern, path
-from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -16,7 +14,6 @@ from rest_framework.response import Response
 from ibl_catalog.suggestions import counts, learners, selectors, services
 from ibl_catalog.suggestions.base import SuggestionKind
 from ibl_catalog.suggestions.base_views import SuggestionBaseView
-from ibl_catalog.suggestions.events import answer_type, suggestion_events
 from ibl_catalog.suggestions.filters import DEFAULT_SORT, build_filterset
 from ibl_catalog.suggestions.group_views import build_group_view
 from ibl_catalog.suggestions.permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
@@ -204,16 +201,7 @@ class SuggestionLearnerView(SuggestionBaseView):
         answer = body.validated_data
         suggestion_id = answer.pop("suggestion_id")
         answerable = learners.answerable_suggestions(self.kind, request)
-        with transaction.atomic(using=self.kind.model._default_manager.db):
-            # The UPDATE holds the row until commit: the row read below is the one written.
-            updated = answerable.filter(pk=suggestion_id).update(**answer, modified=timezone.now())
-            rows = selectors.rows_in_order(self.kind, [suggestion_id], None) if updated else []
-            if rows:
-                platform_id = self.kind.model._default_manager.filter(pk=suggestion_id)
-                suggestion_events(
-                    self.kind, platform_id.values_list("platform_id", flat=True)[0],
-                    [(answer_type(answer), rows[0])],
-                )  # fmt: skip
+        rows = services.answer_suggestion(self.kind, answerable, suggestion_id, answer)
         if not rows:
             raise NotFound("Suggestion not found.")
         return Response(self.serializers.output(rows[0]).data)

@@ -51,7 +51,7 @@ from ibl_catalog.suggestions.rules import Metadata
 from ibl_core.api.fields import encode_json
 from ibl_core.conf import ibl_settings
 from ibl_core.models import Platform
-from ibl_core.sql import json_rows, retrying_transaction
+from ibl_core.sql import json_rows, quoted_column, quoted_table, retrying_transaction
 
 #: The fields a write may carry, each with its bit in a row's mask.
 MASKED_FIELDS = ("accepted", "visible", "direct", "metadata", "suggested_by_id")
@@ -249,13 +249,15 @@ class _Statements:
         connection = connections[self.alias]
         self.connection = connection
         self.vendor = connection.vendor
-        quote = connection.ops.quote_name
-        self.table = quote(kind.model._meta.db_table)
+        self.table = quoted_table(connection, kind.model)
         self.fields = {name: self.field(name) for name in RETURNED}
-        self.column = {name: quote(str(field.column)) for name, field in self.fields.items()}
-        self.platform_column = quote(str(self.field("platform").column))
+        self.column = {
+            name: quoted_column(connection, kind.model, field.name)
+            for name, field in self.fields.items()
+        }
+        self.platform_column = quoted_column(connection, kind.model, "platform")
         self.conflict_columns = ", ".join(
-            quote(str(self.field(name).column)) for name in kind.unique_fields
+            quoted_column(connection, kind.model, name) for name in kind.unique_fields
         )
         self.defaults = {
             name: self.field(name).get_default()

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -45,7 +45,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ibl_core.models import Department, DepartmentMember, Platform, UserGroup, UserGroupMember
-from ibl_core.sql import in_list, retrying_transaction, values_select
+from ibl_core.sql import in_list, quoted_column, quoted_table, retrying_transaction, values_select
 from ibl_core.tenancy.members import platform_members
 from ibl_core.tenancy.signals import group_members_changed
 
@@ -337,12 +337,11 @@ def _values(user_ids: list[int]) -> tuple[str, tuple[Any, ...]]:
 
 def _columns() -> tuple[str, str, str, str]:
     """The quoted names of the member table and of its group, user and created columns."""
-    quote = connection.ops.quote_name
     return (
-        quote(UserGroupMember._meta.db_table),
-        quote(UserGroupMember.group.field.column),
-        quote(UserGroupMember.user.field.column),
-        quote(cast(str, UserGroupMember.created.field.column)),  # set once the model is ready
+        quoted_table(connection, UserGroupMember),
+        quoted_column(connection, UserGroupMember, "group"),
+        quoted_column(connection, UserGroupMember, "user"),
+        quoted_column(connection, UserGroupMember, "created"),
     )
 
 

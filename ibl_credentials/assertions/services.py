@@ -33,7 +33,7 @@ from ibl_core.api.representation import JsonMerge
 from ibl_core.catalog_items import item_names
 from ibl_core.events.outbox import PendingEvent, record_events, record_selected_events
 from ibl_core.models import Platform
-from ibl_core.sql import in_list, json_rows, retrying_transaction
+from ibl_core.sql import in_list, json_rows, quoted_column, quoted_table, retrying_transaction
 from ibl_core.sql.text import UNSTORABLE
 from ibl_core.tenancy.members import platform_members
 from ibl_core.tenancy.scope import (
@@ -466,7 +466,6 @@ def insert_assertions(
     connection = connections[Assertion.objects.db]
     vendor = connection.vendor
     meta = Assertion._meta
-    quote = connection.ops.quote_name
     constants: dict[str, Any] = {
         "platform": credential.platform_id,
         "credential": credential.pk,
@@ -490,7 +489,7 @@ def insert_assertions(
     columns, placeholders, params = [], [], []
     for name, value in constants.items():
         model_field: Any = meta.get_field(name)
-        columns.append(quote(model_field.column))
+        columns.append(quoted_column(connection, Assertion, name))
         internal = model_field.get_internal_type()
         if internal == "JSONField":
             value = encode_json(value)
@@ -500,12 +499,12 @@ def insert_assertions(
             f"CAST(%s AS {model_field.db_type(connection)})" if vendor == "postgresql" else "%s"
         )
         params.append(value)
-    entity_column = quote(str(meta.get_field("entity_id").column))
-    recipient_column = quote(str(meta.get_field("recipient").column))
+    entity_column = quoted_column(connection, Assertion, "entity_id")
+    recipient_column = quoted_column(connection, Assertion, "recipient")
     payload = json.dumps([[generate_entity_id(), user_id] for user_id in recipient_ids])
     source = json_rows(vendor, ("text", "bigint"))
     sql = (
-        f"{source} INSERT INTO {quote(meta.db_table)} "
+        f"{source} INSERT INTO {quoted_table(connection, Assertion)} "
         f"({entity_column}, {recipient_column}, {', '.join(columns)}) "
         f"SELECT s.c0, s.c1, {', '.join(placeholders)} FROM s WHERE true ORDER BY s.c1 "
         f"ON CONFLICT DO NOTHING RETURNING {recipient_column}, {entity_column}"
