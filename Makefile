@@ -61,21 +61,26 @@ browser: ## Install Debian's chromium for the browser tests, when missing
 				>/dev/null 2>&1 || echo "!! could not install chromium: the browser tests will be skipped"; \
 		else echo "!! chromium is missing (apt-get install chromium): the browser tests will be skipped"; fi; }
 
-test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite (PYTEST_ARGS to narrow it): about 10 min
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+TEST_WORKERS ?= 2
+
+# The whole suite runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this
+# process), a module per process at a time (--dist loadfile): a module's live server,
+# host project or worker is started once.
+test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 processes (PYTEST_ARGS to narrow it)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The tiers left out are pytest markers (pyproject.toml; docs/development.md), and what
 # is left runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this process).
 # The fuzz module is not even collected: building its schema at import costs each
 # process about 6 s of CPU.
 FAST_MARKERS := not live and not fuzz and not slow
-TEST_WORKERS ?= 2
 test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: 4 min on a busy machine
 	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/project/test_fuzz.py \
 		-n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL): about 15 min
-	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
+test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL), on 2 processes
+	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy: 30 s
 	$(BIN)/ruff check .
