@@ -237,3 +237,41 @@ def test_a_second_read_builds_nothing(settings, two_caches, world, held):
     ):
         read_all("cache-held")
     assert (baked.call_count, signed.call_count) == (0, 0)
+
+
+PUBLIC_200 = [
+    ("/ob/v2/assertions/cache-held", {}),
+    ("/ob/v2/assertions/cache-held/image", {}),
+    ("/ob/v2/assertions/cache-held/image?format=svg", {}),
+    ("/ob/v3/credentials/cache-held?format=json", {}),
+    ("/ob/v3/credentials/cache-held?format=jwt", {}),
+    ("/ob/v3/status/cache-issuer?format=json", {}),
+    ("/ob/v3/status/cache-issuer?format=jwt", {}),
+    ("/badges/cache-held", HTML),
+]
+
+
+@pytest.mark.parametrize(("max_age", "expected"), [(None, "public, no-cache"), (30, None)])
+def test_cache_control_and_conditional_gets_from_the_cache(settings, held, max_age, expected):
+    if max_age is not None:
+        settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "PUBLIC_MAX_AGE": max_age}
+        expected = "public, max-age=30, must-revalidate"
+    client = Client()
+    for path, headers in PUBLIC_200:
+        client.get(path, **headers)  # built and kept
+        first = client.get(path, **headers)  # from the cache
+        assert first.status_code == 200, path
+        assert first["Cache-Control"] == expected, path
+        again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"], **headers)
+        assert (again.status_code, again.content) == (304, b""), path
+        assert again["Cache-Control"] == expected, path
+        other = client.get(path, HTTP_IF_NONE_MATCH='"another"', **headers)
+        assert (other.status_code, other.content) == (200, first.content), path
+
+
+def test_public_max_age_must_be_whole_seconds():
+    from ibl_core.conf import validate_settings
+
+    assert validate_settings({"PUBLIC_MAX_AGE": -1}) == [
+        "PUBLIC_MAX_AGE must be an integer >= 0 (seconds)."
+    ]
