@@ -202,7 +202,7 @@ def _respond(
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
         media=f" {media}" if media else ""
     )
-    response["Cache-Control"] = public_cache_control()
+    response["Cache-Control"] = "public, no-cache"
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     patch_vary_headers(response, ["Accept", "Accept-Language"])
@@ -224,9 +224,13 @@ def badge_response(request: HttpRequest, entity_id: str) -> HttpResponse:
         if not UNSTORABLE.search(entity_id):
             revocation = Revocation.objects.filter(entity_id=entity_id).first()
         if revocation is None:
-            return _page(request, "ibl_credentials/pages/badge_missing.html", {}, 404)
+            missing = _page(request, "ibl_credentials/pages/badge_missing.html", {}, 404)
+            missing["Cache-Control"] = public_cache_control()
+            return missing
         gone = {"reason": revocation.revocation_reason, "revoked_at": revocation.revoked_at}
-        return _page(request, "ibl_credentials/pages/badge_gone.html", gone, 410)
+        tombstone = _page(request, "ibl_credentials/pages/badge_gone.html", gone, 410)
+        tombstone["Cache-Control"] = public_cache_control()
+        return tombstone
     now = timezone.now()
     row = dict(zip(artifacts.ASSERTION_STAMP, stamp, strict=True))
     issued_on = artifacts.as_datetime(row["issued_on"])
@@ -253,7 +257,9 @@ def badge_response(request: HttpRequest, entity_id: str) -> HttpResponse:
         answer = artifacts.cached_answer(f"page-{translation.get_language()}", parts, build)
     except Http404:
         return badge_response(request, entity_id)
-    return _respond(request, answer.body, answer.status, answer.etag)
+    response = _respond(request, answer.body, answer.status, answer.etag)
+    response["Cache-Control"] = public_cache_control()
+    return response
 
 
 @require_safe

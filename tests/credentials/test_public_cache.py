@@ -275,3 +275,14 @@ def test_public_max_age_must_be_whole_seconds():
     assert validate_settings({"PUBLIC_MAX_AGE": -1}) == [
         "PUBLIC_MAX_AGE must be an integer >= 0 (seconds)."
     ]
+
+
+def test_public_max_age_reaches_the_badge_pages_not_the_verifier(settings, world, held):
+    settings.IBL_DATA_MANAGER = {**settings.IBL_DATA_MANAGER, "PUBLIC_MAX_AGE": 30}
+    client = Client()
+    expected = "public, max-age=30, must-revalidate"
+    assert client.get("/badges/nobody", **HTML)["Cache-Control"] == expected
+    revoke(world, "cache-held", "Copied")
+    Assertion.objects.filter(pk=held.pk).delete()
+    assert client.get("/badges/cache-held", **HTML)["Cache-Control"] == expected
+    assert client.get("/verify/")["Cache-Control"] == "public, no-cache"
