@@ -67,25 +67,6 @@ def cached_artifact(kind: str, parts: tuple[Any, ...], build: Callable[[], bytes
     return built
 
 
-def assertion_parts(assertion: Any, base: str) -> tuple[Any, ...]:
-    """What every artifact of an assertion is built from (its rows as loaded)."""
-    credential = assertion.credential
-    issuer = credential.issuer
-    recipient = assertion.recipient
-    return (
-        assertion.entity_id,
-        assertion.modified.isoformat(),
-        assertion.revoked,
-        credential.entity_id,
-        credential.modified.isoformat(),
-        issuer.modified.isoformat(),
-        recipient.first_name,
-        recipient.last_name,
-        recipient.email,
-        base,
-    )
-
-
 class Answer(NamedTuple):
     """A public answer as sent: status, body, its ``ETag`` and ``Last-Modified`` (epoch
     seconds)."""
@@ -125,11 +106,11 @@ def cached_answer(kind: str, parts: tuple[Any, ...], build: Callable[[], Answer]
     return built
 
 
-#: What an assertion's public answers are built from, read in one query: the rows of
-#: :func:`assertion_parts` (their ``modified`` times: every write sets them, a revoke
-#: included) and the dates of the badge page's verdict. The stored 3.0 signature is
-#: not in it: it is signed again only when what it says changes, which is a change of
-#: one of these rows.
+#: What an assertion's public answers are built from, read in one query: its, its
+#: credential's and its issuer's ``modified`` (every write sets them, a revoke
+#: included), the recipient's name and email, and the dates of the badge page's
+#: verdict. The stored 3.0 signature is not in it: it is signed again only when what it
+#: says changes, which is a change of one of these rows.
 ASSERTION_STAMP = (
     "pk",
     "modified",
