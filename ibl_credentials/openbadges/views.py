@@ -395,7 +395,10 @@ class StatusListView(PublicDocumentView):
         if stamp is not None:
 
             def stored() -> artifacts.Answer:
-                found = StatusList.objects.select_related("issuer", "key").get(pk=stamp[0])
+                lists = StatusList.objects.select_related("issuer", "key")
+                found = lists.filter(pk=stamp[0]).first()
+                if found is None:  # deleted since (with its platform)
+                    raise Http404
                 return build(found)
 
             return self.stamped(request, "status", stamp, stored)
