@@ -7,7 +7,6 @@ caches keep a copy but ask again each time, so a revocation shows at once.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -287,10 +286,15 @@ class AssertionImageView(PublicDocumentView):
     @schema.ASSERTION_IMAGE_GET
     def get(self, request: Request, entity_id: str) -> HttpResponse:
         stamp = artifacts.assertion_stamp(entity_id)
-        if stamp is None or stamp[ASSERTION_REVOKED]:
+        if stamp is None:
+            try:
+                _assertion(entity_id)  # a 404
+            except Gone:  # a tombstone
+                return Response(REVOKED_IMAGE, status=410)
+            stamp = artifacts.assertion_stamp(entity_id)  # created since: read again
             if stamp is None:
-                with contextlib.suppress(Gone):  # a tombstone: 410
-                    _assertion(entity_id)  # a 404
+                raise Http404
+        if stamp[ASSERTION_REVOKED]:
             return Response(REVOKED_IMAGE, status=410)
         fmt = "svg" if isinstance(request.accepted_renderer, SvgRenderer) else "png"
         base = links.base_url(request._request)
