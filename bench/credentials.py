@@ -10,7 +10,13 @@
    (docs/performance.md, "Assertions");
 3. the public pages of a credential: the badge page (HTML) against the hosted Open
    Badges 2.0 document of the same assertion (JSON-LD, the same rows), and the verifier
-   checking a VC-JWT, interleaved. No target yet: the performance issue sets them.
+   checking a VC-JWT, interleaved. No target on those; then every public verification
+   path of the same assertion (OB 2.0 JSON, baked PNG and SVG, OB 3.0 JSON-LD and
+   VC-JWT, the status list in both forms, the badge page) against a view answering the
+   same bytes from memory (``bench/same_bytes.py``), interleaved: the target is at
+   least half its speed (p50).
+
+``python -m bench --only public`` runs part 3 alone, on a credential of 1,000.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import statistics
 import time
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connection, transaction
 
@@ -212,6 +219,94 @@ def bench_credentials(report: Any, client: Client, plan: Any) -> None:
     bench_public_pages(report, api, small, plan)
 
 
+def bench_public(report: Any, client: Client, plan: Any) -> None:
+    """``--only public``: part 3 alone, on a credential of 1,000 assertions."""
+    bench = data.create_platform("public", users=10, programs=1)
+    api = Client(client.port, bench.api_key)
+    report.start("Credentials: the public verification paths")
+    credential = create_credential(bench, "bench-public")
+    load_assertions(bench, credential, 1_000)
+    close_connections()
+    bench_public_pages(report, api, credential, plan)
+
+
+#: Public target: at least this fraction of the same-bytes view's speed (p50).
+PUBLIC_TARGET = 0.5
+
+
+def public_paths(entity_id: str, status_list: str) -> list[tuple[str, str, str]]:
+    """(name, path, Accept) of every public verification path of one assertion."""
+    assertion = f"/ob/v2/assertions/{entity_id}"
+    credential = f"/ob/v3/credentials/{entity_id}"
+    status = f"/ob/v3/status/{status_list}"
+    return [
+        ("OB 2.0 JSON-LD", assertion, "*/*"),
+        ("baked PNG", f"{assertion}/image", "*/*"),
+        ("baked SVG", f"{assertion}/image?format=svg", "*/*"),
+        ("OB 3.0 JSON-LD", f"{credential}?format=json", "*/*"),
+        ("OB 3.0 VC-JWT", f"{credential}?format=jwt", "*/*"),
+        ("status list JSON-LD", f"{status}?format=json", "*/*"),
+        ("status list VC-JWT", f"{status}?format=jwt", "*/*"),
+        ("badge page", f"/badges/{entity_id}", "text/html"),
+    ]
+
+
+def bench_public_paths(report: Any, api: Client, held: Any, plan: Any) -> None:
+    """Each public path against the same bytes from memory, alternating request by
+    request; the bodies are checked identical first."""
+    from ibl_credentials.openbadges.models import SignedCredential
+
+    signed = SignedCredential.objects.select_related("entry__status_list").get(assertion=held)
+    status_list = signed.entry.status_list.entity_id
+    close_connections()
+    for name, path, accept in public_paths(held.entity_id, status_list):
+        headers = {"Accept": accept}
+        reference = f"/bench/same-bytes/?path={quote(path, safe='')}"
+
+        def ours(path: str = path, headers: dict[str, str] = headers) -> Response:
+            return api.request("GET", path, headers=headers)
+
+        def kept(reference: str = reference, headers: dict[str, str] = headers) -> Response:
+            return api.request("GET", reference, headers=headers)
+
+        first = ours()
+        for _ in range(4):  # fill both workers' dicts, untimed
+            same = kept()
+        if first.status != 200 or same.status != 200 or same.body != first.body:
+            raise RuntimeError(f"public {name}: {first.status}/{same.status}, bodies differ")
+        runs = {"ours": Run(0.0), "kept": Run(0.0)}
+        calls = {"ours": ours, "kept": kept}
+        for i in range(plan.public_requests):
+            for side in ("ours", "kept") if i % 2 == 0 else ("kept", "ours"):
+                response = calls[side]()
+                if response.status != 200:
+                    raise RuntimeError(f"public {name} ({side}): {response.status}")
+                runs[side].latencies.append(response.seconds)
+                runs[side].seconds += response.seconds
+        ours_p50, kept_p50 = (ms(runs[side].percentile(0.5)) for side in ("ours", "kept"))
+        ratio = kept_p50 / ours_p50
+        rate = runs["ours"].requests / runs["ours"].seconds
+        report.add(
+            f"{name}: speed / same bytes from memory (p50 {ours_p50:.2f} vs {kept_p50:.2f} ms)",
+            ratio,
+            "x",
+            target=f">= {PUBLIC_TARGET:g}x",
+            ok=ratio >= PUBLIC_TARGET,
+            key=f"credentials.public.{name.lower().replace(' ', '_').replace('.', '')}",
+            p50_ms=ours_p50,
+            reference_p50_ms=kept_p50,
+            sequential_rate=rate,
+            table=f"public {name} vs the same bytes from memory, p50 speed",
+            level=1,
+            cell=f"{ratio:.2f}x ({ours_p50:.2f} vs {kept_p50:.2f} ms)",
+        )
+    report.note(
+        "public paths: one client, sequential, each path alternating request by request "
+        f"with /bench/same-bytes/ ({plan.public_requests} each); the ratio is the "
+        "reference's p50 over the path's (1.0x: as fast as handing out kept bytes)"
+    )
+
+
 def bench_public_pages(report: Any, api: Client, credential: Any, plan: Any) -> None:
     """Part 3: p50 of the badge page and of the hosted JSON-LD of one assertion (the
     reference: the same rows, no template), and of a verification, interleaved."""
@@ -268,3 +363,4 @@ def bench_public_pages(report: Any, api: Client, credential: Any, plan: Any) -> 
         level=2,
         cell=f"{verify:.1f} ms",
     )
+    bench_public_paths(report, api, held, plan)

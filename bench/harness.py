@@ -39,6 +39,8 @@ class Plan:
     scale_users: int = 10_000
     scale_programs: int = 100
     latency_requests: int = 40
+    #: Requests per side for each public path against its same-bytes reference.
+    public_requests: int = 150
     #: Write statements (half deletes, half inserts) before each request "after writes".
     churn_statements: int = 8
     #: Requests per side for query= at the largest size (a search scans the platform).
@@ -62,6 +64,7 @@ QUICK = Plan(
     sizes=(1_000, 20_000, 100_000),
     scale_users=1_000,
     latency_requests=15,
+    public_requests=40,
     query_requests=5,
     uploads=3,
     event_deliveries=200,

@@ -18,6 +18,9 @@ target is a ratio of two things measured side by side, interleaved:
    with events turned off (a second server), and webhook deliveries per second from
    ``db_worker`` processes to a verifying receiver (``bench/events.py``).
 
+``--only public`` runs the public verification paths of part 6 alone (a credential of
+1,000), the default parts leave it out (part 6 runs it).
+
 The table goes to stdout and to ``bench/results/<database>.json``;
 ``python -m bench.table`` turns the results into ``docs/performance.md``'s
 table. ``docs/performance.md`` explains how to read them.
@@ -56,7 +59,17 @@ from bench.scale import bench_scale
 from bench.server import ROOT, bench_database, gunicorn, vendor_of
 from bench.uploads import bench_uploads
 
-PARTS = ("bulk", "list", "family", "scale", "memory", "uploads", "credentials", "events")
+PARTS = (
+    "bulk",
+    "list",
+    "family",
+    "scale",
+    "memory",
+    "uploads",
+    "credentials",
+    "events",
+    "public",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -71,7 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default=",".join(PARTS),
+        default=",".join(part for part in PARTS if part != "public"),
         help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
     )
     return parser.parse_args(argv)
@@ -186,6 +199,10 @@ def run_bench(
             from bench.credentials import bench_credentials
 
             bench_credentials(report, client, plan)
+        elif "public" in parts:  # the credentials part ends with it
+            from bench.credentials import bench_public
+
+            bench_public(report, client, plan)
         if "events" in parts:
             from bench.events import bench_events
 

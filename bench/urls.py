@@ -4,6 +4,7 @@
 * ``bench/counted/program-suggestions/``: the API's own list view without the count
   the database keeps, so it runs a (join-free) ``COUNT`` on every request: both
   counts are measured in one run without touching the API's code.
+* ``bench/same-bytes/?path=...``: a public path's bytes from memory (``bench/same_bytes.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path
 
 from bench.reference import reference_suggestions
+from bench.same_bytes import same_bytes
 from ibl_catalog import urls as catalog_urls
 from ibl_core.api.pagination import CatalogPagination
 from ibl_core.api.paginator import ExactCountPaginator
@@ -38,6 +40,7 @@ def list_view_with(name: str, paginator_class: type) -> object:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bench/reference/program-suggestions/", reference_suggestions),
+    path("bench/same-bytes/", same_bytes),
     *(
         path(f"bench/{name}/program-suggestions/", list_view_with(name, paginator_class))
         for name, paginator_class in PAGINATORS.items()

@@ -74,11 +74,16 @@ DEFAULTS: dict[str, Any] = {
     },
     # The cache alias the throttles count in: one that every worker process shares.
     "THROTTLE_CACHE": "default",
-    # Rendered public artifacts (baked images, badge images, badge pages), keyed by
-    # what they are built from (ibl_credentials.openbadges.artifacts): the alias, and
-    # how long an unused one is kept (0: not cached).
+    # Rendered public answers (OB 2.0/3.0 documents, baked images, status lists, badge
+    # pages, badge images), keyed by what they are built from
+    # (ibl_credentials.openbadges.artifacts): the alias, and how long an unused one is
+    # kept (0: not cached).
     "ARTIFACT_CACHE": "default",
     "ARTIFACT_CACHE_SECONDS": 24 * 3600,
+    # Seconds a CDN or browser may keep a public verification answer before asking
+    # again (its ETag makes that a 304): a revocation can take this long to show
+    # through such a cache. 0: ask every time ("no-cache").
+    "PUBLIC_MAX_AGE": 0,
     # Webhooks (docs/events.md). Loopback and private receivers (and http://) only when
     # allowed: local development and tests.
     "WEBHOOKS_ALLOW_PRIVATE": False,
@@ -270,7 +275,7 @@ def validate_settings(configured: Any) -> list[str]:
         isinstance(prefix, str) and prefix.startswith("/") for prefix in prefixes
     ):
         problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
-    for key in ("API_KEY_LAST_USED_INTERVAL", "ARTIFACT_CACHE_SECONDS"):
+    for key in ("API_KEY_LAST_USED_INTERVAL", "ARTIFACT_CACHE_SECONDS", "PUBLIC_MAX_AGE"):
         seconds = merged[key]
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
             problems.append(f"{key} must be an integer >= 0 (seconds).")

@@ -1,4 +1,4 @@
-"""Rendered public artifacts (baked images, badge images, badge pages) kept in the cache.
+"""Rendered public artifacts (every public answer, badge images) kept in the cache.
 
 Baking an image or rendering a page costs milliseconds; reading the rows it is built
 from costs one query. So each artifact is cached under a key made of everything it is
@@ -8,17 +8,31 @@ recipient's name, the base URL, and whatever else the caller names. A change mak
 new key: nothing is invalidated, so nothing stale can be served, on any process or host
 sharing the cache. Old keys expire (``ARTIFACT_CACHE_SECONDS``).
 
+The public verification paths (OB 2.0 JSON, baked PNG and SVG, OB 3.0 JSON-LD and
+VC-JWT, status lists, the badge page) keep their whole answer (:class:`Answer`: status,
+body, ETag, Last-Modified) so a read is one narrow query for the *stamp* (the columns
+the answer is built from: :func:`assertion_stamp`, :func:`status_list_stamp`) and one
+cache read; nothing is built, serialized or hashed again. Why not a version that writers
+bump in the cache: the stamp is read from the database each time, so an answer can
+never outlive a change, whatever wrote it (a service, the admin, a queryset update that
+sets ``modified``, another host), and a per-process cache (no Redis) is as safe as a
+shared one. See ``docs/performance.md``, "Public verification paths".
+
 A cache that fails (Redis down) is skipped: the artifact is built as if not cached.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import caches
+from django.db import connections, router
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ibl_core.conf import ibl_settings
 
@@ -53,20 +67,153 @@ def cached_artifact(kind: str, parts: tuple[Any, ...], build: Callable[[], bytes
     return built
 
 
-def assertion_parts(assertion: Any, base: str) -> tuple[Any, ...]:
-    """What every artifact of an assertion is built from (its rows as loaded)."""
-    credential = assertion.credential
-    issuer = credential.issuer
-    recipient = assertion.recipient
+class Answer(NamedTuple):
+    """A public answer as sent: status, body, its ``ETag`` and ``Last-Modified`` (epoch
+    seconds)."""
+
+    status: int
+    body: bytes
+    etag: str
+    last_modified: int
+
+
+def answer_of(body: bytes | str, status: int, modified: Any) -> Answer:
+    raw = body.encode() if isinstance(body, str) else body
+    etag = f'"{hashlib.sha256(raw).hexdigest()[:32]}"'
+    return Answer(status, raw, etag, int(modified.timestamp()))
+
+
+def cached_answer(kind: str, parts: tuple[Any, ...], build: Callable[[], Answer]) -> Answer:
+    """The answer ``kind`` built from ``parts``: from the cache, else ``build()`` (then
+    kept), like :func:`cached_artifact`."""
+    seconds = ibl_settings.ARTIFACT_CACHE_SECONDS
+    if not seconds:
+        return build()
+    cache = caches[ibl_settings.ARTIFACT_CACHE]
+    key = artifact_key(kind, parts)
+    try:
+        found = cache.get(key)
+    except Exception:  # a cache that is down must not take the public pages with it
+        logger.warning("artifact cache unavailable", exc_info=True)
+        return build()
+    if isinstance(found, tuple) and len(found) == len(Answer._fields):
+        return Answer(*found)
+    built = build()
+    try:
+        cache.set(key, tuple(built), timeout=seconds)
+    except Exception:
+        logger.warning("artifact cache unavailable", exc_info=True)
+    return built
+
+
+#: What an assertion's public answers are built from, read in one query: its, its
+#: credential's and its issuer's ``modified`` (every write sets them, a revoke
+#: included), the recipient's name and email, and the dates of the badge page's
+#: verdict. The stored 3.0 signature is not in it: it is signed again only when what it
+#: says changes, which is a change of one of these rows.
+ASSERTION_STAMP = (
+    "pk",
+    "modified",
+    "revoked",
+    "issued_on",
+    "expires",
+    "credential__entity_id",
+    "credential__modified",
+    "credential__issuer__modified",
+    "recipient__first_name",
+    "recipient__last_name",
+    "recipient__email",
+)
+
+
+class StampQuery:
+    """A one-row ``values_list`` query compiled once per database alias, then run with
+    the database cursor: building and compiling the ORM query cost several times what
+    the database takes to answer it, on every read of a hot path.
+
+    ``build(marker)`` returns the queryset for the entityId ``marker``; the compiled
+    SQL takes each request's entityId where the marker was. The values come back as
+    the database driver gives them (SQLite: text dates, 0/1 flags), which is what a
+    cache key needs; :func:`as_datetime` reads a date among them.
+    """
+
+    MARKER = "\x01stamp\x01"
+
+    def __init__(self, model: Any, build: Callable[[str], Any]) -> None:
+        self.model = model
+        self.build = build
+        self.compiled: dict[str, tuple[str, list[Any]]] = {}
+
+    def row(self, entity_id: str) -> tuple[Any, ...] | None:
+        alias = router.db_for_read(self.model) or "default"
+        compiled = self.compiled.get(alias)
+        if compiled is None:
+            queryset = self.build(self.MARKER)
+            sql, params = queryset.query.get_compiler(using=alias).as_sql()
+            compiled = self.compiled[alias] = (sql, list(params))
+        sql, params = compiled
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [entity_id if p == self.MARKER else p for p in params])
+            found = cursor.fetchone()
+        return tuple(found) if found is not None else None
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    """A date of a stamp as an aware datetime (the driver's text on SQLite)."""
+    if value is None or isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        parsed = parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, dt.UTC)
+    return parsed
+
+
+def _assertion_rows(marker: str) -> Any:
+    from ibl_credentials.models import Assertion
+
+    rows = Assertion.objects.filter(entity_id=marker).order_by()
+    return rows.values_list(*ASSERTION_STAMP)[:1]
+
+
+def _status_list_rows(marker: str) -> Any:
+    from django.db.models import Subquery
+
+    from ibl_credentials.models import Revocation
+    from ibl_credentials.openbadges.models import StatusList
+
+    newest = Subquery(Revocation.objects.order_by("-id").values("id")[:1])
     return (
-        assertion.entity_id,
-        assertion.modified.isoformat(),
-        assertion.revoked,
-        credential.entity_id,
-        credential.modified.isoformat(),
-        issuer.modified.isoformat(),
-        recipient.first_name,
-        recipient.last_name,
-        recipient.email,
-        base,
+        StatusList.objects.filter(entity_id=marker)
+        .order_by()
+        .annotate(newest_revocation=newest)
+        .values_list("pk", "built_at", "fingerprint", "newest_revocation")[:1]
     )
+
+
+_ASSERTION_STAMP_QUERY: StampQuery | None = None
+_STATUS_LIST_STAMP_QUERY: StampQuery | None = None
+
+
+def assertion_stamp(entity_id: str) -> tuple[Any, ...] | None:
+    """The stamp of the assertion ``entity_id`` (:data:`ASSERTION_STAMP`, as the driver
+    reads them); ``None`` when it does not exist (then the caller answers uncached: a
+    tombstone or a 404)."""
+    global _ASSERTION_STAMP_QUERY
+    if _ASSERTION_STAMP_QUERY is None:
+        from ibl_credentials.models import Assertion
+
+        _ASSERTION_STAMP_QUERY = StampQuery(Assertion, _assertion_rows)
+    return _ASSERTION_STAMP_QUERY.row(entity_id)
+
+
+def status_list_stamp(entity_id: str) -> tuple[Any, ...] | None:
+    """The stamp of the status list ``entity_id`` (its id, build, fingerprint) with the
+    newest revocation record: every revoke writes one in its transaction, and a record
+    is never removed but with its platform, so any revocation anywhere is a new stamp."""
+    global _STATUS_LIST_STAMP_QUERY
+    if _STATUS_LIST_STAMP_QUERY is None:
+        from ibl_credentials.openbadges.models import StatusList
+
+        _STATUS_LIST_STAMP_QUERY = StampQuery(StatusList, _status_list_rows)
+    return _STATUS_LIST_STAMP_QUERY.row(entity_id)

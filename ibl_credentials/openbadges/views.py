@@ -7,8 +7,8 @@ caches keep a copy but ask again each time, so a revocation shows at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -37,7 +37,7 @@ from ibl_credentials.openbadges import (
     status,
 )
 from ibl_credentials.openbadges.models import IssuerKey, StatusList
-from ibl_credentials.pages.views import badge_response
+from ibl_credentials.pages.views import badge_response, public_cache_control
 
 
 class _BodyRenderer(BaseRenderer):
@@ -166,28 +166,44 @@ class PublicDocumentView(APIView):
         self, request: Request, body: bytes | str, status_code: int = 200, *, modified: Any
     ) -> HttpResponse:
         """``body`` as the negotiated type, with validators; a 304 when they match."""
-        raw = body.encode() if isinstance(body, str) else body
-        etag = f'"{hashlib.sha256(raw).hexdigest()[:32]}"'
-        timestamp = int(modified.timestamp())
+        return self.answer(request, artifacts.answer_of(body, status_code, modified))
+
+    def answer(self, request: Request, answer: artifacts.Answer) -> HttpResponse:
+        """``answer`` as the negotiated type, with its validators; a 304 when they match."""
         renderer = request.accepted_renderer
         content_type = renderer.media_type + (
             f"; charset={renderer.charset}" if renderer.charset else ""
         )
-        response = HttpResponse(raw, status=status_code, content_type=content_type)
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(timestamp)
-        response["Cache-Control"] = "public, no-cache"
+        response = HttpResponse(answer.body, status=answer.status, content_type=content_type)
+        response["ETag"] = answer.etag
+        response["Last-Modified"] = http_date(answer.last_modified)
+        response["Cache-Control"] = public_cache_control()
         response["Access-Control-Allow-Origin"] = "*"
         patch_vary_headers(response, ["Accept"])
-        if status_code == 200:
+        if answer.status == 200:
             conditional = get_conditional_response(
-                request._request, etag=etag, last_modified=timestamp, response=response
+                request._request,
+                etag=answer.etag,
+                last_modified=answer.last_modified,
+                response=response,
             )
             if conditional is not None and conditional is not response:
                 for header in ("Cache-Control", "Access-Control-Allow-Origin", "Vary"):
                     conditional[header] = response[header]
                 return conditional
         return response
+
+    def stamped(
+        self,
+        request: Request,
+        kind: str,
+        stamp: tuple[Any, ...],
+        build: Callable[[], artifacts.Answer],
+    ) -> HttpResponse:
+        """The answer ``kind`` in the negotiated form for the rows as ``stamp`` shows
+        them: kept whole in the cache (``artifacts``), built once."""
+        parts = (*stamp, request.accepted_renderer.format, links.base_url(request._request))
+        return self.answer(request, artifacts.cached_answer(kind, parts, build))
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -240,18 +256,28 @@ class AssertionView(PublicDocumentView):
             response = badge_response(request._request, entity_id)
             patch_vary_headers(response, ["Accept"])
             return response
+        stamp = artifacts.assertion_stamp(entity_id)
         base = links.base_url(request._request)
-        try:
-            assertion = _assertion(entity_id)
-        except Gone as gone:
-            revocation = gone.revocation
-            body = _dump(ob2.revoked_document_of(entity_id, revocation.revocation_reason, base))
-            return self.cached(request, body, 410, modified=revocation.revoked_at)
-        if assertion.revoked:
-            body = _dump(ob2.revoked_document(assertion, base))
-            return self.cached(request, body, 410, modified=_modified(assertion))
-        body = _dump(ob2.assertion_document(assertion, base))
-        return self.cached(request, body, modified=_modified(assertion))
+
+        def build() -> artifacts.Answer:
+            return artifacts.answer_of(*_ob2_answer(entity_id, base))
+
+        if stamp is None:  # a tombstone or a 404: not cached
+            return self.answer(request, build())
+        return self.stamped(request, "ob2", stamp, build)
+
+
+def _ob2_answer(entity_id: str, base: str) -> tuple[str, int, Any]:
+    """(body, status, modified) of the hosted 2.0 document (410: revoked or gone)."""
+    try:
+        assertion = _assertion(entity_id)
+    except Gone as gone:
+        revocation = gone.revocation
+        body = _dump(ob2.revoked_document_of(entity_id, revocation.revocation_reason, base))
+        return body, 410, revocation.revoked_at
+    if assertion.revoked:
+        return _dump(ob2.revoked_document(assertion, base)), 410, _modified(assertion)
+    return _dump(ob2.assertion_document(assertion, base)), 200, _modified(assertion)
 
 
 class AssertionImageView(PublicDocumentView):
@@ -259,22 +285,33 @@ class AssertionImageView(PublicDocumentView):
 
     @schema.ASSERTION_IMAGE_GET
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        try:
-            assertion = _assertion(entity_id)
-        except Gone:
+        stamp = artifacts.assertion_stamp(entity_id)
+        if stamp is None:
+            try:
+                _assertion(entity_id)  # a 404
+            except Gone:  # a tombstone
+                return Response(REVOKED_IMAGE, status=410)
+            stamp = artifacts.assertion_stamp(entity_id)  # created since: read again
+            if stamp is None:
+                raise Http404
+        if stamp[ASSERTION_REVOKED]:
             return Response(REVOKED_IMAGE, status=410)
-        if assertion.revoked:
-            return Response(REVOKED_IMAGE, status=410)
-        base = links.base_url(request._request)
         fmt = "svg" if isinstance(request.accepted_renderer, SvgRenderer) else "png"
-        image = artifacts.cached_artifact(
-            f"baked-{fmt}",
-            artifacts.assertion_parts(assertion, base),
-            lambda: baking.baked(
-                assertion.credential, ob2.assertion_document(assertion, base), fmt
-            ),
-        )
-        return self.cached(request, image, modified=_modified(assertion))
+        base = links.base_url(request._request)
+
+        def build() -> artifacts.Answer:
+            assertion = _assertion(entity_id)
+            image = baking.baked(assertion.credential, ob2.assertion_document(assertion, base), fmt)
+            return artifacts.answer_of(image, 200, _modified(assertion))
+
+        try:
+            return self.stamped(request, "baked", stamp, build)
+        except Gone:  # revoked and deleted since the stamp was read
+            return Response(REVOKED_IMAGE, status=410)
+
+
+#: Where ``revoked`` is in an assertion's stamp.
+ASSERTION_REVOKED = artifacts.ASSERTION_STAMP.index("revoked")
 
 
 class BadgeView(PublicDocumentView):
@@ -329,14 +366,21 @@ class CredentialView(PublicDocumentView):
 
     @schema.CREDENTIAL_GET
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        try:
+        stamp = artifacts.assertion_stamp(entity_id)
+        ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
+        base = links.base_url(request._request)
+
+        def build() -> artifacts.Answer:
             assertion = _assertion(entity_id, "ob_signed")
+            signed = ob3.signed_credential(assertion, base)
+            return artifacts.answer_of(signed.ldp if ldp else signed.jwt, 200, signed.signed_at)
+
+        try:
+            if stamp is None:  # a 404 or a tombstone, or (created since) uncached
+                return self.answer(request, build())
+            return self.stamped(request, "ob3", stamp, build)
         except Gone:
             return Response(REVOKED_IMAGE, status=410)
-        signed = ob3.signed_credential(assertion, links.base_url(request._request))
-        ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
-        text = signed.ldp if ldp else signed.jwt
-        return self.cached(request, text, modified=signed.signed_at)
 
 
 class StatusListView(PublicDocumentView):
@@ -344,19 +388,29 @@ class StatusListView(PublicDocumentView):
 
     @schema.STATUS_LIST_GET
     def get(self, request: Request, entity_id: str) -> HttpResponse:
-        found = (
-            StatusList.objects.select_related("issuer", "key").filter(entity_id=entity_id).first()
-        )
-        if found is None:
-            # An issuer that has signed nothing yet: its (empty) first list.
-            issuer = Issuer.objects.filter(entity_id=entity_id).first()
-            if issuer is None or issuer.ob_status_lists.exists():
-                raise Http404
-            found = status.list_for_issuer(issuer)
-        built = status.status_list(found, links.base_url(request._request))
         ldp = isinstance(request.accepted_renderer, VcLdJsonRenderer)
-        text = built.ldp if ldp else built.jwt
-        return self.cached(request, text, modified=built.built_at)
+        base = links.base_url(request._request)
+
+        def build(found: StatusList) -> artifacts.Answer:
+            built = status.status_list(found, base)
+            return artifacts.answer_of(built.ldp if ldp else built.jwt, 200, built.built_at)
+
+        stamp = artifacts.status_list_stamp(entity_id)
+        if stamp is not None:
+
+            def stored() -> artifacts.Answer:
+                lists = StatusList.objects.select_related("issuer", "key")
+                found = lists.filter(pk=stamp[0]).first()
+                if found is None:  # deleted since (with its platform)
+                    raise Http404
+                return build(found)
+
+            return self.stamped(request, "status", stamp, stored)
+        # An issuer that has signed nothing yet: its (empty) first list.
+        issuer = Issuer.objects.filter(entity_id=entity_id).first()
+        if issuer is None or issuer.ob_status_lists.exists():
+            raise Http404
+        return self.answer(request, build(status.list_for_issuer(issuer)))
 
 
 class DidDocumentView(PublicDocumentView):

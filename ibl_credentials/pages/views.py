@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 from rest_framework.request import Request
 
+from ibl_core.conf import ibl_settings
 from ibl_core.ops.throttling import ScopedApiThrottle
 from ibl_core.sql.text import UNSTORABLE
 from ibl_core.tenancy.scope import user_full_name
@@ -33,6 +34,16 @@ from ibl_credentials.models import Assertion, Revocation
 from ibl_credentials.openbadges import artifacts, links, ob2
 from ibl_credentials.openbadges.verification import VerificationInputError, verify_submission
 from ibl_credentials.openbadges.verify_views import VerifyCredentialView
+
+
+def public_cache_control() -> str:
+    """``PUBLIC_MAX_AGE`` seconds a shared cache (a CDN) may keep a public answer without
+    asking again (then it revalidates, by ETag); 0 (the default): ask every time."""
+    seconds = ibl_settings.PUBLIC_MAX_AGE
+    if not seconds:
+        return "public, no-cache"
+    return f"public, max-age={seconds}, must-revalidate"
+
 
 #: The pages load nothing from elsewhere; the header makes a browser enforce it.
 CONTENT_SECURITY_POLICY = (
@@ -51,15 +62,29 @@ class Verdict:
     detail: str
 
 
+def verdict_code(
+    revoked: bool, issued_on: dt.datetime, expires: dt.datetime | None, now: dt.datetime
+) -> str:
+    """``valid``, ``expired``, ``revoked`` or ``not_yet_valid``, now."""
+    if revoked:
+        return "revoked"
+    if issued_on > now:
+        return "not_yet_valid"
+    if expires is not None and expires <= now:
+        return "expired"
+    return "valid"
+
+
 def verdict(assertion: Assertion, now: dt.datetime) -> Verdict:
     """What the page says of the credential now, from what the documents say."""
-    if assertion.revoked:
+    code = verdict_code(assertion.revoked, assertion.issued_on, assertion.expires, now)
+    if code == "revoked":
         return Verdict("revoked", _("Revoked"), assertion.revocation_reason)
-    if assertion.issued_on > now:
+    if code == "not_yet_valid":
         return Verdict(
             "not_yet_valid", _("Not yet valid"), _("It becomes valid on its issue date.")
         )
-    if assertion.expires is not None and assertion.expires <= now:
+    if code == "expired":
         return Verdict("expired", _("Expired"), _("It was valid until its expiry date."))
     return Verdict(
         "valid",
@@ -167,9 +192,11 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> byt
     return render_to_string(template, context, request=request).encode()
 
 
-def _respond(request: HttpRequest, body: bytes, status: int) -> HttpResponse:
+def _respond(
+    request: HttpRequest, body: bytes, status: int, etag: str | None = None
+) -> HttpResponse:
     """``body`` as a public page: validators (a 304 when the ETag matches) and the
-    Content-Security-Policy."""
+    Content-Security-Policy. ``etag``: the body's, when it is already known."""
     response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     media = _media_origin()
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
@@ -180,7 +207,7 @@ def _respond(request: HttpRequest, body: bytes, status: int) -> HttpResponse:
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     patch_vary_headers(response, ["Accept", "Accept-Language"])
     if status == 200 and request.method in ("GET", "HEAD"):
-        response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        response["ETag"] = etag or f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         conditional = get_conditional_response(request, etag=response["ETag"], response=response)
         if conditional is not None and conditional is not response:
             return conditional
@@ -191,34 +218,48 @@ def badge_response(request: HttpRequest, entity_id: str) -> HttpResponse:
     """The badge page of ``entity_id``: 200, 410 when revoked (also once deleted), or
     the not-found page (404)."""
     base = links.base_url(request)
-    assertion = None
-    if not UNSTORABLE.search(entity_id):
-        assertion = (
-            Assertion.objects.select_related("credential__issuer", "recipient")
-            .filter(entity_id=entity_id)
-            .first()
-        )
-    if assertion is None:
+    stamp = None if UNSTORABLE.search(entity_id) else artifacts.assertion_stamp(entity_id)
+    if stamp is None:
         revocation = None
         if not UNSTORABLE.search(entity_id):
             revocation = Revocation.objects.filter(entity_id=entity_id).first()
         if revocation is None:
-            return _page(request, "ibl_credentials/pages/badge_missing.html", {}, 404)
+            missing = _page(request, "ibl_credentials/pages/badge_missing.html", {}, 404)
+            missing["Cache-Control"] = public_cache_control()
+            return missing
         gone = {"reason": revocation.revocation_reason, "revoked_at": revocation.revoked_at}
-        return _page(request, "ibl_credentials/pages/badge_gone.html", gone, 410)
+        tombstone = _page(request, "ibl_credentials/pages/badge_gone.html", gone, 410)
+        tombstone["Cache-Control"] = public_cache_control()
+        return tombstone
     now = timezone.now()
-    status = 410 if assertion.revoked else 200
-    # The page as rendered for these rows, this verdict (expiry moves with the clock)
-    # and this language: cached, never stale (``artifacts``).
-    parts = (*artifacts.assertion_parts(assertion, base), verdict(assertion, now).code)
-    body = artifacts.cached_artifact(
-        f"badge-page-{translation.get_language()}",
-        parts,
-        lambda: _render(
+    row = dict(zip(artifacts.ASSERTION_STAMP, stamp, strict=True))
+    issued_on = artifacts.as_datetime(row["issued_on"])
+    assert issued_on is not None  # a required column
+    code = verdict_code(bool(row["revoked"]), issued_on, artifacts.as_datetime(row["expires"]), now)
+
+    def build() -> artifacts.Answer:
+        assertion = (
+            Assertion.objects.select_related("credential__issuer", "recipient")
+            .filter(pk=row["pk"])
+            .first()
+        )
+        if assertion is None:  # deleted since the stamp was read: as it was then
+            raise Http404
+        body = _render(
             request, "ibl_credentials/pages/badge.html", badge_context(assertion, base, now)
-        ),
-    )
-    return _respond(request, body, status)
+        )
+        return artifacts.answer_of(body, 410 if assertion.revoked else 200, assertion.modified)
+
+    # The page as rendered for these rows, this verdict (expiry moves with the clock)
+    # and this language: cached whole, never stale (``artifacts``).
+    parts = (*stamp, code, base)
+    try:
+        answer = artifacts.cached_answer(f"page-{translation.get_language()}", parts, build)
+    except Http404:
+        return badge_response(request, entity_id)
+    response = _respond(request, answer.body, answer.status, answer.etag)
+    response["Cache-Control"] = public_cache_control()
+    return response
 
 
 @require_safe

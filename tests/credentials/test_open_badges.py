@@ -14,10 +14,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import InvalidToken
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 from jwcrypto.common import JWException
 from openbadges_bakery import unbake
 from rest_framework.test import APIClient
 
+from ibl_credentials.assertions.services import revoke_assertion
 from ibl_credentials.models import Assertion, Credential, IssuerKey, SignedCredential
 from ibl_credentials.openbadges import signing
 from tests.support.assertion_helpers import detail_url
@@ -213,7 +215,8 @@ def test_conditional_get_answers_304(held):
     assert again.status_code == 304 and again.content == b""
     since = get("/ob/v2/assertions/held-ob", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert since.status_code == 304
-    Assertion.objects.filter(pk=held.pk).update(narrative="Changed.")
+    # Every write sets ``modified`` (``save()`` does): the public answers are keyed by it.
+    Assertion.objects.filter(pk=held.pk).update(narrative="Changed.", modified=timezone.now())
     changed = get("/ob/v2/assertions/held-ob", HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed.json()["narrative"] == "Changed."
 
@@ -305,8 +308,11 @@ def test_rotation_keeps_old_credentials_verifiable(held):
     assert verify_jwt(old_token)["iss"] == old_did
     # A change to an old credential is signed again by the identity that signed it,
     # at the same status entry: its list (signed by that key) still matches its issuer.
-    Assertion.objects.filter(pk=held.pk).update(narrative="Changed")
-    Credential.objects.filter(pk=held.credential_id).update(description="Knows more Python")
+    now = timezone.now()
+    Assertion.objects.filter(pk=held.pk).update(narrative="Changed", modified=now)
+    Credential.objects.filter(pk=held.credential_id).update(
+        description="Knows more Python", modified=now
+    )
     resigned = verify_jwt(get("/ob/v3/credentials/held-ob?format=jwt").content.decode())
     assert resigned["iss"] == old_did
     assert resigned["credentialSubject"]["achievement"]["description"] == "Knows more Python"
@@ -424,10 +430,14 @@ def test_signed_once_and_again_only_when_content_changes(held):
         first = get("/ob/v3/credentials/held-ob").json()
         get("/ob/v3/credentials/held-ob?format=jwt")
         assert spy.call_count == 1
-        Assertion.objects.filter(pk=held.pk).update(narrative="irrelevant to 3.0")
+        Assertion.objects.filter(pk=held.pk).update(
+            narrative="irrelevant to 3.0", modified=timezone.now()
+        )
         assert get("/ob/v3/credentials/held-ob").json() == first
         assert spy.call_count == 1
-        Credential.objects.filter(pk=held.credential_id).update(name="Python badge II")
+        Credential.objects.filter(pk=held.credential_id).update(
+            name="Python badge II", modified=timezone.now()
+        )
         changed = get("/ob/v3/credentials/held-ob").json()
         assert spy.call_count == 2
     assert changed["credentialSubject"]["achievement"]["name"] == "Python badge II"
@@ -496,7 +506,7 @@ def test_status_list_is_built_once_per_change(held):
             again = get("/ob/v3/status/issuer-ob", HTTP_IF_NONE_MATCH=first["ETag"])
             assert again.status_code == 304
         assert spy.call_count == 1
-        Assertion.objects.filter(pk=held.pk).update(revoked=True, revocation_reason="x")
+        revoke_assertion(held, "x")  # as every revoke: the flag and its record
         get("/ob/v3/status/issuer-ob")
         get("/ob/v3/status/issuer-ob")
         assert spy.call_count == 2
@@ -510,14 +520,14 @@ PUBLIC_READS = [
     ("/ob/v2/issuers/issuer-ob", 1),
     ("/ob/v3/credentials/held-ob", 1),
     ("/ob/v3/credentials/held-ob?format=jwt", 1),
-    ("/ob/v3/status/issuer-ob", 2),
+    ("/ob/v3/status/issuer-ob", 1),
 ]
 
 
 @pytest.mark.slow
 def test_a_thousand_public_reads_cost_fixed_queries_and_no_signing(held, django_assert_num_queries):
     client = anonymous()
-    for url, _ in PUBLIC_READS:  # signed once, here
+    for url, _ in PUBLIC_READS * 2:  # signed once, here (then kept as signed)
         assert client.get(url).status_code == 200
     with mock.patch.object(signing, "sign", wraps=signing.sign) as spy:
         for n in range(1000):
