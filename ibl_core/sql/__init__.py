@@ -35,6 +35,7 @@ STATEMENT_MODULES = frozenset(
         "ibl_core/ops/health.py",
         "ibl_core/tenancy/groups.py",
         "ibl_credentials/assertions/services.py",
+        "ibl_credentials/openbadges/artifacts.py",
     }
 )
 
