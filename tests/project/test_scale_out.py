@@ -47,11 +47,23 @@ from tests.support.webhook_receiver import receiver
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 REDIS_URL = os.environ.get("SCALE_REDIS_URL", "redis://127.0.0.1:6379/9")
-POSTGRES_URL = os.environ.get(
-    "SCALE_POSTGRES_URL",
-    os.environ.get("DATABASE_URL", "")
-    if os.environ.get("DATABASE_URL", "").startswith("postgres")
-    else "postgres://postgres@127.0.0.1:5432/postgres",
+
+
+def maintenance_url(url: str) -> str:
+    """The ``postgres`` database of the server ``url`` names (it creates the topology's)."""
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+#: The PostgreSQL server: ``SCALE_POSTGRES_URL``, else the suite's when it runs on
+#: PostgreSQL, else the local one.
+POSTGRES_URL = maintenance_url(
+    os.environ.get("SCALE_POSTGRES_URL")
+    or (
+        os.environ.get("DATABASE_URL", "")
+        if "postgres" in os.environ.get("DATABASE_URL", "")
+        else ""
+    )
+    or "postgres://postgres@127.0.0.1:5432/postgres"
 )
 DB_NAME = os.environ.get("SCALE_DB_NAME", "ibl_scale_out")
 HOSTS = ("127.0.0.2", "127.0.0.3")
@@ -86,11 +98,6 @@ def missing_service() -> str | None:
         except OSError as error:
             return f"cannot listen on loopback address {host}: {error}"
     return None
-
-
-SKIP_REASON = missing_service()
-if SKIP_REASON:
-    pytestmark.append(pytest.mark.skip(reason=SKIP_REASON))
 
 
 @dataclass
@@ -211,6 +218,9 @@ print(json.dumps({u.username: u.pk for u in get_user_model().objects.all()}))
 
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory) -> Iterator[Topology]:
+    reason = missing_service()
+    if reason:
+        pytest.skip(reason)
     import boto3
     import redis
     from moto.server import ThreadedMotoServer
