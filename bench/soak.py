@@ -63,7 +63,8 @@ MIX = {
     "verify": 16,
     "credential_churn": 2,
 }
-DELIVERY_TIMEOUT = 300.0
+#: Seconds without a finished delivery after which the soak stops waiting for the rest.
+DELIVERY_TIMEOUT = 120.0
 
 
 # --- the ledger ---------------------------------------------------------------------
@@ -581,16 +582,30 @@ def wait_for_deliveries(
     from ibl_core.events.models import Event, WebhookDelivery
 
     platform_events = Event.objects.filter(platform__key=PLATFORM, pk__gt=after_event)
-    deadline = time.monotonic() + timeout
+    # The workers may still have a backlog when the traffic stops: wait as long as
+    # deliveries keep finishing, and give up after ``timeout`` seconds without progress.
+    started = progress_at = time.monotonic()
+    finished_before, backlog = -1, None
     while True:
         events = platform_events.count()
         done = WebhookDelivery.objects.filter(
             endpoint_id=endpoint_id, status__in=["succeeded", "failed"]
         ).count()
         close_connections()
-        if done >= events or time.monotonic() > deadline:
+        if backlog is None:
+            backlog = events - done
+        if done >= events:
+            break
+        if done > finished_before:
+            progress_at, finished_before = time.monotonic(), done
+        elif time.monotonic() - progress_at > timeout:
             break
         time.sleep(1)
+    print(
+        f"webhooks: {backlog} not yet delivered when the traffic stopped; "
+        f"{time.monotonic() - started:.0f} s to deliver them",
+        flush=True,
+    )
     time.sleep(2)  # a duplicate delivery would arrive now
     # The webhook-id of an event's delivery is "msg_<event id>" (ibl_core.events).
     event_ids = {f"msg_{pk}" for pk in platform_events.values_list("pk", flat=True)}
