@@ -128,12 +128,13 @@ def media_storage_path(value: str, site_media_url: str | None = None) -> str | N
     """
     media_url = str(settings.MEDIA_URL or "")
     if value.lower().startswith(("http://", "https://")):
-        for base in (media_url, site_media_url, storage_base_url()):
+        for base in (media_url, site_media_url):
             if base and base.lower().startswith(("http://", "https://")):
                 path = _same_origin_prefix(value, base)
                 if path is not None:
                     return path
-        return None
+        storage_url = storage_base_url()  # asked last: S3 signs a URL to answer
+        return _same_origin_prefix(value, storage_url) if storage_url else None
     if media_url.startswith("/") and value.startswith(media_url):
         return value[len(media_url) :]
     return value
