@@ -231,6 +231,9 @@ def tasks_from_env(environ: os._Environ[str] | dict[str, str]) -> tuple[dict, di
 TASKS, _rq_queues = tasks_from_env(os.environ)
 if _rq_queues is not None:
     RQ_QUEUES = _rq_queues
+    # `manage.py rqworker` must run jobs with django-tasks-rq's job class: RQ's own cannot
+    # call a task object, so every job (webhook deliveries...) would fail in the worker.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     INSTALLED_APPS.append("django_rq")
 
 REST_FRAMEWORK = {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import RegexValidator, URLValidator
 
 from ibl_core.conf import ibl_settings
@@ -97,13 +98,35 @@ def _same_origin_prefix(url: str, base: str) -> str | None:
     return path[len(prefix.path) :]
 
 
+#: A file name whose URL tells where the media storage serves its files.
+_PROBE = "ibl-storage-probe"
+
+
+def storage_base_url() -> str | None:
+    """The absolute URL the media storage serves its files under, when it has its own
+    (S3 and S3-compatible services: the bucket's URL, query signature left out); None
+    for files served under ``MEDIA_URL`` by this site."""
+    try:
+        url = default_storage.url(_PROBE)
+    except Exception:  # a storage that cannot name URLs: only MEDIA_URL applies
+        return None
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if not path.endswith(_PROBE):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, path[: -len(_PROBE)], "", ""))
+
+
 def media_storage_path(value: str, site_media_url: str | None = None) -> str | None:
     """The path in the media storage that ``value`` names; None for an external URL.
 
     ``value`` is a relative path (``MEDIA_URL`` prefix optional, as
     :func:`validate_image_reference` allows), or an absolute URL under an absolute
-    ``MEDIA_URL`` or under ``site_media_url`` (this site's own media URL, which only a
-    request can tell when ``MEDIA_URL`` is a path).
+    ``MEDIA_URL``, under ``site_media_url`` (this site's own media URL, which only a
+    request can tell when ``MEDIA_URL`` is a path), or under the storage's own URL (an
+    S3 bucket's: the URL the images endpoint answered, signed or not).
     """
     media_url = str(settings.MEDIA_URL or "")
     if value.lower().startswith(("http://", "https://")):
@@ -112,7 +135,8 @@ def media_storage_path(value: str, site_media_url: str | None = None) -> str | N
                 path = _same_origin_prefix(value, base)
                 if path is not None:
                     return path
-        return None
+        storage_url = storage_base_url()  # asked last: S3 signs a URL to answer
+        return _same_origin_prefix(value, storage_url) if storage_url else None
     if media_url.startswith("/") and value.startswith(media_url):
         return value[len(media_url) :]
     return value

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db import connections, migrations, transaction
+from django.db import connections, migrations, router, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Count, Sum
 
@@ -39,9 +39,16 @@ COUNT_TABLE = "ibl_catalog_suggestioncount"
 
 
 def platform_count(kind: SuggestionKind, platform: Platform) -> int:
-    """The number of ``kind`` suggestions of ``platform``, exact as of this statement."""
-    totals = SuggestionCount.objects.filter(platform_id=platform.pk, kind=kind.label).aggregate(
-        total=Sum("delta"), parts=Count("id")
+    """The number of ``kind`` suggestions of ``platform``, exact as of this statement.
+
+    Read from the database the counts are written to (``router.db_for_write``), never
+    a read replica: a replica lags behind the triggers, and the fold writes.
+    """
+    database = router.db_for_write(SuggestionCount)
+    totals = (
+        SuggestionCount.objects.using(database)
+        .filter(platform_id=platform.pk, kind=kind.label)
+        .aggregate(total=Sum("delta"), parts=Count("id"))
     )
     if totals["parts"] > COMPACT_AFTER:
         compact(kind, platform)
@@ -54,7 +61,7 @@ def compact(kind: SuggestionKind, platform: Platform) -> None:
     Rows locked by another compaction are skipped, so concurrent readers never wait
     for each other; rows of transactions still in flight are invisible and stay.
     """
-    connection = connections[SuggestionCount.objects.db]
+    connection = connections[router.db_for_write(SuggestionCount)]
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
