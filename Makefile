@@ -66,7 +66,7 @@ TEST_WORKERS ?= 2
 # The whole suite runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this
 # process), a module per process at a time (--dist loadfile): a module's live server,
 # host project or worker is started once.
-test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 processes (PYTEST_ARGS to narrow it)
+test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 processes (PYTEST_ARGS to narrow it): about 4 min
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The tiers left out are pytest markers (pyproject.toml; docs/development.md), and what
@@ -74,11 +74,11 @@ test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 p
 # The fuzz module is not even collected: building its schema at import costs each
 # process about 6 s of CPU.
 FAST_MARKERS := not live and not fuzz and not slow
-test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: 4 min on a busy machine
+test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: about 2 min
 	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/project/test_fuzz.py \
 		-n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL), on 2 processes
+test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL), on 2 processes: about 5 min
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest \
 		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
