@@ -45,7 +45,7 @@ class IblCredentialsConfig(AppConfig):
         )
         # Mapped credentials are mirrored to their provider after every committed write.
         register_sweeper("provider syncs", sync.requeue_stalled)
-        register_commit_listener("providers", sync.events_committed)
+        register_commit_listener("providers", sync.events_committed, types=sync.EVENT_OPERATIONS)
 
     def load_demo_data(self, *, platform: Any, admin: Any) -> list[str]:
         """Called by ``ibl_demo``: an issuer with a signatory, a credential for the demo

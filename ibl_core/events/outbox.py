@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -84,11 +84,18 @@ def record_events(platform: Platform | int, events: Iterable[PendingEvent]) -> l
     connection = connections[alias]
     as_bytes = connection.vendor == "postgresql" and Jsonb is not None
     size = int(ibl_settings.BULK_BATCH_SIZE)
-    pending = iter(events)
+    types: set[str] = set()  # what was recorded, for the listeners that want some types
+
+    def noted(events: Iterable[PendingEvent]) -> Iterator[PendingEvent]:
+        for event in events:
+            types.add(event.type)
+            yield event
+
+    pending = noted(events)
     ids: list[int] = []
     while (rows := _encoded(itertools.islice(pending, size), as_bytes=as_bytes)) is not None:
         ids += _insert(connection, alias, platform_id, rows)
-    _dispatch_on_commit(alias, platform_id, ids)
+    _dispatch_on_commit(alias, platform_id, ids, frozenset(types))
     return ids
 
 
@@ -109,7 +116,8 @@ def record_selected_events(
     them), each checked against :data:`EVENT_TYPES` as :func:`record_events` checks
     its events. ``rows`` must be on the database of the events.
     """
-    for name in _constant_types(type):
+    types = frozenset(_constant_types(type))
+    for name in types:
         _check(PendingEvent(name, None, None))
     platform_id = platform if isinstance(platform, int) else platform.pk
     alias = router.db_for_write(Event)
@@ -129,7 +137,7 @@ def record_selected_events(
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} {columns} {sql} RETURNING id", params)
         ids = sorted(row[0] for row in cursor.fetchall())
-    _dispatch_on_commit(alias, platform_id, ids)
+    _dispatch_on_commit(alias, platform_id, ids, types)
     return ids
 
 
@@ -151,14 +159,16 @@ def _constant_types(expression: Any) -> list[str]:
     return found
 
 
-def _dispatch_on_commit(alias: str, platform_id: int, ids: list[int]) -> None:
-    """Have the events ``ids`` dispatched once the transaction commits (at once when
-    none is open)."""
+def _dispatch_on_commit(
+    alias: str, platform_id: int, ids: list[int], types: frozenset[str]
+) -> None:
+    """Have the events ``ids`` (of ``types``) dispatched once the transaction commits
+    (at once when none is open)."""
     if ids:
         # robust: the write has committed, so a queue that fails to answer must not
         # turn the request into an error (the failure is logged; the events stay
         # recorded, and the sweeper dispatches them: docs/events.md).
-        transaction.on_commit(lambda: _committed(platform_id, ids), using=alias, robust=True)
+        transaction.on_commit(lambda: _committed(platform_id, ids, types), using=alias, robust=True)
 
 
 def _insert(connection: Any, alias: str, platform_id: int, rows: str | bytearray) -> list[int]:
@@ -211,22 +221,31 @@ def _as_is(data: Any) -> Any:
     return data
 
 
-#: Who else hears of committed events (besides the webhooks): name -> a function of
-#: (platform id, event ids). An app registers in its ``ready()``, so that it learns of
-#: every write the outbox records without the services that write knowing of it.
-_COMMIT_LISTENERS: dict[str, Callable[[int, list[int]], None]] = {}
+Listener = Callable[[int, list[int]], None]
+
+#: Who else hears of committed events (besides the webhooks): name -> (a function of
+#: (platform id, event ids), the event types it wants or None for all). An app registers
+#: in its ``ready()``, so that it learns of every write the outbox records without the
+#: services that write knowing of it.
+_COMMIT_LISTENERS: dict[str, tuple[Listener, frozenset[str] | None]] = {}
 
 
-def register_commit_listener(name: str, listener: Callable[[int, list[int]], None]) -> None:
-    """Have ``listener(platform_id, event_ids)`` called once events are committed."""
-    _COMMIT_LISTENERS[name] = listener
+def register_commit_listener(
+    name: str, listener: Listener, *, types: Iterable[str] | None = None
+) -> None:
+    """Have ``listener(platform_id, event_ids)`` called once events are committed; with
+    ``types``, only for a commit that recorded one of them (a write of anything else
+    costs the listener nothing, not even a query)."""
+    _COMMIT_LISTENERS[name] = (listener, None if types is None else frozenset(types))
 
 
-def _committed(platform_id: int, event_ids: list[int]) -> None:
+def _committed(platform_id: int, event_ids: list[int], types: frozenset[str]) -> None:
     from ibl_core.events.webhooks.delivery import events_committed
 
-    listeners = [("webhooks", events_committed), *sorted(_COMMIT_LISTENERS.items())]
-    for name, listener in listeners:
+    listeners = [("webhooks", (events_committed, None)), *sorted(_COMMIT_LISTENERS.items())]
+    for name, (listener, wanted) in listeners:
+        if wanted is not None and not wanted & types:
+            continue
         try:  # one listener that fails (its queue is down) does not silence the others
             listener(platform_id, event_ids)
         except Exception:

@@ -728,6 +728,44 @@ def run_queued() -> list[str]:
     return [sync.run_sync(sync_id) for sync_id in ids]
 
 
+def test_writes_of_other_things_cost_the_providers_nothing(
+    world, credential, django_capture_on_commit_callbacks
+):
+    """The mirror listens for assertion events only: a suggestion written on a platform
+    that mirrors asks nothing of the provider tables, while an issue still does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.factories import ProgramFactory
+
+    program = ProgramFactory(platform=world.p1)
+    with fake_accredible() as fake, provider_settings(fake.url):
+        configured(world, credential)
+        body = {"platform_key": "p1", "user_id": world.users["learner_p1"].pk}
+        with (
+            CaptureQueriesContext(connection) as suggesting,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = world.client("platform_admin_p1").post(
+                "/api/catalog/suggestions/program/manage/",
+                {**body, "program_key": program.program_key},
+                format="json",
+            )
+        assert response.status_code == 200
+        with (
+            CaptureQueriesContext(connection) as issuing,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert issue(world).status_code == 201
+    provider_tables = ("ibl_credentials_providerconfig", "ibl_credentials_assertionsync")
+
+    def asked(queries: CaptureQueriesContext) -> bool:
+        return any(table in q["sql"] for q in queries.captured_queries for table in provider_tables)
+
+    assert (asked(suggesting), asked(issuing)) == (False, True)
+    assert AssertionSync.objects.count() == 1
+
+
 def test_an_issued_assertion_is_created_at_accredible(
     world, credential, django_capture_on_commit_callbacks
 ):
