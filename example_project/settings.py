@@ -135,6 +135,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DATABASE_PREPARE_THRESHOLD", "5" if DATABASES["default"]["CONN_MAX_AGE"] else ""
+):
+    # Server-side prepared statements for the statements the project sends with their
+    # parameters apart (ibl_core.sql.cursor: the public paths' stamp query, the bulk
+    # statements): psycopg prepares one once it ran this many times on a connection, so a
+    # hot statement is parsed and planned once per connection instead of every request.
+    # Django leaves them off by default for connection poolers: on by default here only
+    # with persistent connections, which a pooler in transaction mode rules out anyway.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(
+        os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers share one SQLite file: WAL lets readers run beside the
     # writer, IMMEDIATE transactions take the write lock up front (no lock-upgrade

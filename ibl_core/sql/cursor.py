@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 
 
 def bound_cursor(using: str = "default") -> Any:
@@ -30,3 +30,40 @@ def bound_cursor(using: str = "default") -> Any:
     if connection.queries_logged:  # DEBUG, or a test counting queries
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any, ...] | None:
+    """Run one read-only statement and return its first row: a hot path's single query.
+
+    Two round trips fewer than a plain cursor on PostgreSQL:
+
+    * the read is the connection's health check. A persistent connection
+      (``CONN_MAX_AGE``) with ``CONN_HEALTH_CHECKS`` is pinged (``SELECT 1``) before the
+      request's first query; here the statement itself is sent and, if the connection
+      turns out to be dead, it is closed and the statement sent once more on a new one,
+      which is what the ping would have led to. Only outside a transaction, where
+      nothing else can be lost with the connection;
+    * it runs on :func:`bound_cursor`, whose statements psycopg prepares on the server
+      after a few runs (``prepare_threshold``, 5 by default): a hot path's statement
+      is then parsed and planned once per connection, not on every request.
+    """
+    connection = connections[using]
+    checked_by_this_read = (
+        connection.connection is not None
+        and not connection.in_atomic_block
+        and not connection.health_check_done
+    )
+    if checked_by_this_read:
+        connection.health_check_done = True
+    try:
+        with bound_cursor(using) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except (InterfaceError, OperationalError):
+        if not checked_by_this_read or connection.is_usable():
+            raise  # not a dead connection: a real error of the statement
+        connection.close()
+        with bound_cursor(using) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return tuple(row) if row is not None else None

@@ -30,11 +30,12 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from django.core.cache import caches
-from django.db import connections, router
+from django.db import router
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ibl_core.conf import ibl_settings
+from ibl_core.sql.cursor import fetch_one
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +153,7 @@ class StampQuery:
             sql, params = queryset.query.get_compiler(using=alias).as_sql()
             compiled = self.compiled[alias] = (sql, list(params))
         sql, params = compiled
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [entity_id if p == self.MARKER else p for p in params])
-            found = cursor.fetchone()
-        return tuple(found) if found is not None else None
+        return fetch_one(sql, [entity_id if p == self.MARKER else p for p in params], alias)
 
 
 def as_datetime(value: Any) -> dt.datetime | None:
