@@ -11,7 +11,8 @@ their parts from here:
 - :mod:`ibl_core.sql.names`: quoted table and column names;
 - :mod:`ibl_core.sql.retry`: a transaction re-run after a deadlock or serialization
   failure;
-- :mod:`ibl_core.sql.cursor`: a cursor whose parameters travel apart from the SQL;
+- :mod:`ibl_core.sql.cursor`: a cursor whose parameters travel apart from the SQL,
+  and :func:`fetch_one`, a hot path's one read (its own health check, prepared);
 - :mod:`ibl_core.sql.text`: text the databases cannot store.
 
 The SQL mirrors of the API's representation (timestamps, objects built as JSON) stay
@@ -35,7 +36,6 @@ STATEMENT_MODULES = frozenset(
         "ibl_core/ops/health.py",
         "ibl_core/tenancy/groups.py",
         "ibl_credentials/assertions/services.py",
-        "ibl_credentials/openbadges/artifacts.py",
     }
 )
 
