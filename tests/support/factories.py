@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -14,6 +16,7 @@ from ibl_core.models import (
     Platform,
     PlatformMembership,
     UserGroup,
+    hash_api_key,
 )
 
 
@@ -109,3 +112,23 @@ class UserGroupFactory(factory.django.DjangoModelFactory):
 def issue_key(user, platform, **kwargs) -> str:
     """Issue an API key and return the raw value."""
     return APIKey.objects.issue(user=user, platform=platform, **kwargs)[1]
+
+
+def issue_keys(holders) -> dict[str, str]:
+    """Issue one key to each ``(user, platform)`` in one insert, as ``issue_key`` does
+    one by one; return username -> raw value."""
+    raw = {}
+    keys = []
+    for user, platform in holders:
+        value = secrets.token_hex(32)
+        raw[user.username] = value
+        keys.append(
+            APIKey(
+                user=user,
+                platform=platform,
+                prefix=value[: APIKey.PREFIX_LENGTH],
+                hashed_key=hash_api_key(value),
+            )
+        )
+    APIKey.objects.bulk_create(keys)
+    return raw
