@@ -65,9 +65,10 @@ TEST_WORKERS ?= 2
 
 # The whole suite runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this
 # process), a module per process at a time (--dist loadfile): a module's live server,
-# host project or worker is started once.
+# host project or worker is started once. Modules go out longest first, as
+# tests/conftest.py orders them (--no-loadscope-reorder keeps that order).
 test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 processes (PYTEST_ARGS to narrow it): about 4 min
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The tiers left out are pytest markers (pyproject.toml; docs/development.md), and what
 # is left runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this process).
@@ -80,7 +81,7 @@ test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and
 
 test-postgres: $(VENV)/.installed-dev browser ## The same suite on PostgreSQL (DATABASE_URL, default POSTGRES_URL), on 2 processes: about 5 min
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/python -m pytest \
-		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+		-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff (lint and format check) and mypy: 30 s
 	$(BIN)/ruff check .

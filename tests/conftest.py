@@ -17,6 +17,32 @@ from tests.support.factories import (
     issue_keys,
 )
 
+#: Rough seconds per test of each tier, to start the longest modules first.
+TIER_SECONDS = {"live": 6.0, "fuzz": 0.6, "slow": 2.0}
+
+
+def module_weight(items: list[pytest.Item]) -> float:
+    return sum(
+        max((TIER_SECONDS.get(mark.name, 0.0) for mark in item.iter_markers()), default=0.05)
+        for item in items
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the modules longest first, by their tiers' rough weight, each module's
+    tests in their own order.
+
+    ``make test`` hands whole modules to its processes (``--dist loadfile``) in the
+    order collected (``--no-loadscope-reorder``; xdist would otherwise order them by
+    how many tests they hold): a module that starts a server and runs for a minute
+    must start early, not be the one a process is still busy with after the other ran
+    out of work."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    ordered = sorted(modules.values(), key=module_weight, reverse=True)
+    items[:] = [item for module in ordered for item in module]
+
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
