@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from ibl_catalog.suggestions import counts, learners, selectors, services
 from ibl_catalog.suggestions.base import SuggestionKind
@@ -111,7 +112,10 @@ class SuggestionManageView(SuggestionBaseView):
             actor_id=request.user.pk,
             user_scope=managed_user_ids(request, platform),
         )
-        return Response(self.serializers.output(suggestion).data)
+        # Already shaped as the output serializer writes it (its event's data); the
+        # serializer goes along, unused, as its .data would carry it (the browsable
+        # API's form reads it), and costs nothing until a field is asked for.
+        return Response(ReturnDict(suggestion, serializer=self.serializers.output(suggestion)))
 
     def delete(self, request: Request) -> Response:
         suggestion_id = self.suggestion_id()

@@ -59,6 +59,21 @@ def test_update_changes_only_the_fields_sent(world, program):
     assert response.json()["created"] == first["created"]
 
 
+def test_a_write_runs_a_fixed_number_of_queries(world, program, django_assert_max_num_queries):
+    """Key, platform, membership, the member, the item, then the upsert and its event
+    in a transaction (the test's transaction turns it into a savepoint and its release):
+    the answer and the event are the row the upsert returned, nothing is read back."""
+    post(
+        world, body_for(world, program, user="learner_other_department")
+    )  # the key's last_used, once
+    with django_assert_max_num_queries(9):
+        created = post(world, body_for(world, program, metadata={"a": 1}))
+    with django_assert_max_num_queries(9):
+        updated = post(world, body_for(world, program, metadata={"b": 2}))
+    assert (created.status_code, updated.status_code) == (200, 200)
+    assert updated.json() == expected(ProgramSuggestion.objects.get(pk=created.json()["id"]))
+
+
 def test_resending_with_no_optional_field_changes_nothing(world, program):
     first = post(world, body_for(world, program, accepted=True)).json()
     second = post(world, body_for(world, program)).json()
