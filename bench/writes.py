@@ -213,7 +213,10 @@ def bare_issue(request: HttpRequest, org: str, entity_id: str) -> HttpResponse:
 SUGGESTION_NAMING = ("id", "user_id", "username", "name", "created", "modified")
 ASSERTION_NAMING = ("entityId", "issuedOn", "recipient", "verifyUrl", "imageUrl")
 #: Assertion columns that name the row or its recipient.
-ROW_NAMING = ("id", "entity_id", "recipient", "recipient_salt", "issued_on", "created", "modified")
+ROW_NAMING = (
+    *("id", "entity_id", "recipient", "recipient_salt", "issued_on", "user", "created"),
+    "modified",
+)
 
 
 def masked(obj: dict[str, Any], naming: tuple[str, ...]) -> dict[str, Any]:
@@ -226,13 +229,31 @@ def last_event(platform_key: str) -> tuple[str, Any]:
     return event.type, event.payload
 
 
-def assertion_row(entity_id: str) -> dict[str, Any]:
+def written_row(obj: dict[str, Any]) -> dict[str, Any]:
+    """The row an answer names (an assertion or a suggestion), but its naming columns."""
     from django.forms.models import model_to_dict
 
+    from ibl_catalog.models import ProgramSuggestion
     from ibl_credentials.models import Assertion
 
-    row = model_to_dict(Assertion.objects.get(entity_id=entity_id))
+    if "entityId" in obj:
+        row = model_to_dict(Assertion.objects.get(entity_id=obj["entityId"]))
+    else:
+        row = model_to_dict(ProgramSuggestion.objects.get(pk=obj["id"]))
+        row["created_is_modified"] = obj["created"] == obj["modified"]
     return {key: value for key, value in row.items() if key not in ROW_NAMING}
+
+
+def written_counts(key: str) -> tuple[int, int, int]:
+    """The platform's events, suggestions and assertions."""
+    from ibl_catalog.models import ProgramSuggestion
+    from ibl_credentials.models import Assertion
+
+    return (
+        Event.objects.filter(platform__key=key).count(),
+        ProgramSuggestion.objects.filter(platform__key=key).count(),
+        Assertion.objects.filter(platform__key=key).count(),
+    )
 
 
 class Pair:
@@ -253,17 +274,19 @@ class Pair:
 
 def check_same_effect(pair: Pair, first: int, naming: tuple[str, ...], key: str) -> list[str]:
     """Send one request per side (users ``first`` and ``first + 1``); raise unless
-    the answers, the events and (assertions) the rows are the same but for what
+    the answers, the events, the rows and what each wrote are the same but for what
     names the row; the two answers' statuses."""
     answers = []
     for offset, side in enumerate(("API", "bare")):
+        before = written_counts(key)
         response = pair.send(side, first + offset)
         obj = response.json()
         event_type, event_data = last_event(key)
         if event_data != obj:
             raise RuntimeError(f"{pair.name} {side}: the event is not the answer: {event_data}")
-        row = assertion_row(obj["entityId"]) if "entityId" in obj else {}
-        answers.append((response.status, masked(obj, naming), event_type, row))
+        # One event and one row more, of the write's kind, and nothing else.
+        added = tuple(after - was for after, was in zip(written_counts(key), before, strict=True))
+        answers.append((response.status, masked(obj, naming), event_type, written_row(obj), added))
     close_connections()
     if answers[0] != answers[1]:
         raise RuntimeError(f"{pair.name}: API and bare differ:\n{answers[0]}\n{answers[1]}")
