@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject, Lower, Replace
 from django.utils import timezone
 from rest_framework import exceptions
@@ -186,11 +186,20 @@ def identity_rows(
         return {}
     digits = {int(i) for i in identities if i.isascii() and i.isdigit() and len(i) <= 18}
     emails = {i.lower() for i in identities if "@" in i}
-    condition = in_list("username", identities, text=True)
-    if digits:
-        condition |= in_list("pk", digits)
-    if emails:
-        condition |= in_list("email_lower", emails, text=True)
+    if len(identities) == 1:
+        # A single issue: plain equalities, which Django compiles in half the time of
+        # the one-parameter lists below (about 1 ms of a 8 ms issue, in-process).
+        condition = Q(username=next(iter(identities)))
+        if digits:
+            condition |= Q(pk=next(iter(digits)))
+        if emails:
+            condition |= Q(email_lower=next(iter(emails)))
+    else:
+        condition = in_list("username", identities, text=True)
+        if digits:
+            condition |= in_list("pk", digits)
+        if emails:
+            condition |= in_list("email_lower", emails, text=True)
     rows = (
         platform_members(platform)
         .annotate(email_lower=Lower("email"))
