@@ -18,6 +18,9 @@ target is a ratio of two things measured side by side, interleaved:
    with events turned off (a second server), and webhook deliveries per second from
    ``db_worker`` processes to a verifying receiver (``bench/events.py``).
 
+8. writes: a single suggestion POST and a single assertion issue against bare Django
+   views doing the same write and event (``bench/writes.py``).
+
 ``--only public`` runs the public verification paths of part 6 alone (a credential of
 1,000), the default parts leave it out (part 6 runs it).
 
@@ -69,6 +72,7 @@ PARTS = (
     "credentials",
     "events",
     "public",
+    "writes",
 )
 
 
@@ -203,6 +207,10 @@ def run_bench(
             from bench.credentials import bench_public
 
             bench_public(report, client, plan)
+        if "writes" in parts:
+            from bench.writes import bench_writes
+
+            bench_writes(report, client, plan)
         if "events" in parts:
             from bench.events import bench_events
 

@@ -5,6 +5,8 @@
   the database keeps, so it runs a (join-free) ``COUNT`` on every request: both
   counts are measured in one run without touching the API's code.
 * ``bench/same-bytes/?path=...``: a public path's bytes from memory (``bench/same_bytes.py``).
+* ``bench/bare/program-suggestions/`` and ``bench/bare/issue/<org>/<credential>/``: a
+  single write in plain Django (``bench/writes.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from bench.reference import reference_suggestions
 from bench.same_bytes import same_bytes
+from bench.writes import bare_issue, bare_suggestion
 from ibl_catalog import urls as catalog_urls
 from ibl_core.api.pagination import CatalogPagination
 from ibl_core.api.paginator import ExactCountPaginator
@@ -41,6 +44,8 @@ def list_view_with(name: str, paginator_class: type) -> object:
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bench/reference/program-suggestions/", reference_suggestions),
     path("bench/same-bytes/", same_bytes),
+    path("bench/bare/program-suggestions/", bare_suggestion),
+    path("bench/bare/issue/<str:org>/<str:entity_id>/", bare_issue),
     *(
         path(f"bench/{name}/program-suggestions/", list_view_with(name, paginator_class))
         for name, paginator_class in PAGINATORS.items()

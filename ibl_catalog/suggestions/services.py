@@ -28,7 +28,9 @@ from ibl_catalog.suggestions.events import (
     written_type,
 )
 from ibl_catalog.suggestions.rules import RowRules, clean_row
+from ibl_catalog.suggestions.serializers import build_serializers, represent_rows
 from ibl_catalog.suggestions.writer import KEYS, PendingWrite, write_suggestions
+from ibl_core.events.outbox import PendingEvent, record_events
 from ibl_core.models import Platform
 from ibl_core.sql import in_list
 from ibl_core.tenancy.members import platform_members
@@ -182,7 +184,9 @@ def upsert_suggestion(
     actor_id: int | None,
     user_scope: QuerySet | None,
 ) -> dict[str, Any]:
-    """Create or update one suggestion from a validated body; the suggestion as written.
+    """Create or update one suggestion from a validated body; the suggestion object as
+    the API answers it (the output serializer's representation, which is also its
+    event's data: built once, from the row the write returned).
 
     Checks, in this order: the department scope of a department admin (403 for any
     user they do not manage, known or not), membership (one 400 for an unknown user
@@ -211,8 +215,14 @@ def upsert_suggestion(
 
     def record(rows: list[dict[str, Any]], inserted_at: Any) -> None:
         (row,) = rows
-        written[:] = [selectors.written_row(kind, platform, row, member, item)]
-        suggestion_events(kind, platform, [(written_type(row, inserted_at), written[0])])
+        shaped = represent_rows(
+            build_serializers(kind).output,
+            [selectors.written_row(kind, platform, row, member, item)],
+        )
+        written[:] = shaped
+        # The event's data is the answer: shaped once (suggestion_events, for one).
+        event = PendingEvent(written_type(row, inserted_at), shaped[0]["id"], shaped[0])
+        record_events(platform, [event])
 
     write_suggestions(
         kind,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from django.urls import URLPattern, path
@@ -10,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from ibl_catalog.suggestions import counts, learners, selectors, services
 from ibl_catalog.suggestions.base import SuggestionKind
@@ -17,14 +19,17 @@ from ibl_catalog.suggestions.base_views import SuggestionBaseView
 from ibl_catalog.suggestions.filters import DEFAULT_SORT, build_filterset
 from ibl_catalog.suggestions.group_views import build_group_view
 from ibl_catalog.suggestions.permissions import IsNamedLearner, IsPlatformAdminOfNamedLearner
+from ibl_catalog.suggestions.rules import RowRules, clean_row
 from ibl_catalog.suggestions.schema import (
     document_bulk_view,
     document_learner_view,
     document_manage_view,
 )
 from ibl_catalog.suggestions.serializers import (
+    SUGGESTED_BY_RULE,
     BulkResultSerializer,
     LearnerAnswerSerializer,
+    SuggestionSerializers,
     build_group_serializers,
     build_serializers,
     represent_rows,
@@ -99,19 +104,21 @@ class SuggestionManageView(SuggestionBaseView):
         return lambda: counts.platform_count(self.kind, platform)
 
     def post(self, request: Request) -> Response:
-        body = self.serializers.write(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = valid_write(self.kind, self.serializers, request.data)
         platform = self.get_platform()
         # The answer is the row as the write returned it: no read-back that a
         # concurrent DELETE could turn into a 500.
         suggestion = services.upsert_suggestion(
             self.kind,
             platform=platform,
-            data=body.validated_data,
+            data=data,
             actor_id=request.user.pk,
             user_scope=managed_user_ids(request, platform),
         )
-        return Response(self.serializers.output(suggestion).data)
+        # Already shaped as the output serializer writes it (its event's data); the
+        # serializer goes along, unused, as its .data would carry it (the browsable
+        # API's form reads it), and costs nothing until a field is asked for.
+        return Response(ReturnDict(suggestion, serializer=self.serializers.output(suggestion)))
 
     def delete(self, request: Request) -> Response:
         suggestion_id = self.suggestion_id()
@@ -138,6 +145,49 @@ class SuggestionManageView(SuggestionBaseView):
         if platform_id is None:
             raise NotFound("Suggestion not found.")
         return Platform.objects.get(pk=platform_id)
+
+
+def valid_write(
+    kind: SuggestionKind, serializers: SuggestionSerializers, data: Any
+) -> dict[str, Any]:
+    """A single write's body, checked: its fields as the write serializer validates them.
+
+    The serializer's fields are the kind's rules (``rules.py``, as a bulk row's) plus
+    ``suggested_by`` and the platform fields, which the write does not read. A JSON
+    object whose platform fields hold what that serializer keeps as is (plain text, a
+    boolean) and which the rules accept is valid for it with the same values, so the
+    rules decide alone: building the serializer's fields costs about 0.6 ms a request,
+    the rules microseconds. Anything else goes through the serializer, whose errors
+    are the 400.
+    """
+    if type(data) is dict and plain_platform_fields(data):
+        cleaned = clean_row(write_rules(kind), data)
+        if cleaned is not None:
+            return cleaned
+    body = serializers.write(data=data)
+    body.is_valid(raise_exception=True)
+    return dict(body.validated_data)
+
+
+@functools.cache
+def write_rules(kind: SuggestionKind) -> RowRules:
+    """A single write's rules: a bulk row's and ``suggested_by`` (built once per kind)."""
+    rules = build_serializers(kind).rules
+    return RowRules({**rules, "suggested_by": SUGGESTED_BY_RULE}, one_of=rules.one_of)
+
+
+def plain_platform_fields(data: Mapping[str, Any]) -> bool:
+    """Whether the body's platform fields, if any, are values DRF's fields keep as they
+    are: text already trimmed, not blank, printable (no NUL, no lone surrogate), and a
+    boolean ``department_mode``."""
+    for name in ("platform_key", "platform_org"):
+        if name in data:
+            value = data[name]
+            if type(value) is not str or not value or value.strip() != value:
+                return False
+            if not value.isprintable():
+                return False
+    return "department_mode" not in data or type(data["department_mode"]) is bool
 
 
 class SuggestionBulkView(SuggestionBaseView):

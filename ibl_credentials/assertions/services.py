@@ -18,12 +18,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject, Lower, Replace
 from django.utils import timezone
 from rest_framework import exceptions
@@ -170,50 +172,74 @@ def resolve_identities(platform: Platform, identities: Iterable[str]) -> dict[st
     An identity is a username (exact), else a user id (digits), else an email
     (case-insensitive, when exactly one member has it). Anything else names nobody.
     """
+    return {identity: row[0] for identity, row in identity_rows(platform, identities).items()}
+
+
+def identity_rows(
+    platform: Platform, identities: Iterable[str], *fields: str
+) -> dict[str, tuple[Any, ...]]:
+    """``{identity: (user id, username, lower-case email, *fields)}``: the members
+    :func:`resolve_identities` finds, with the user columns ``fields``, in one query."""
     # Text no database column can hold (a NUL) names nobody: never sent to the database.
     identities = {i for i in identities if i and not UNSTORABLE.search(i)}
     if not identities:
         return {}
     digits = {int(i) for i in identities if i.isascii() and i.isdigit() and len(i) <= 18}
     emails = {i.lower() for i in identities if "@" in i}
-    condition = in_list("username", identities, text=True)
-    if digits:
-        condition |= in_list("pk", digits)
-    if emails:
-        condition |= in_list("email_lower", emails, text=True)
+    if len(identities) == 1:
+        # A single issue: plain equalities, which Django compiles in half the time of
+        # the one-parameter lists below (about 1 ms of a 8 ms issue, in-process).
+        condition = Q(username=next(iter(identities)))
+        if digits:
+            condition |= Q(pk=next(iter(digits)))
+        if emails:
+            condition |= Q(email_lower=next(iter(emails)))
+    else:
+        condition = in_list("username", identities, text=True)
+        if digits:
+            condition |= in_list("pk", digits)
+        if emails:
+            condition |= in_list("email_lower", emails, text=True)
     rows = (
         platform_members(platform)
         .annotate(email_lower=Lower("email"))
         .filter(condition)
-        .values_list("pk", "username", "email_lower")
+        .values_list("pk", "username", "email_lower", *fields)
     )
-    by_username: dict[str, int] = {}
-    by_id: dict[int, int] = {}
-    by_email: dict[str, list[int]] = {}
-    for pk, username, email in rows:
-        by_username[username] = pk
-        by_id[pk] = pk
+    by_username: dict[str, tuple[Any, ...]] = {}
+    by_id: dict[int, tuple[Any, ...]] = {}
+    by_email: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        pk, username, email = row[:3]
+        by_username[username] = row
+        by_id[pk] = row
         if email:
-            by_email.setdefault(email, []).append(pk)
-    found: dict[str, int] = {}
+            by_email.setdefault(email, []).append(row)
+    found: dict[str, tuple[Any, ...]] = {}
     for identity in identities:
         if identity in by_username:
             found[identity] = by_username[identity]
         elif identity.isascii() and identity.isdigit() and int(identity) in by_id:
-            found[identity] = int(identity)
+            found[identity] = by_id[int(identity)]
         elif len(by_email.get(identity.lower(), ())) == 1:
             found[identity] = by_email[identity.lower()][0]
     return found
 
 
-def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | None) -> int:
-    """The member ``identity`` names, for a single issue.
+#: The recipient's columns the assertion object shows (``shapes.assertion_object``).
+RECIPIENT_FIELDS = ("email", "first_name", "last_name")
+
+
+def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | None) -> Any:
+    """The member ``identity`` names, for a single issue: a user instance holding the
+    columns the assertion object shows (read with the lookup: no query of its own).
 
     A department admin gets the same 403 for a user outside their departments, an
     unknown user and a non-member (as the catalog's single POST); others get 400 for an
     unknown user or a non-member.
     """
-    user_id = resolve_identities(platform, [identity]).get(identity)
+    row = identity_rows(platform, [identity], *RECIPIENT_FIELDS).get(identity)
+    user_id = row[0] if row is not None else None
     in_scope = users_in_scope(scope, [user_id] if user_id is not None else [])
     require_in_scope(
         user_id,
@@ -221,8 +247,11 @@ def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | Non
         is_member=user_id is not None,
         not_found={"recipient": {"identity": [USER_NOT_FOUND_MESSAGE]}},
     )
-    assert user_id is not None
-    return user_id
+    assert row is not None
+    pk, username, _, *values = row
+    return get_user_model()(
+        pk=pk, username=username, **dict(zip(RECIPIENT_FIELDS, values, strict=True))
+    )
 
 
 # Issuing ----------------------------------------------------------------------------
@@ -253,27 +282,33 @@ def lock_credential(credential: Credential) -> None:
 
 
 def issue_assertion(
-    *, credential: Credential, recipient_id: int, details: IssueDetails, issued_by: Any
+    *, credential: Credential, recipient: Any, details: IssueDetails, issued_by: Any
 ) -> tuple[Assertion, bool]:
-    """Issue ``credential`` to a member; ``(assertion, created)``.
+    """Issue ``credential`` to a member (``recipient``: from :func:`recipient_for_issue`);
+    ``(assertion, created)``, the assertion with its credential, issuer and recipient.
 
     The recipient's active, unexpired assertion for the same item is answered as is
     (``created`` false); an expired one is superseded by the new one.
+
+    A new assertion's object (its event, the answer) is built from what the write
+    holds: the credential and issuer read by the view, the recipient read by the
+    identity lookup, and the row as inserted, with no read-back, unless the database
+    would give its JSON back in another form (:func:`stored_as_given`).
     """
 
-    def work() -> tuple[int, bool]:
+    def work() -> tuple[int, Assertion | None]:
         lock_credential(credential)
         now = timezone.now()
-        mine = active_assertions(credential, details.item).filter(recipient_id=recipient_id)
+        mine = active_assertions(credential, details.item).filter(recipient_id=recipient.pk)
         current = mine.values_list("pk", "expires").first()
         if current is not None and not is_expired(current[1], now):
-            return current[0], False
+            return current[0], None
         if current is not None:
             mine.filter(pk=current[0]).update(superseded=True, modified=now)
         assertion = Assertion(
             platform_id=credential.platform_id,
             credential=credential,
-            recipient_id=recipient_id,
+            recipient=recipient,
             item_kind=details.item.kind,
             item_key=details.item.key,
             item_name=details.item.name,
@@ -292,12 +327,43 @@ def issue_assertion(
             winner = mine.values_list("pk", flat=True).first()
             if winner is None:
                 raise
-            return winner, False
-        record_assertion_events("assertion.issued", [assertion.pk])
-        return assertion.pk, True
+            return winner, None
+        vendor = connections[assertion._state.db or "default"].vendor
+        if not all(stored_as_given(v, vendor) for v in (assertion.metadata, assertion.evidence)):
+            assertion = Assertion.objects.select_related(*RELATED).get(pk=assertion.pk)
+        event = PendingEvent("assertion.issued", assertion.entity_id, assertion_object(assertion))
+        record_events(assertion.platform_id, [event])
+        return assertion.pk, assertion
 
-    pk, created = retrying_transaction(work)
-    return Assertion.objects.select_related(*RELATED).get(pk=pk), created
+    pk, issued = retrying_transaction(work)
+    if issued is not None:
+        return issued, True
+    return Assertion.objects.select_related(*RELATED).get(pk=pk), False
+
+
+def stored_as_given(value: Any, vendor: str) -> bool:
+    """Whether the JSON ``value`` (parsed from a request: JSON types only) reads back
+    from a ``JSONField`` of ``vendor`` equal to itself, key order included.
+
+    SQLite stores the text Python wrote. PostgreSQL's ``jsonb`` keeps an object's keys
+    shorter first, then by their UTF-8 bytes, and a number as ``numeric``, which drops a
+    float's exponent (``1e+16`` reads back as the integer ``10000000000000000``) and
+    its sign at zero: a value holding any of these is read back instead.
+    """
+    if vendor == "sqlite":
+        return True
+    if vendor != "postgresql":
+        return False
+    if isinstance(value, dict):
+        keys = [key.encode() for key in value]
+        return keys == sorted(keys, key=lambda key: (len(key), key)) and all(
+            stored_as_given(item, vendor) for item in value.values()
+        )
+    if isinstance(value, list):
+        return all(stored_as_given(item, vendor) for item in value)
+    if isinstance(value, float):
+        return "e" not in repr(value) and math.copysign(1.0, value) > 0
+    return True
 
 
 def record_bulk_issued(credential: Credential, inserted: Mapping[int, str]) -> None:

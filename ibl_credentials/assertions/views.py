@@ -138,12 +138,12 @@ class CredentialAssertionsView(AssertionsView):
             identity, issued_by = data["recipient"]["identity"], path_user
         else:  # the published client's body: the path user receives it
             identity, issued_by = path_user.get_username(), request.user
-        recipient_id = services.recipient_for_issue(
+        recipient = services.recipient_for_issue(
             platform, identity, managed_user_ids(request, platform)
         )
         assertion, created = services.issue_assertion(
             credential=credential,
-            recipient_id=recipient_id,
+            recipient=recipient,
             details=services.issue_details(platform, credential, data),
             issued_by=issued_by,
         )

@@ -59,6 +59,92 @@ def test_update_changes_only_the_fields_sent(world, program):
     assert response.json()["created"] == first["created"]
 
 
+def test_a_write_runs_a_fixed_number_of_queries(world, program, django_assert_max_num_queries):
+    """Key, platform, membership, the member, the item, then the upsert and its event
+    in a transaction (the test's transaction turns it into a savepoint and its release):
+    the answer and the event are the row the upsert returned, nothing is read back."""
+    post(
+        world, body_for(world, program, user="learner_other_department")
+    )  # the key's last_used, once
+    with django_assert_max_num_queries(9):
+        created = post(world, body_for(world, program, metadata={"a": 1}))
+    with django_assert_max_num_queries(9):
+        updated = post(world, body_for(world, program, metadata={"b": 2}))
+    assert (created.status_code, updated.status_code) == (200, 200)
+    assert updated.json() == expected(ProgramSuggestion.objects.get(pk=created.json()["id"]))
+
+
+PLATFORM_FIELDS = ("platform_key", "platform_org", "department_mode")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"platform_key": "p1", "user_id": 5, "program_key": "program-v1:a+b+c"},
+        {"platform_org": "org-one", "user_id": "5", "program_key": "k", "extra": [1]},
+        {
+            "user_id": 5,
+            "program_key": "k",
+            "accepted": True,
+            "visible": False,
+            "direct": False,
+            "metadata": {"a": [1, 2.5, None], "b": {"c": "d"}},
+            "department_mode": True,
+        },
+        {
+            "user_id": 5,
+            "program_key": "k",
+            "username": "learner_p1",
+            "email": "Learner_P1@example.com",
+            "suggested_by": "platform_admin_p1",
+        },
+        {"user_id": 5, "program_key": "k", "accepted": "true", "visible": 0, "metadata": {}},
+        {"platform_key": " p1 ", "user_id": 5, "program_key": "k"},  # the serializer trims
+        {"platform_key": 7, "user_id": 5, "program_key": "k", "department_mode": "true"},
+    ],
+)
+def test_a_valid_body_is_read_as_the_write_serializer_reads_it(body):
+    """The single write checks a plain body with the kind's rules alone
+    (views.valid_write): the values are the serializer's, but for the platform fields,
+    which the write does not read (get_platform reads the request)."""
+    from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
+    from ibl_catalog.suggestions.serializers import build_serializers
+    from ibl_catalog.suggestions.views import valid_write
+
+    serializers = build_serializers(PROGRAM_SUGGESTIONS)
+    reference = serializers.write(data=body)
+    assert reference.is_valid(), reference.errors
+    expected = {k: v for k, v in reference.validated_data.items() if k not in PLATFORM_FIELDS}
+    got = valid_write(PROGRAM_SUGGESTIONS, serializers, body)
+    assert {k: v for k, v in got.items() if k not in PLATFORM_FIELDS} == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user_id": 5},
+        {"user_id": None, "program_key": "k"},
+        {"user_id": 5, "program_key": "k", "platform_key": ""},
+        {"user_id": 5, "program_key": "k", "platform_key": "p\x00"},
+        {"user_id": 5, "program_key": "k", "department_mode": "maybe"},
+        {"user_id": 5, "program_key": "k", "suggested_by": "x" * 151},
+    ],
+)
+def test_an_invalid_body_answers_the_serializer_s_errors(body):
+    from rest_framework.exceptions import ValidationError
+
+    from ibl_catalog.declarations import PROGRAM_SUGGESTIONS
+    from ibl_catalog.suggestions.serializers import build_serializers
+    from ibl_catalog.suggestions.views import valid_write
+
+    serializers = build_serializers(PROGRAM_SUGGESTIONS)
+    reference = serializers.write(data=body)
+    assert not reference.is_valid()
+    with pytest.raises(ValidationError) as raised:
+        valid_write(PROGRAM_SUGGESTIONS, serializers, body)
+    assert raised.value.detail == reference.errors
+
+
 def test_resending_with_no_optional_field_changes_nothing(world, program):
     first = post(world, body_for(world, program, accepted=True)).json()
     second = post(world, body_for(world, program)).json()

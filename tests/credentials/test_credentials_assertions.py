@@ -106,6 +106,49 @@ def test_recipient_by_username_email_or_id(world, credential, identity):
     assert response.json()["course"] == {}
 
 
+def test_an_issue_runs_a_fixed_number_of_queries(world, credential, django_assert_max_num_queries):
+    """Key, platform, membership, credential, recipient, the item and the credential's
+    items, then the lock, the active check, the insert (in a savepoint) and the event
+    in a transaction: nothing read back (the test's transaction turns BEGIN/COMMIT into
+    a savepoint and its release)."""
+    issue(world, {"recipient": {"identity": "learner_p2"}})  # the key's last_used, once
+    with django_assert_max_num_queries(15):
+        response = issue(world, {"recipient": {"identity": "learner_p1"}, "course": COURSE})
+    assert response.status_code == 201
+    with django_assert_max_num_queries(13):  # no item: two lookups fewer
+        response = issue(world, {"recipient": {"identity": "learner_p1"}}, entity_id="cred-python")
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"a": 1, "bb": [1.5, {"x": "y"}], "ccc": None},  # as jsonb keeps it
+        {"zeta": 1, "a": {"bb": 1e16, "c": -0.0}, "grade": 0.9},  # jsonb rewrites it
+    ],
+)
+def test_an_issue_answers_its_json_as_the_database_gives_it_back(world, credential, metadata):
+    """The answer and the event are built from the write, not read back, but their bytes
+    are those of the stored row: PostgreSQL's jsonb reorders keys and rewrites some
+    numbers, and such a body is read back (services.stored_as_given)."""
+    from rest_framework.renderers import JSONRenderer
+
+    from ibl_core.models import Event
+    from ibl_credentials.assertions.shapes import RELATED, assertion_object
+
+    evidence = [{"url": "https://example.org/proof", "narrative": "The exam"}]
+    body = {"recipient": {"identity": "learner_p1"}, "metadata": metadata, "evidence": evidence}
+    response = issue(world, body)
+    assert response.status_code == 201, response.content
+    stored = Assertion.objects.select_related(*RELATED).get(recipient=world.users["learner_p1"])
+    expected = assertion_object(stored)
+    for url in ("verifyUrl", "imageUrl"):  # the request's host, which this test has not
+        expected[url] = response.json()[url]
+    assert response.content == JSONRenderer().render(expected)
+    event = Event.objects.get(type="assertion.issued", object_id=stored.entity_id)
+    assert event.payload == response.json()
+
+
 def test_issue_again_answers_the_active_one_with_200(world, credential):
     first = issue(world, {"recipient": {"identity": "learner_p1"}, "course": COURSE})
     again = issue(world, {"recipient": {"identity": "learner_p1"}, "course": COURSE})
