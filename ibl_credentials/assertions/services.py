@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject, Lower, Replace
 from django.utils import timezone
@@ -249,8 +249,14 @@ def recipient_for_issue(platform: Platform, identity: str, scope: QuerySet | Non
     )
     assert row is not None
     pk, username, _, *values = row
-    return get_user_model()(
-        pk=pk, username=username, **dict(zip(RECIPIENT_FIELDS, values, strict=True))
+    # As a queryset's .only() builds it: any other column is deferred, read from the
+    # database if something asks for it, never a default standing in for it.
+    user_model = get_user_model()
+    known = {user_model._meta.pk.attname: pk, "username": username}
+    known.update(zip(RECIPIENT_FIELDS, values, strict=True))
+    ordered = [f.attname for f in user_model._meta.concrete_fields if f.attname in known]
+    return user_model.from_db(
+        router.db_for_read(user_model), ordered, [known[name] for name in ordered]
     )
 
 

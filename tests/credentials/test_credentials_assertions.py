@@ -120,6 +120,23 @@ def test_an_issue_runs_a_fixed_number_of_queries(world, credential, django_asser
     assert response.status_code == 201
 
 
+def test_the_recipient_read_with_the_lookup_defers_what_it_did_not_read(world):
+    """The single issue's recipient holds the columns the answer shows; any other is
+    read from the database when asked for, never a default standing in for it."""
+    learner = world.users["learner_p1"]
+    learner.is_staff = True
+    learner.save(update_fields=["is_staff"])
+    recipient = services.recipient_for_issue(world.p1, "learner_p1", None)
+    assert (recipient.pk, recipient.username, recipient.email) == (
+        learner.pk,
+        "learner_p1",
+        "learner_p1@example.com",
+    )
+    assert {"is_staff", "date_joined"} <= recipient.get_deferred_fields()
+    assert recipient.is_staff is True
+    assert recipient.date_joined == learner.date_joined
+
+
 @pytest.mark.parametrize(
     "metadata",
     [
