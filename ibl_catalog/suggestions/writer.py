@@ -239,6 +239,48 @@ def write_suggestions(
     return retrying_transaction(write_then, using=statements.alias)
 
 
+def give_to_users(
+    kind: SuggestionKind,
+    platform: Platform,
+    item_id: int,
+    user_ids: Sequence[int],
+    fields: dict[str, Any],
+) -> None:
+    """Create-only, for one item: give each of ``user_ids`` the suggestion of ``item_id``
+    with ``fields`` unless they have it; what :func:`write_suggestions` does with
+    ``update_existing=False`` and these writes, without a row built in Python.
+
+    A group's fan-out gives many members one item with the same fields: the rows are
+    the user ids, one JSON array per batch, and the fields are parameters (the metadata
+    encoded once). New rows are inserted in (user, item) order; then, on PostgreSQL,
+    every row of those users is locked in the same order, so none can be deleted before
+    the caller records its support rows in this transaction. A row that existed at the
+    INSERT and was deleted before the lock is inserted again (bounded, then the
+    transaction is retried), as in :func:`write_suggestions`. Runs in the caller's
+    transaction.
+    """
+    if not user_ids:
+        return
+    statements = _Statements(kind, platform)
+    size = ibl_settings.BULK_BATCH_SIZE
+    ordered = sorted(set(user_ids))
+    pending = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+    values = {**statements.defaults, "suggested_by_id": None, **fields}
+    now = timezone.now()
+    with connections[statements.alias].cursor() as cursor:
+        for _ in range(_VANISHED_ATTEMPTS):
+            for batch in pending:
+                statements.insert_users(cursor, batch, item_id, values, now)
+            if statements.vendor != "postgresql":  # one writer at a time: nothing vanished
+                return
+            # Each phase over every batch before the next: inserts, then locks.
+            missing = [statements.lock_users(cursor, batch, item_id) for batch in pending]
+            pending = [batch for batch in missing if batch]
+            if not pending:
+                return
+    raise WriteConflict("Suggestions kept vanishing while being written.")
+
+
 class _Statements:
     """The SQL of one kind on the current database backend."""
 
@@ -359,6 +401,57 @@ class _Statements:
             sql += f" RETURNING {self.columns(names)}"
         cursor.execute(sql, params)
         return [self.decode(row, names) for row in cursor.fetchall()] if read else []
+
+    def insert_users(
+        self,
+        cursor: Any,
+        user_ids: Sequence[int],
+        item_id: int,
+        values: dict[str, Any],
+        now: Any,
+    ) -> None:
+        """``INSERT ... SELECT`` of the suggestion of ``item_id`` for each of ``user_ids``
+        (sorted), with ``values`` for every row, ``ON CONFLICT DO NOTHING``."""
+        source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
+        columns = ", ".join(
+            [self.platform_column] + [self.column[name] for name in RETURNED if name != "id"]
+        )
+        # The metadata as the row-by-row INSERT stores it: JSON text made canonical by the
+        # database (json() on SQLite, as json_extract returns it; jsonb on PostgreSQL).
+        metadata = "CAST(%s AS jsonb)" if self.vendor == "postgresql" else "json(%s)"
+        stamp = self.timestamp(now)
+        cursor.execute(
+            f"{source} INSERT INTO {self.table} ({columns}) "
+            f"SELECT %s, s.c0, %s, %s, %s, %s, {metadata}, %s, %s, %s "
+            f"FROM s WHERE true ORDER BY s.n "
+            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING",
+            [
+                *params,
+                self.platform.pk,
+                item_id,
+                bool(values["accepted"]),
+                bool(values["visible"]),
+                bool(values["direct"]),
+                metadata_text(values["metadata"]),
+                values["suggested_by_id"],
+                stamp,
+                stamp,
+            ],
+        )
+
+    def lock_users(self, cursor: Any, user_ids: Sequence[int], item_id: int) -> list[int]:
+        """Lock (PostgreSQL) the suggestions of ``item_id`` of ``user_ids`` in (user, item)
+        order; the users who have none (deleted since they were inserted or found)."""
+        source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
+        user = self.column["user_id"]
+        cursor.execute(
+            f"{source} SELECT t.{user} FROM s CROSS JOIN {self.table} t "
+            f"WHERE t.{user} = s.c0 AND t.{self.column['item_id']} = %s "
+            f"AND t.{self.platform_column} = %s ORDER BY t.{user} FOR UPDATE OF t",
+            [*params, item_id, self.platform.pk],
+        )
+        found = {row[0] for row in cursor.fetchall()}
+        return [user_id for user_id in user_ids if user_id not in found]
 
     def lock_all(
         self,
