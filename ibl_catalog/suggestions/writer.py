@@ -327,8 +327,9 @@ class _Statements:
         """``INSERT ... SELECT`` of the rows of ``batch`` in (user, item) order, with the
         defaults for the fields a row does not carry; and its parameters."""
         rows = []
+        base = {**self.defaults, "suggested_by_id": suggested_by_id}
         for write in batch:
-            values = {**self.defaults, "suggested_by_id": suggested_by_id, **write.fields}
+            values = base | write.fields
             # One JSON array per row, written directly (booleans as 1 and 0, which
             # both databases take as booleans); the metadata is JSON text already.
             rows.append(
@@ -370,7 +371,7 @@ class _Statements:
             f"RETURNING {self.columns(names)}"
         )
         cursor.execute(sql, params)
-        return [self.decode(row, names) for row in cursor.fetchall()]
+        return self.decode_all(cursor.fetchall(), names)
 
     def upsert(
         self,
@@ -400,7 +401,7 @@ class _Statements:
         if read:
             sql += f" RETURNING {self.columns(names)}"
         cursor.execute(sql, params)
-        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
+        return self.decode_all(cursor.fetchall(), names) if read else []
 
     def insert_users(
         self,
@@ -502,7 +503,7 @@ class _Statements:
             f"ORDER BY t.{self.column['user_id']}, t.{self.column['item_id']}{lock}"
         )
         cursor.execute(sql, [*params, self.platform.pk])
-        rows = [self.decode(row, names) for row in cursor.fetchall()]
+        rows = self.decode_all(cursor.fetchall(), names)
         return {(row["user_id"], row["item_id"]): row for row in rows}
 
     def update_existing(
@@ -556,7 +557,7 @@ class _Statements:
             + (f"RETURNING {self.columns(names, f'{target}.')}" if read else "")
         )
         cursor.execute(sql, [*params, self.timestamp(now), self.platform.pk])
-        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
+        return self.decode_all(cursor.fetchall(), names) if read else []
 
     # -- backend details ----------------------------------------------------------
 
@@ -577,6 +578,17 @@ class _Statements:
 
     def timestamp(self, now: Any) -> Any:
         return self.connection.ops.adapt_datetimefield_value(now)
+
+    def decode_all(
+        self, rows: Sequence[Sequence[Any]], names: Sequence[str] = RETURNED
+    ) -> list[dict[str, Any]]:
+        """:meth:`decode` of each of ``rows``; when no column of ``names`` has a
+        converter (the ids a bulk returns), the values as they come, without a call
+        per value."""
+        if any(self.converters[name][1] for name in names):
+            return [self.decode(row, names) for row in rows]
+        names = tuple(names)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def decode(self, row: Sequence[Any], names: Sequence[str] = RETURNED) -> dict[str, Any]:
         """A returned row as Python values, converted as the ORM would convert them."""
