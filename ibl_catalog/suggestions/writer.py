@@ -39,8 +39,8 @@ no read after the write can find it deleted by a concurrent request.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
 
 from django.db import OperationalError, connections
 from django.db.models import Field
@@ -73,6 +73,9 @@ RETURNED = (
 KEYS = ("id", "user_id", "item_id")
 
 
+#: The order of every write: (user, item).
+_USER_ITEM = attrgetter("user_id", "item_id")
+
 #: Times a batch re-inserts rows deleted by another transaction while it was written.
 _VANISHED_ATTEMPTS = 5
 
@@ -101,9 +104,10 @@ class WriteConflict(OperationalError):
     retryable = True
 
 
-@dataclass(frozen=True)
-class PendingWrite:
-    """One suggestion to create or update, with only the fields the request sent."""
+class PendingWrite(NamedTuple):
+    """One suggestion to create or update, with only the fields the request sent (a
+    named tuple: a bulk makes 10,000 of them, and a frozen dataclass costs a call of
+    ``object.__setattr__`` per field to build)."""
 
     user_id: int
     item_id: int
@@ -142,7 +146,7 @@ def write_suggestions(
     returning = returning or then is not None
     if not set(KEYS) <= set(columns):
         raise ValueError(f"columns must include {KEYS}")
-    ordered = sorted(writes, key=lambda write: (write.user_id, write.item_id))
+    ordered = sorted(writes, key=_USER_ITEM)
     statements = _Statements(kind, platform)
     size = ibl_settings.BULK_BATCH_SIZE
 
@@ -153,7 +157,8 @@ def write_suggestions(
     # (update_existing=False) never changes existing rows, and a write of ``direct``
     # alone changes a row only when the flag changes (update_existing below), which
     # an upsert's RETURNING could not answer for the rows it leaves alone.
-    field_sets = {tuple(sorted(write.fields)) for write in ordered}
+    # Sorted once per distinct key order, not once per row.
+    field_sets = {tuple(sorted(names)) for names in {tuple(write.fields) for write in ordered}}
     same_fields = field_sets.pop() if len(field_sets) == 1 and update_existing else ()
     if same_fields == ("direct",):
         same_fields = ()
