@@ -258,8 +258,8 @@ def give_to_users(
     A group's fan-out gives many members one item with the same fields: the rows are
     the user ids, one JSON array per batch, and the fields are parameters (the metadata
     encoded once). New rows are inserted in (user, item) order; then, on PostgreSQL,
-    every row of those users is locked in the same order, so none can be deleted before
-    the caller records its support rows in this transaction. A row that existed at the
+    the rows that already existed are locked in the same order, so none can be deleted
+    before the caller records its support rows in this transaction. A row that existed at the
     INSERT and was deleted before the lock is inserted again (bounded, then the
     transaction is retried), as in :func:`write_suggestions`. Runs in the caller's
     transaction.
@@ -274,12 +274,17 @@ def give_to_users(
     now = timezone.now()
     with connections[statements.alias].cursor() as cursor:
         for _ in range(_VANISHED_ATTEMPTS):
-            for batch in pending:
-                statements.insert_users(cursor, batch, item_id, values, now)
+            inserted = [
+                statements.insert_users(cursor, batch, item_id, values, now) for batch in pending
+            ]
             if statements.vendor != "postgresql":  # one writer at a time: nothing vanished
                 return
-            # Each phase over every batch before the next: inserts, then locks.
-            missing = [statements.lock_users(cursor, batch, item_id) for batch in pending]
+            # Each phase over every batch before the next: inserts, then locks of the rows
+            # that existed (those inserted here are this transaction's already).
+            missing = [
+                statements.lock_users(cursor, [u for u in batch if u not in new], item_id)
+                for batch, new in zip(pending, inserted, strict=True)
+            ]
             pending = [batch for batch in missing if batch]
             if not pending:
                 return
@@ -415,9 +420,10 @@ class _Statements:
         item_id: int,
         values: dict[str, Any],
         now: Any,
-    ) -> None:
+    ) -> set[int]:
         """``INSERT ... SELECT`` of the suggestion of ``item_id`` for each of ``user_ids``
-        (sorted), with ``values`` for every row, ``ON CONFLICT DO NOTHING``."""
+        (sorted), with ``values`` for every row, ``ON CONFLICT DO NOTHING``; the users
+        whose row it inserted (PostgreSQL: the others are locked next), else nothing."""
         source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
         columns = ", ".join(
             [self.platform_column] + [self.column[name] for name in RETURNED if name != "id"]
@@ -430,7 +436,8 @@ class _Statements:
             f"{source} INSERT INTO {self.table} ({columns}) "
             f"SELECT %s, s.c0, %s, %s, %s, %s, {metadata}, %s, %s, %s "
             f"FROM s WHERE true ORDER BY s.n "
-            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING",
+            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING"
+            + (f" RETURNING {self.column['user_id']}" if self.vendor == "postgresql" else ""),
             [
                 *params,
                 self.platform.pk,
@@ -444,10 +451,13 @@ class _Statements:
                 stamp,
             ],
         )
+        return {row[0] for row in cursor.fetchall()} if self.vendor == "postgresql" else set()
 
     def lock_users(self, cursor: Any, user_ids: Sequence[int], item_id: int) -> list[int]:
         """Lock (PostgreSQL) the suggestions of ``item_id`` of ``user_ids`` in (user, item)
-        order; the users who have none (deleted since they were inserted or found)."""
+        order; the users who have none (deleted since they were found)."""
+        if not user_ids:
+            return []
         source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
         user = self.column["user_id"]
         cursor.execute(
