@@ -20,7 +20,7 @@ from bench.harness import (
 )
 
 #: The target: bulk / raw upsert at most this many times (per database).
-BULK_RAW_TARGET = {"sqlite": 3.0, "postgresql": 1.5}
+BULK_RAW_TARGET = {"sqlite": 2.0, "postgresql": 1.3}
 
 
 def bulk_rows(bench: Any, plan: Plan) -> list[dict[str, Any]]:

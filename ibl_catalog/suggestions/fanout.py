@@ -34,7 +34,7 @@ from django.db.models import CharField, Model, Value
 
 from ibl_catalog.suggestions.base import GroupSuggestionBase, SuggestionKind
 from ibl_catalog.suggestions.registry import group_suggestion_kinds
-from ibl_catalog.suggestions.writer import PendingWrite, write_suggestions
+from ibl_catalog.suggestions.writer import PendingWrite, give_to_users, write_suggestions
 from ibl_core.conf import ibl_settings
 from ibl_core.events.tasks import enqueue_on_commit, task
 from ibl_core.models import Platform, UserGroup
@@ -126,14 +126,12 @@ def fan_out(
         )
         enqueue_on_commit(fan_out_task, kind.label, group_suggestion.pk)
         return len(user_ids)
-    fields = _row_fields(group_suggestion)
-    item_id = group_suggestion.item_id  # type: ignore[attr-defined]
-    write_suggestions(
+    give_to_users(
         kind,
         platform,
-        [PendingWrite(user_id, item_id, fields) for user_id in user_ids],
-        suggested_by_id=group_suggestion.suggested_by_id,  # type: ignore[attr-defined]
-        update_existing=False,
+        group_suggestion.item_id,  # type: ignore[attr-defined]
+        user_ids,
+        _row_fields(group_suggestion),
     )
     _add_support(kind, "id", group_suggestion.pk, user_ids)
     return len(user_ids)

@@ -48,14 +48,13 @@ class GroupSuggestionManageView(SuggestionBaseView):
         body = self.group_serializers.write(data=request.data)
         body.is_valid(raise_exception=True)
         platform = self.get_platform()
-        suggestion_id = groups.upsert_group_suggestion(
+        row = groups.upsert_group_suggestion(
             self.kind,
             request=request,
             platform=platform,
             data=body.validated_data,
             actor_id=request.user.pk,
         )
-        (row,) = groups.group_rows(self.kind, [suggestion_id], platform)
         return Response(self.group_serializers.output(row).data)
 
     def delete(self, request: Request) -> Response:

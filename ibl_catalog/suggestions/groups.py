@@ -178,9 +178,11 @@ def upsert_group_suggestion(
     platform: Platform,
     data: Mapping[str, Any],
     actor_id: int | None,
-) -> int:
+) -> dict[str, Any]:
     """Create or update a group suggestion from a validated body and fan it out to the
-    group's members, in one transaction; its id.
+    group's members, in one transaction; the group suggestion object as written (read
+    in that transaction, under the group's lock: no member can join or leave before
+    the commit, and no read after it can find the suggestion deleted meanwhile).
 
     Checks, in this order: the group (one 400 for an unknown group, another
     platform's and one a department admin does not manage), the item (400),
@@ -204,7 +206,7 @@ def upsert_group_suggestion(
     manager = model._default_manager
     key = {"platform": platform, "group": group, "item_id": item.id}
 
-    def work() -> int:
+    def work() -> dict[str, Any]:
         fanout.lock_group(group.pk)  # before the members are read: see lock_group
         now = timezone.now()
         suggestion = manager.select_for_update().filter(**key).first()
@@ -226,10 +228,10 @@ def upsert_group_suggestion(
             suggestion = _update(suggestion, fields, now)
         suggestion.group = group  # the members to fan out to: no second lookup
         fanout.fan_out(kind, platform, suggestion)
+        (row,) = group_rows(kind, [suggestion.pk], platform)
         if created:
-            (row,) = group_rows(kind, [suggestion.pk], platform)
             group_suggestion_event(kind, platform, "group_suggestion.created", row)
-        return suggestion.pk
+        return row
 
     return retrying_transaction(work, using=manager.db)
 

@@ -274,17 +274,26 @@ def bulk_upsert_suggestions(
 
     writes: list[PendingWrite] = []
     seen: set[tuple[int, int]] = set()
+    find, member_of = items.find, members.get
     for index, values in cleaned:
         user_id = values["user_id"]
-        member = members.get(user_id)
-        item, _ = items.find(values)
-        # Department scope first: out of scope, unknown and non-member are one code.
-        code = classify(
-            user_id,
-            scope,
-            is_member=member is not None,
-            identity_matches=member is not None and identity_matches(member, values),
-        )
+        member = member_of(user_id)
+        item, _ = find(values)
+        if (
+            scope is None
+            and member is not None
+            and "username" not in values
+            and "email" not in values
+        ):
+            code = None  # what classify answers here (no scope, a member, nothing to match)
+        else:
+            # Department scope first: out of scope, unknown and non-member are one code.
+            code = classify(
+                user_id,
+                scope,
+                is_member=member is not None,
+                identity_matches=member is not None and identity_matches(member, values),
+            )
         if code is None:
             if item is None:
                 code = kind.not_found_code

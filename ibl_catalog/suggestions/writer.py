@@ -39,8 +39,8 @@ no read after the write can find it deleted by a concurrent request.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
 
 from django.db import OperationalError, connections
 from django.db.models import Field
@@ -73,6 +73,9 @@ RETURNED = (
 KEYS = ("id", "user_id", "item_id")
 
 
+#: The order of every write: (user, item).
+_USER_ITEM = attrgetter("user_id", "item_id")
+
 #: Times a batch re-inserts rows deleted by another transaction while it was written.
 _VANISHED_ATTEMPTS = 5
 
@@ -101,9 +104,10 @@ class WriteConflict(OperationalError):
     retryable = True
 
 
-@dataclass(frozen=True)
-class PendingWrite:
-    """One suggestion to create or update, with only the fields the request sent."""
+class PendingWrite(NamedTuple):
+    """One suggestion to create or update, with only the fields the request sent (a
+    named tuple: a bulk makes 10,000 of them, and a frozen dataclass costs a call of
+    ``object.__setattr__`` per field to build)."""
 
     user_id: int
     item_id: int
@@ -142,7 +146,7 @@ def write_suggestions(
     returning = returning or then is not None
     if not set(KEYS) <= set(columns):
         raise ValueError(f"columns must include {KEYS}")
-    ordered = sorted(writes, key=lambda write: (write.user_id, write.item_id))
+    ordered = sorted(writes, key=_USER_ITEM)
     statements = _Statements(kind, platform)
     size = ibl_settings.BULK_BATCH_SIZE
 
@@ -153,7 +157,8 @@ def write_suggestions(
     # (update_existing=False) never changes existing rows, and a write of ``direct``
     # alone changes a row only when the flag changes (update_existing below), which
     # an upsert's RETURNING could not answer for the rows it leaves alone.
-    field_sets = {tuple(sorted(write.fields)) for write in ordered}
+    # Sorted once per distinct key order, not once per row.
+    field_sets = {tuple(sorted(names)) for names in {tuple(write.fields) for write in ordered}}
     same_fields = field_sets.pop() if len(field_sets) == 1 and update_existing else ()
     if same_fields == ("direct",):
         same_fields = ()
@@ -239,6 +244,53 @@ def write_suggestions(
     return retrying_transaction(write_then, using=statements.alias)
 
 
+def give_to_users(
+    kind: SuggestionKind,
+    platform: Platform,
+    item_id: int,
+    user_ids: Sequence[int],
+    fields: dict[str, Any],
+) -> None:
+    """Create-only, for one item: give each of ``user_ids`` the suggestion of ``item_id``
+    with ``fields`` unless they have it; what :func:`write_suggestions` does with
+    ``update_existing=False`` and these writes, without a row built in Python.
+
+    A group's fan-out gives many members one item with the same fields: the rows are
+    the user ids, one JSON array per batch, and the fields are parameters (the metadata
+    encoded once). New rows are inserted in (user, item) order; then, on PostgreSQL,
+    the rows that already existed are locked in the same order, so none can be deleted
+    before the caller records its support rows in this transaction. A row that existed at the
+    INSERT and was deleted before the lock is inserted again (bounded, then the
+    transaction is retried), as in :func:`write_suggestions`. Runs in the caller's
+    transaction.
+    """
+    if not user_ids:
+        return
+    statements = _Statements(kind, platform)
+    size = ibl_settings.BULK_BATCH_SIZE
+    ordered = sorted(set(user_ids))
+    pending = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+    values = {**statements.defaults, "suggested_by_id": None, **fields}
+    now = timezone.now()
+    with connections[statements.alias].cursor() as cursor:
+        for _ in range(_VANISHED_ATTEMPTS):
+            inserted = [
+                statements.insert_users(cursor, batch, item_id, values, now) for batch in pending
+            ]
+            if statements.vendor != "postgresql":  # one writer at a time: nothing vanished
+                return
+            # Each phase over every batch before the next: inserts, then locks of the rows
+            # that existed (those inserted here are this transaction's already).
+            missing = [
+                statements.lock_users(cursor, [u for u in batch if u not in new], item_id)
+                for batch, new in zip(pending, inserted, strict=True)
+            ]
+            pending = [batch for batch in missing if batch]
+            if not pending:
+                return
+    raise WriteConflict("Suggestions kept vanishing while being written.")
+
+
 class _Statements:
     """The SQL of one kind on the current database backend."""
 
@@ -285,8 +337,9 @@ class _Statements:
         """``INSERT ... SELECT`` of the rows of ``batch`` in (user, item) order, with the
         defaults for the fields a row does not carry; and its parameters."""
         rows = []
+        base = {**self.defaults, "suggested_by_id": suggested_by_id}
         for write in batch:
-            values = {**self.defaults, "suggested_by_id": suggested_by_id, **write.fields}
+            values = base | write.fields
             # One JSON array per row, written directly (booleans as 1 and 0, which
             # both databases take as booleans); the metadata is JSON text already.
             rows.append(
@@ -328,7 +381,7 @@ class _Statements:
             f"RETURNING {self.columns(names)}"
         )
         cursor.execute(sql, params)
-        return [self.decode(row, names) for row in cursor.fetchall()]
+        return self.decode_all(cursor.fetchall(), names)
 
     def upsert(
         self,
@@ -358,7 +411,63 @@ class _Statements:
         if read:
             sql += f" RETURNING {self.columns(names)}"
         cursor.execute(sql, params)
-        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
+        return self.decode_all(cursor.fetchall(), names) if read else []
+
+    def insert_users(
+        self,
+        cursor: Any,
+        user_ids: Sequence[int],
+        item_id: int,
+        values: dict[str, Any],
+        now: Any,
+    ) -> set[int]:
+        """``INSERT ... SELECT`` of the suggestion of ``item_id`` for each of ``user_ids``
+        (sorted), with ``values`` for every row, ``ON CONFLICT DO NOTHING``; the users
+        whose row it inserted (PostgreSQL: the others are locked next), else nothing."""
+        source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
+        columns = ", ".join(
+            [self.platform_column] + [self.column[name] for name in RETURNED if name != "id"]
+        )
+        # The metadata as the row-by-row INSERT stores it: JSON text made canonical by the
+        # database (json() on SQLite, as json_extract returns it; jsonb on PostgreSQL).
+        metadata = "CAST(%s AS jsonb)" if self.vendor == "postgresql" else "json(%s)"
+        stamp = self.timestamp(now)
+        cursor.execute(
+            f"{source} INSERT INTO {self.table} ({columns}) "
+            f"SELECT %s, s.c0, %s, %s, %s, %s, {metadata}, %s, %s, %s "
+            f"FROM s WHERE true ORDER BY s.n "
+            f"ON CONFLICT ({self.conflict_columns}) DO NOTHING"
+            + (f" RETURNING {self.column['user_id']}" if self.vendor == "postgresql" else ""),
+            [
+                *params,
+                self.platform.pk,
+                item_id,
+                bool(values["accepted"]),
+                bool(values["visible"]),
+                bool(values["direct"]),
+                metadata_text(values["metadata"]),
+                values["suggested_by_id"],
+                stamp,
+                stamp,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()} if self.vendor == "postgresql" else set()
+
+    def lock_users(self, cursor: Any, user_ids: Sequence[int], item_id: int) -> list[int]:
+        """Lock (PostgreSQL) the suggestions of ``item_id`` of ``user_ids`` in (user, item)
+        order; the users who have none (deleted since they were found)."""
+        if not user_ids:
+            return []
+        source, params = self.source([f"[{user_id}]" for user_id in user_ids], ("bigint",))
+        user = self.column["user_id"]
+        cursor.execute(
+            f"{source} SELECT t.{user} FROM s CROSS JOIN {self.table} t "
+            f"WHERE t.{user} = s.c0 AND t.{self.column['item_id']} = %s "
+            f"AND t.{self.platform_column} = %s ORDER BY t.{user} FOR UPDATE OF t",
+            [*params, item_id, self.platform.pk],
+        )
+        found = {row[0] for row in cursor.fetchall()}
+        return [user_id for user_id in user_ids if user_id not in found]
 
     def lock_all(
         self,
@@ -409,7 +518,7 @@ class _Statements:
             f"ORDER BY t.{self.column['user_id']}, t.{self.column['item_id']}{lock}"
         )
         cursor.execute(sql, [*params, self.platform.pk])
-        rows = [self.decode(row, names) for row in cursor.fetchall()]
+        rows = self.decode_all(cursor.fetchall(), names)
         return {(row["user_id"], row["item_id"]): row for row in rows}
 
     def update_existing(
@@ -463,7 +572,7 @@ class _Statements:
             + (f"RETURNING {self.columns(names, f'{target}.')}" if read else "")
         )
         cursor.execute(sql, [*params, self.timestamp(now), self.platform.pk])
-        return [self.decode(row, names) for row in cursor.fetchall()] if read else []
+        return self.decode_all(cursor.fetchall(), names) if read else []
 
     # -- backend details ----------------------------------------------------------
 
@@ -484,6 +593,17 @@ class _Statements:
 
     def timestamp(self, now: Any) -> Any:
         return self.connection.ops.adapt_datetimefield_value(now)
+
+    def decode_all(
+        self, rows: Sequence[Sequence[Any]], names: Sequence[str] = RETURNED
+    ) -> list[dict[str, Any]]:
+        """:meth:`decode` of each of ``rows``; when no column of ``names`` has a
+        converter (the ids a bulk returns), the values as they come, without a call
+        per value."""
+        if any(self.converters[name][1] for name in names):
+            return [self.decode(row, names) for row in rows]
+        names = tuple(names)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def decode(self, row: Sequence[Any], names: Sequence[str] = RETURNED) -> dict[str, Any]:
         """A returned row as Python values, converted as the ORM would convert them."""

@@ -9,6 +9,7 @@ sort around and send again.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from typing import Any
 
 from rest_framework import serializers
@@ -18,6 +19,9 @@ from ibl_core.conf import ibl_settings
 #: Compact, UTF-8 as is, no NaN or infinity. Made once: ``json.dumps`` with options
 #: builds an encoder per call, which a 10,000-row bulk would feel.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+#: The C encoder ``json`` builds for each ``encode()`` call (None without the C module).
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 INVALID_JSON = "Value must be valid JSON."
 
@@ -33,7 +37,17 @@ def encode_json(value: Any) -> str:
     (a number like ``1e400`` parses as infinity), lone surrogates (no database takes
     them in JSON), anything that is not a JSON type.
     """
-    text = _ENCODER.encode(value)
+    if _make_encoder is None:  # pragma: no cover - CPython has the C encoder
+        text = _ENCODER.encode(value)
+    else:
+        # What _ENCODER.encode runs, without rebuilding its Python closures per call: a
+        # bulk encodes 10,000 metadata objects. A fresh one per call (its markers dict
+        # detects cycles and must not outlive an error).
+        text = "".join(
+            _make_encoder(
+                {}, _ENCODER.default, encode_basestring, None, ":", ",", False, False, False
+            )(value, 0)
+        )
     if not text.isascii():
         text.encode()  # UnicodeEncodeError (a ValueError) on a lone surrogate
     return text

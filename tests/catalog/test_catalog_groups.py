@@ -527,7 +527,7 @@ def test_fan_out_queries_do_not_grow_with_the_group(
     group = group_with(world, members(world.p1, size))
     item = make_item(kind, world.p1)
     body = group_body(kind, group, item)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(19):
         assert post(world, kind, body).status_code == 200
     assert kind.model._default_manager.count() == size
     newcomers = members(world.p1, size)
