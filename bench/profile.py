@@ -38,6 +38,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "serializer .data": ("rest_framework/serializers.py", "data"),
     "JSON rendering": ("rest_framework/response.py", "rendered_content"),
     "reference view (everything inside it)": ("bench/reference.py", "reference_suggestions"),
+    "raw-SQL view (everything inside it)": ("bench/reference_sql.py", "raw_sql_suggestions"),
     "SQL: compile (all queries)": ("django/db/models/sql/compiler.py", "as_sql"),
     "SQL: execute (all queries, database time)": ("django/db/backends/utils.py", "_execute"),
 }
