@@ -1,0 +1,100 @@
+"""ORM queries compiled once, then run on the cursor with each request's values.
+
+Building a queryset and compiling it costs several times what the database takes to
+answer a small read (``docs/performance.md``, "Lists against raw SQL"): a list page
+spent most of its time there, in five queries whose shape never changes. A
+:class:`CompiledQuery` keeps the SQL the ORM writes for one shape, per database
+alias, and runs it with the request's values in place of markers, through the
+database's own converters, so every value comes back exactly as the ORM gives it.
+
+The ORM still writes every statement (names, joins, quoting, the vendor's dialect);
+only the building and compiling is done once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+
+
+class Marker:
+    """The value that stands for parameter ``index`` while a query is compiled: a
+    string, or for integer columns an integer no id can be."""
+
+    def __init__(self, index: int) -> None:
+        self.text = f"\x01marker{index}\x01"
+        self.number = -(2**62) - index
+
+
+class CompiledQuery:
+    """``build(*markers)`` returns the queryset of one shape (a ``values_list``, no
+    slice) with :class:`Marker` values (``.text`` or ``.number``) where each run's
+    values go; :meth:`rows` runs it with those values, and optionally a ``LIMIT`` and
+    ``OFFSET``, and returns the rows as the ORM would (lists, converted).
+
+    ``model`` names the table's model, for the database router.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], arity: int) -> None:
+        self.model = model
+        self.build = build
+        self.markers = [Marker(i) for i in range(arity)]
+        self.compiled: dict[str, tuple[str, list[Any], list[Any]]] = {}
+
+    def compile(self, alias: str) -> tuple[str, list[Any], list[Any]]:
+        found = self.compiled.get(alias)
+        if found is None:
+            queryset = self.build(*self.markers)
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            slots: dict[Any, int] = {}
+            for i, marker in enumerate(self.markers):
+                slots[marker.text] = slots[marker.number] = i
+            # A parameter is a marker's slot, or the constant it is (tagged apart).
+            places = [
+                ("value", slots[p]) if isinstance(p, str | int) and p in slots else ("const", p)
+                for p in params
+            ]
+            converters = [
+                (position, functions, expression)
+                for position, (functions, expression) in compiler.get_converters(
+                    [column[0] for column in compiler.select]
+                ).items()
+            ]
+            found = self.compiled[alias] = (sql, places, converters)
+        return found
+
+    def rows(
+        self,
+        values: Sequence[Any],
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        using: str | None = None,
+    ) -> list[list[Any]]:
+        alias = using or router.db_for_read(self.model) or "default"
+        sql, places, converters = self.compile(alias)
+        params = [values[x] if kind == "value" else x for kind, x in places]
+        if limit is not None:
+            sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [list(row) for row in cursor.fetchall()]
+        for row in rows:
+            for position, functions, expression in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+        return rows
+
+
+def instance(model: type[Model], alias: str, values: Sequence[Any]) -> Model:
+    """A model instance from the values of all its concrete fields, in their order
+    (``Model.from_db``: as a queryset builds it)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(alias, names, list(values))
