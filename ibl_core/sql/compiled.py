@@ -14,10 +14,12 @@ only the building and compiling is done once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 
 class Marker:
@@ -43,6 +45,8 @@ class CompiledQuery:
         self.build = build
         self.markers = [Marker(i) for i in range(arity)]
         self.compiled: dict[str, tuple[str, list[Any], list[Any]]] = {}
+        #: The columns' names, as a ``values()`` queryset names them (once compiled).
+        self.names: list[str] = []
 
     def compile(self, alias: str) -> tuple[str, list[Any], list[Any]]:
         found = self.compiled.get(alias)
@@ -50,6 +54,8 @@ class CompiledQuery:
             queryset = self.build(*self.markers)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
+            query = queryset.query
+            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
             slots: dict[Any, int] = {}
             for i, marker in enumerate(self.markers):
                 slots[marker.text] = slots[marker.number] = i
@@ -92,8 +98,13 @@ class CompiledQuery:
                 row[position] = value
         return rows
 
+    def dicts(self, values: Sequence[Any], **options: Any) -> list[dict[str, Any]]:
+        """:meth:`rows` as dicts, as a ``values()`` queryset answers them."""
+        rows = self.rows(values, **options)
+        return [dict(zip(self.names, row, strict=True)) for row in rows]
 
-def instance(model: type[Model], alias: str, values: Sequence[Any]) -> Model:
+
+def instance(model: type[M], alias: str, values: Sequence[Any]) -> M:
     """A model instance from the values of all its concrete fields, in their order
     (``Model.from_db``: as a queryset builds it)."""
     names = [field.attname for field in model._meta.concrete_fields]

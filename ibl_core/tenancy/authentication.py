@@ -131,7 +131,7 @@ def key_with_prefix(prefix: str) -> APIKey | None:
     if not rows:
         return None
     row = rows[0]
-    models = (APIKey, get_user_model(), Platform, PlatformMembership)
+    models: tuple[Any, ...] = (APIKey, get_user_model(), Platform, PlatformMembership)
     parts, start = [], 0
     for model in models:
         width = len(model._meta.concrete_fields)
