@@ -14,6 +14,7 @@ only the building and compiling is done once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.db import connections, router
@@ -24,11 +25,13 @@ M = TypeVar("M", bound=Model)
 
 class Marker:
     """The value that stands for parameter ``index`` while a query is compiled: a
-    string, or for integer columns an integer no id can be."""
+    string, for integer columns an integer no id can be, for timestamps a moment no
+    row holds (each run's datetime is then adapted as the ORM adapts it)."""
 
     def __init__(self, index: int) -> None:
         self.text = f"\x01marker{index}\x01"
         self.number = -(2**62) - index
+        self.moment = datetime(1, 1, 1, 0, 0, 0, index + 1, tzinfo=UTC)
 
 
 class CompiledQuery:
@@ -56,12 +59,14 @@ class CompiledQuery:
             sql, params = compiler.as_sql()
             query = queryset.query
             self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
-            slots: dict[Any, int] = {}
+            adapt = connections[alias].ops.adapt_datetimefield_value
+            slots: dict[Any, tuple[str, int]] = {}
             for i, marker in enumerate(self.markers):
-                slots[marker.text] = slots[marker.number] = i
+                slots[marker.text] = slots[marker.number] = ("value", i)
+                slots[adapt(marker.moment)] = ("moment", i)
             # A parameter is a marker's slot, or the constant it is (tagged apart).
             places = [
-                ("value", slots[p]) if isinstance(p, str | int) and p in slots else ("const", p)
+                slots[p] if isinstance(p, str | int | datetime) and p in slots else ("const", p)
                 for p in params
             ]
             converters = [
@@ -83,10 +88,14 @@ class CompiledQuery:
     ) -> list[list[Any]]:
         alias = using or router.db_for_read(self.model) or "default"
         sql, places, converters = self.compile(alias)
-        params = [values[x] if kind == "value" else x for kind, x in places]
+        connection = connections[alias]
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            x if kind == "const" else values[x] if kind == "value" else adapt(values[x])
+            for kind, x in places
+        ]
         if limit is not None:
             sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
-        connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [list(row) for row in cursor.fetchall()]

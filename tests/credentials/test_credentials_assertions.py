@@ -433,6 +433,39 @@ def test_user_list_of_1000_in_fixed_queries(world, credential, django_assert_max
     assert len(response.json()["data"]) == 1000
 
 
+def test_credential_list_reads_the_same_rows_in_three_queries(
+    world, credential, assorted, django_assert_max_num_queries
+):
+    """The usual request (an admin, no filter) is read by statements compiled once: the
+    key with its platform and membership, the credential, the page (and the count when
+    the page is not the last); its pages are those of the ORM's path (the same filter,
+    spelled out, which that path serves)."""
+    from ibl_core.models import APIKey
+
+    learner = world.users["learner_p1"]
+    Assertion.objects.bulk_create(
+        AssertionFactory.build(
+            credential=credential, recipient=learner, item_kind="course", item_key=f"c{n}"
+        )
+        for n in range(25)
+    )
+    client = world.client("platform_admin_p1")
+    client.get(credential_url("cred-python"))  # last_used written once
+    APIKey.objects.update(last_used=timezone.now())
+    spelled = "include_revoked=false&include_expired=false"
+    for number in (1, 2, 3):
+        query = f"?page_size=10&page={number}"
+        with django_assert_max_num_queries(4 if number < 3 else 3):
+            compiled = client.get(credential_url("cred-python") + query)
+        through_orm = client.get(credential_url("cred-python") + f"{query}&{spelled}")
+        assert compiled.status_code == through_orm.status_code == 200
+        body, expected = compiled.json(), through_orm.json()
+        assert body["count"] == expected["count"] == 28  # 25, active and someone_else
+        assert body["data"] == expected["data"] and body["num_pages"] == 3
+    missing = client.get(credential_url("no-such-credential"))
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Credential not found."})
+
+
 #  role:                   own list   learner_p1's list   credential's list
 LIST_EXPECTED = {
     "anonymous":             (401,     401,                401),
