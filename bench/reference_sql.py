@@ -156,6 +156,7 @@ SUGGESTION_SORTS = {
     "visible": "s.visible",
 }
 _suggestion_sql: dict[str, str] = {}
+PROGRAM_JOIN = "JOIN ibl_catalog_program g ON g.id = s.program_id"
 
 
 def suggestion_statements() -> tuple[str, str]:
@@ -169,13 +170,18 @@ def suggestion_statements() -> tuple[str, str]:
             "LEFT JOIN ibl_core_platformmembership m ON m.user_id = u.id AND m.platform_id = p.id "
             "WHERE k.prefix = %s"
         )
+        # The page's ids (and sort keys) first, sorted without the wide columns, then
+        # their rows with the joins: one statement.
         _suggestion_sql[vendor + ":page"] = (
             "SELECT s.id, s.user_id, u.username, TRIM(u.first_name || ' ' || u.last_name), "
             f"s.accepted, s.visible, {utc('s.created')}, {utc('s.modified')}, s.metadata, "
             "g.program_key, g.name "
-            "FROM ibl_catalog_programsuggestion s JOIN auth_user u ON u.id = s.user_id "
+            "FROM (SELECT s.id, {column} AS sort_key FROM ibl_catalog_programsuggestion s "
+            "{join} WHERE s.platform_id = %s ORDER BY {order} LIMIT %s OFFSET %s) page "
+            "JOIN ibl_catalog_programsuggestion s ON s.id = page.id "
+            "JOIN auth_user u ON u.id = s.user_id "
             "JOIN ibl_catalog_program g ON g.id = s.program_id "
-            "WHERE s.platform_id = %s ORDER BY {order} LIMIT %s OFFSET %s"
+            "ORDER BY {outer}"
         )
     return _suggestion_sql[vendor], _suggestion_sql[vendor + ":page"]
 
@@ -200,10 +206,14 @@ def raw_sql_suggestions(request: HttpRequest) -> HttpResponse:
         if refused:
             return error(*refused)
         platform_id, platform_key = caller[9], request.GET["platform_key"]
-        order = f"{column}{direction}, s.id{direction}"
-        cursor.execute(
-            page_sql.replace("{order}", order), [platform_id, size + 1, (number - 1) * size]
+        join = {"u": "JOIN auth_user u ON u.id = s.user_id", "g": PROGRAM_JOIN}.get(column[0], "")
+        statement = (
+            page_sql.replace("{column}", column)
+            .replace("{join}", join)
+            .replace("{order}", f"{column}{direction}, s.id{direction}")
+            .replace("{outer}", f"page.sort_key{direction}, page.id{direction}")
         )
+        cursor.execute(statement, [platform_id, size + 1, (number - 1) * size])
         rows = cursor.fetchall()
     more = len(rows) > size
     del rows[size:]
