@@ -57,15 +57,18 @@ class SuggestionManageView(SuggestionBaseView):
         return self.serializers.output
 
     def get(self, request: Request) -> Response:
-        suggestions = self.filter_queryset(self.get_queryset())
         platform = self.get_platform()
         whole = self.whole_platform_in_id_order()
         rows: Any
         if whole is not None:
-            # The same rows from the same SQL, compiled once (selectors.PlatformPage).
+            # The same rows from the same SQL, compiled once (selectors.PlatformPage);
+            # no filter to apply, and a sort of id or -id is valid.
             page: Any = selectors.PlatformPage(self.kind, platform, whole)
-            rows = self.paginate_queryset(page)
-        elif self.page_in_one_query():
+            return self.get_paginated_response(
+                represent_rows(self.serializers.output, self.paginate_queryset(page) or [])
+            )
+        suggestions = self.filter_queryset(self.get_queryset())
+        if self.page_in_one_query():
             rows = self.paginate_queryset(
                 selectors.suggestion_rows(self.kind, suggestions, platform)
             )

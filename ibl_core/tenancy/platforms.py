@@ -50,16 +50,15 @@ def resolve_platform(
     ``known``: a platform already read in this request, which may be the one."""
     if key is None and org is None:
         raise exceptions.ValidationError({"platform_key": ["This field is required."]})
-    platforms = active_platforms()
     by_key = by_org = None
     if key is not None:
-        by_key = known_by_key(known, key) or platforms.filter(key=key).first()
+        by_key = known_by_key(known, key) or active_platforms().filter(key=key).first()
         if by_key is None:
             raise exceptions.NotFound(f"Platform {key!r} not found.")
     if org is not None:
         by_org = by_key if by_key is not None and by_key.org == org else None
         if by_org is None:
-            by_org = platforms.filter(org=org).first()
+            by_org = active_platforms().filter(org=org).first()
         if by_org is None:
             raise exceptions.NotFound(f"Platform with org {org!r} not found.")
     if by_key is not None and by_org is not None and by_key.pk != by_org.pk:
@@ -74,13 +73,12 @@ def resolve_platform(
 def resolve_platform_segment(segment: str, known: Platform | None = None) -> Platform:
     """Resolve an ``{org}`` path segment: ``Platform.key`` first, then ``Platform.org``
     (``known``: as for :func:`resolve_platform`)."""
-    platforms = active_platforms()
     platform = None
     if not UNSTORABLE.search(segment):
         platform = (
             known_by_key(known, segment)
-            or platforms.filter(key=segment).first()
-            or platforms.filter(org=segment).first()
+            or active_platforms().filter(key=segment).first()
+            or active_platforms().filter(org=segment).first()
         )
     if platform is None:
         raise exceptions.NotFound(f"Platform {segment!r} not found.")
