@@ -20,11 +20,11 @@ from typing import Any
 STAGES: dict[str, tuple[str, str]] = {
     "whole request (middleware included)": ("django/core/handlers/base.py", "get_response"),
     "DRF initial: authentication + permission": ("rest_framework/views.py", "initial"),
-    "  authenticate_key (API key, 1 query)": (
+    "  authenticate_key (key, platform, membership: 1 query)": (
         "ibl_core/tenancy/authentication.py",
         "authenticate_key",
     ),
-    "  check_permissions (platform + role, 2 queries)": (
+    "  check_permissions (platform + role, read with the key)": (
         "rest_framework/views.py",
         "check_permissions",
     ),
