@@ -161,3 +161,35 @@ class PlatformPage(SlicedRows):
         return self.query.dicts(
             [self.platform.pk, self.platform.key], limit=stop - start, offset=start
         )
+
+
+#: (kind label, sort) -> the compiled query of a platform's ids in that order.
+_ID_QUERIES: dict[tuple[str, str], CompiledQuery] = {}
+
+
+class SortedIds(SlicedRows):
+    """A platform's suggestion ids in the order of a list ``sort`` value (its column,
+    then id, in the same direction, as the filter set orders them), read a page at a
+    time with a query compiled once per kind and sort."""
+
+    def __init__(self, kind: SuggestionKind, platform: Platform, sort: str) -> None:
+        key = (kind.label, sort)
+        if key not in _ID_QUERIES:
+            prefix = "-" if sort.startswith("-") else ""
+            column = sort_columns(kind)[sort.lstrip("-")]
+
+            def build(platform_id: Marker) -> QuerySet:
+                return (
+                    kind.model._default_manager.filter(platform_id=platform_id.number)
+                    .order_by(f"{prefix}{column}", f"{prefix}id")
+                    .values_list("id")
+                )
+
+            _ID_QUERIES[key] = CompiledQuery(kind.model, build, 1)
+        self.query = _ID_QUERIES[key]
+        self.platform = platform
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop = window.start or 0, window.stop
+        rows = self.query.rows([self.platform.pk], limit=stop - start, offset=start)
+        return [row[0] for row in rows]

@@ -74,8 +74,13 @@ class SuggestionManageView(SuggestionBaseView):
             )
         else:
             # The page's ids first (sorted without the wide columns, metadata above all),
-            # then the rows of those ids only.
-            page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True))
+            # then the rows of those ids only. A whole platform's ids in a sort the
+            # filter set has just validated: with a query compiled once.
+            sort = request.query_params.get("sort")
+            ids: Any = suggestions.values_list("id", flat=True)
+            if sort is not None and "query" not in request.query_params and self.exact_total():
+                ids = selectors.SortedIds(self.kind, platform, sort)
+            page_ids = self.paginate_queryset(ids)
             rows = selectors.rows_in_order(self.kind, page_ids or [], platform)
         # The serializer's output, without its per-row machinery (serializers.py).
         return self.get_paginated_response(represent_rows(self.serializers.output, rows or []))
