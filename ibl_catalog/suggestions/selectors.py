@@ -182,7 +182,7 @@ class SortedIds(SlicedRows):
                 return (
                     kind.model._default_manager.filter(platform_id=platform_id.number)
                     .order_by(f"{prefix}{column}", f"{prefix}id")
-                    .values_list("id")
+                    .values_list("pk")
                 )
 
             _ID_QUERIES[key] = CompiledQuery(kind.model, build, 1)
