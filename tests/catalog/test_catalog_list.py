@@ -241,6 +241,20 @@ def test_query_count_does_not_grow_with_page_size(world, django_assert_max_num_q
     assert counts[0] == counts[1]
 
 
+def test_a_sorted_page_costs_four_queries(world, django_assert_max_num_queries):
+    make_many(world, 30)
+    client = world.client("platform_admin_p1")
+    params = {"platform_key": "p1", "page_size": 10, "sort": "-username"}
+    client.get(MANAGE, params)  # last_used written once
+    # the key with its platform and membership, the page's ids (compiled once), their
+    # rows, the kept count
+    with django_assert_max_num_queries(4):
+        body = client.get(MANAGE, params).json()
+    assert body["count"] == 30
+    names = [row["username"] for row in body["results"]]
+    assert names == sorted(names, reverse=True)
+
+
 def test_the_compiled_page_answers_what_the_queryset_answers(world):
     """The first pages in id order, read with the compiled query, are the rows the
     ORM's queryset reads (``suggestion_rows``), written as the serializer writes them."""
