@@ -1,5 +1,7 @@
-"""Part ``list``: the API's list against a bare Django view answering the same bytes
-with the same queries (``bench/reference.py``), at two page sizes, three orders/filters."""
+"""Part ``list``: the API's lists against raw-SQL views answering the same bytes
+(``bench/reference_sql.py``, the target) and against a bare Django view with the same
+queries (``bench/reference.py``, a second line): the program-suggestion list at two page
+sizes, three orders/filters, and a credential's assertion list (page_size=20)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from bench.harness import (
 )
 
 REFERENCE = "/bench/reference/program-suggestions/"
+RAW_SQL = "/bench/raw-sql/program-suggestions/"
 #: The list's variants: page sizes, and extra parameters (label -> query string).
 LIST_PAGE_SIZES = (20, 100)
 LIST_ORDERS = {"default sort": "", "sort=username": "&sort=username", "query=u12": "&query=u12"}
@@ -94,31 +97,96 @@ def query_counts(bench: Any, paths: dict[str, str]) -> dict[str, int]:
     return counts
 
 
+#: Sides of part ``list``: the API, the raw-SQL view (the target), the bare view.
+SIDES = ("api", "raw", "bare")
+#: The API's lists against the raw-SQL views: at least this fraction of their req/s.
+RAW_TARGET = 0.5
+#: The credential of the assertion list part ``list`` measures, and its assertions.
+ASSERTION_LIST_SIZE = 1_000
+
+
+def raw_sql_path(query: str) -> str | None:
+    """The raw-SQL view of a suggestion-list variant (``query=`` is not served)."""
+    return None if "query=" in query else RAW_SQL + query
+
+
+def assertion_list(bench: Any) -> tuple[str, str, int]:
+    """(API path, raw-SQL path, count) of a credential of ``ASSERTION_LIST_SIZE``
+    active assertions of the bench platform, page_size=20 (created on first use)."""
+    from bench.credentials import create_credential, load_assertions
+    from ibl_credentials.models import Credential
+
+    entity_id = "bench-list"
+    if not Credential.objects.filter(entity_id=entity_id).exists():
+        load_assertions(bench, create_credential(bench, entity_id), ASSERTION_LIST_SIZE)
+        from bench import data
+
+        data.analyze()
+    tail = f"/credentials/orgs/{bench.key}/users/{bench.admin_id}/{entity_id}/assertions/"
+    query = f"?page_size={PAGE_SIZE}"
+    return f"/api{tail}{query}", f"/bench/raw-sql{tail}{query}", ASSERTION_LIST_SIZE
+
+
+def check_same(client: Client, label: str, api_path: str, other: str) -> int:
+    """Both answer 200 and the same bytes; the length."""
+    api = client.request("GET", api_path)
+    reference = client.request("GET", other)
+    for name, response in (("API", api), (other, reference)):
+        if response.status != 200:
+            raise RuntimeError(f"{label}: {name} HTTP {response.status} {response.body[:300]!r}")
+    if api.body != reference.body:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(api.body, reference.body, strict=False)) if a != b),
+            min(len(api.body), len(reference.body)),
+        )
+        raise RuntimeError(
+            f"{label}: the API and {other} answer different bodies at byte {at}:\n"
+            f"  API       {api.body[max(0, at - 80) : at + 80]!r}\n"
+            f"  reference {reference.body[max(0, at - 80) : at + 80]!r}"
+        )
+    return len(api.body)
+
+
 def bench_list(report: Report, client: Client, bench: Any, plan: Plan) -> None:
     variants = list_variants(bench)
     report.start(
-        f"2. List: requests/s, API / bare view with the same queries and bytes, "
-        f"{plan.bulk_rows:,} suggestions, {CONCURRENCY} clients, median of "
+        f"2. List: requests/s, API / raw-SQL view (the limit) and API / bare view, both "
+        f"answering the same bytes, {plan.bulk_rows:,} suggestions and a credential of "
+        f"{ASSERTION_LIST_SIZE:,} assertions, {CONCURRENCY} clients, median of "
         f"{plan.list_rounds} interleaved rounds of {plan.list_seconds:g} s per side"
     )
+    #: label -> side -> path
+    paths: dict[str, dict[str, str]] = {}
     sizes, queries = {}, {}
     for label, query in variants.items():
         sizes[label] = check_same_body(client, label, query, expected_count(bench, query))
-        counted = query_counts(bench, {"api": MANAGE + query, "reference": REFERENCE + query})
-        queries[label] = counted
+        paths[label] = {"api": MANAGE + query, "bare": REFERENCE + query}
+        raw = raw_sql_path(query)
+        if raw is not None:
+            check_same(client, label, MANAGE + query, raw)
+            paths[label]["raw"] = raw
+    api_path, raw_path, count = assertion_list(bench)
+    label = f"assertions, page_size={PAGE_SIZE}"
+    close_connections()
+    sizes[label] = check_same(client, label, api_path, raw_path)
+    if client.request("GET", api_path).json()["count"] != count:
+        raise RuntimeError(f"{label}: the count is not {count}")
+    paths[label] = {"api": api_path, "raw": raw_path}
+    for label, sides in paths.items():
+        queries[label] = query_counts(bench, sides)
     close_connections()
     rates: dict[tuple[str, str], list[float]] = {
-        (label, side): [] for label in variants for side in ("api", "reference")
+        (label, side): [] for label, sides in paths.items() for side in sides
     }
-    labels = list(variants)
+    labels = list(paths)
     for round_number in range(plan.list_rounds):
         # Short runs in a rotating order: a change in background load (other work on
-        # the machine) hits both sides, and each ratio compares neighbouring runs.
+        # the machine) hits every side, and each ratio compares neighbouring runs.
         shift = round_number % len(labels)
-        sides = ("api", "reference") if round_number % 2 == 0 else ("reference", "api")
         for label in labels[shift:] + labels[:shift]:
-            for side in sides:
-                path = (MANAGE if side == "api" else REFERENCE) + variants[label]
+            sides = [side for side in SIDES if side in paths[label]]
+            for side in sides if round_number % 2 == 0 else sides[::-1]:
+                path = paths[label][side]
                 run = client.run(
                     lambda _, path=path: client.request("GET", path),
                     duration=plan.list_seconds,
@@ -127,42 +195,52 @@ def bench_list(report: Report, client: Client, bench: Any, plan: Plan) -> None:
                 only_status(run, [200])
                 rates[label, side].append(run.rate)
     for label in labels:
-        api, reference = rates[label, "api"], rates[label, "reference"]
-        ratios = [a / r for a, r in zip(api, reference, strict=True)]
-        ratio = statistics.median(ratios)
+        api = rates[label, "api"]
         counted = queries[label]
-        report.add(
-            f"{label}: reference req/s ({sizes[label]:,} bytes, {counted['reference']} queries)",
-            statistics.median(reference),
-            "req/s",
-            key=f"list.reference.{label}",
-            rounds=reference,
-            bytes=sizes[label],
-            queries=counted["reference"],
-        )
-        report.add(
-            f"ratio: API / reference, {label} ({statistics.median(api):.0f} req/s, "
-            f"{counted['api']} queries)",
-            ratio,
-            "x",
-            target=f">= {LIST_TARGET:g}x",
-            ok=ratio >= LIST_TARGET,
-            key=f"list.ratio.{label}",
-            api_rounds=api,
-            ratios=ratios,
-            queries=counted["api"],
-            table=f"list, {label}: API / bare view",
-            level=1,
-            cell=f"{ratio:.2f}x ({statistics.median(reference):.0f} req/s)",
-        )
+        for side, name, target in (
+            ("raw", "raw-SQL view", RAW_TARGET),
+            ("bare", "bare view", LIST_TARGET),
+        ):
+            if side not in paths[label]:
+                continue
+            reference = rates[label, side]
+            ratios = [a / r for a, r in zip(api, reference, strict=True)]
+            ratio = statistics.median(ratios)
+            report.add(
+                f"{label}: {name} req/s ({sizes[label]:,} bytes, {counted[side]} queries)",
+                statistics.median(reference),
+                "req/s",
+                key=f"list.{'reference' if side == 'bare' else 'raw_sql'}.{label}",
+                rounds=reference,
+                bytes=sizes[label],
+                queries=counted[side],
+            )
+            report.add(
+                f"ratio: API / {name}, {label} ({statistics.median(api):.0f} req/s, "
+                f"{counted['api']} queries)",
+                ratio,
+                "x",
+                target=f">= {target:g}x",
+                ok=ratio >= target,
+                key=f"list.{'ratio' if side == 'bare' else 'ratio_raw_sql'}.{label}",
+                api_rounds=api,
+                ratios=ratios,
+                queries=counted["api"],
+                table=f"list, {label}: API / {name}",
+                level=1 if side == "raw" or "query=" in label else 2,
+                cell=f"{ratio:.2f}x ({statistics.median(reference):.0f} req/s)",
+            )
     report.note(
-        "list: the reference (bench/reference.py) authenticates the same API key with "
-        "authenticate_key, reads the platform and the membership, pages the ids with "
-        "ExactCountPaginator (the kept count when unfiltered, an exact join-free count "
-        "with query=), reads the rows with selectors.rows_in_order and encodes the "
-        "API's envelope as DRF's JSONRenderer does; both bodies were checked "
-        "byte-identical, with the exact count, before timing; ratio = median of "
-        "per-round ratios; reference req/s shown in the cell"
+        "list: the raw-SQL views (bench/reference_sql.py) authenticate the same API key, "
+        "read the platform, the membership and the kept count (or the credential) in one "
+        "statement and the page with its joins in a second (the assertion list's exact "
+        "COUNT in a third, as the API counts), and encode the API's envelope as DRF's "
+        "JSONRenderer does; the bare view (bench/reference.py) does what the API does in "
+        "SQL with the project's functions (authenticate_key, ExactCountPaginator, "
+        "selectors.rows_in_order); every body was checked byte-identical to the API's, "
+        "with the exact count, before timing; ratio = median of per-round ratios; "
+        "reference req/s shown in the cell. The assertion list: a credential of "
+        f"{ASSERTION_LIST_SIZE:,} active assertions of the bench platform, page 1"
     )
 
 
@@ -175,6 +253,7 @@ def profile_list(bench: Any) -> dict[str, Any]:
     results = profile_paths(
         {
             "API": MANAGE + query,
+            "raw SQL": RAW_SQL + query,
             "reference": REFERENCE + query,
             "API query=": MANAGE + search,
             "reference query=": REFERENCE + search,

@@ -20,11 +20,11 @@ from typing import Any
 STAGES: dict[str, tuple[str, str]] = {
     "whole request (middleware included)": ("django/core/handlers/base.py", "get_response"),
     "DRF initial: authentication + permission": ("rest_framework/views.py", "initial"),
-    "  authenticate_key (API key, 1 query)": (
+    "  authenticate_key (key, platform, membership: 1 query)": (
         "ibl_core/tenancy/authentication.py",
         "authenticate_key",
     ),
-    "  check_permissions (platform + role, 2 queries)": (
+    "  check_permissions (platform + role, read with the key)": (
         "rest_framework/views.py",
         "check_permissions",
     ),
@@ -38,6 +38,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "serializer .data": ("rest_framework/serializers.py", "data"),
     "JSON rendering": ("rest_framework/response.py", "rendered_content"),
     "reference view (everything inside it)": ("bench/reference.py", "reference_suggestions"),
+    "raw-SQL view (everything inside it)": ("bench/reference_sql.py", "raw_sql_suggestions"),
     "SQL: compile (all queries)": ("django/db/models/sql/compiler.py", "as_sql"),
     "SQL: execute (all queries, database time)": ("django/db/backends/utils.py", "_execute"),
 }

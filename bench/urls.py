@@ -1,6 +1,7 @@
 """The example project's URLs plus the bench-only routes, served by the same gunicorn.
 
 * ``bench/reference/program-suggestions/``: the plain-Django reference list.
+* ``bench/raw-sql/...``: the raw-SQL references of the lists (``bench/reference_sql.py``).
 * ``bench/counted/program-suggestions/``: the API's own list view without the count
   the database keeps, so it runs a (join-free) ``COUNT`` on every request: both
   counts are measured in one run without touching the API's code.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path
 
 from bench.reference import reference_suggestions
+from bench.reference_sql import raw_sql_assertions, raw_sql_suggestions
 from bench.same_bytes import same_bytes
 from bench.writes import bare_issue, bare_suggestion
 from ibl_catalog import urls as catalog_urls
@@ -43,6 +45,11 @@ def list_view_with(name: str, paginator_class: type) -> object:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bench/reference/program-suggestions/", reference_suggestions),
+    path("bench/raw-sql/program-suggestions/", raw_sql_suggestions),
+    path(
+        "bench/raw-sql/credentials/orgs/<str:org>/users/<str:user_id>/<str:entity_id>/assertions/",
+        raw_sql_assertions,
+    ),
     path("bench/same-bytes/", same_bytes),
     path("bench/bare/program-suggestions/", bare_suggestion),
     path("bench/bare/issue/<str:org>/<str:entity_id>/", bare_issue),

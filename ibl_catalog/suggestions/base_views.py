@@ -35,8 +35,20 @@ class SuggestionBaseView(PlatformScopedView):
         # Without a filter parameter there is nothing to check or apply: skip building
         # the filter set and its form (about 8 % of a plain list request).
         filters = self.filterset_class
-        if filters is None or self.request.query_params.keys().isdisjoint(filters.base_filters):
+        params = self.request.query_params
+        if filters is None or params.keys().isdisjoint(filters.base_filters):
             return queryset
+        # A valid sort alone: the filter set would order the queryset just so (the
+        # form, its validation and the filter set cost more than the page's query).
+        sort, sort_filter = params.get("sort"), filters.base_filters.get("sort")
+        if (
+            sort
+            and sort_filter is not None
+            and params.keys() & filters.base_filters.keys() == {"sort"}
+            and sort in {value for value, _ in sort_filter.extra.get("choices", ())}
+            and callable(sort_filter.method)
+        ):
+            return sort_filter.method(queryset, "sort", sort)
         return super().filter_queryset(queryset)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

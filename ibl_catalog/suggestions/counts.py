@@ -26,7 +26,7 @@ from typing import Any
 from django.apps.registry import Apps
 from django.db import connections, migrations, router, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from ibl_catalog.models import SuggestionCount
 from ibl_catalog.suggestions.base import SuggestionKind
@@ -45,14 +45,17 @@ def platform_count(kind: SuggestionKind, platform: Platform) -> int:
     a read replica: a replica lags behind the triggers, and the fold writes.
     """
     database = router.db_for_write(SuggestionCount)
-    totals = (
-        SuggestionCount.objects.using(database)
-        .filter(platform_id=platform.pk, kind=kind.label)
-        .aggregate(total=Sum("delta"), parts=Count("id"))
-    )
-    if totals["parts"] > COMPACT_AFTER:
+    # By hand: the ORM's aggregate cost several times the statement (a list page
+    # reads it on every request).
+    with connections[database].cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(delta), COUNT(*) FROM {COUNT_TABLE} WHERE platform_id = %s AND kind = %s",
+            [platform.pk, kind.label],
+        )
+        total, parts = cursor.fetchone()
+    if parts > COMPACT_AFTER:
         compact(kind, platform)
-    return int(totals["total"] or 0)
+    return int(total or 0)
 
 
 def compact(kind: SuggestionKind, platform: Platform) -> None:

@@ -9,7 +9,9 @@ from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Trim
 
 from ibl_catalog.suggestions.base import Item, Member, SuggestionKind
+from ibl_core.api.paginator import SlicedRows
 from ibl_core.models import Platform
+from ibl_core.sql.compiled import CompiledQuery, Marker
 from ibl_core.tenancy.scope import full_name_sql
 
 
@@ -123,3 +125,71 @@ def rows_in_order(
         suggestions = suggestions.filter(platform=platform)
     by_id = {row["id"]: row for row in suggestion_rows(kind, suggestions, platform)}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+#: (kind label, order) -> the compiled page query of a platform's whole list.
+_PAGE_QUERIES: dict[tuple[str, str], CompiledQuery] = {}
+
+
+def platform_page_query(kind: SuggestionKind, order: str) -> CompiledQuery:
+    """:func:`suggestion_rows` of a platform's suggestions in ``order`` (``"-id"`` or
+    ``"id"``), compiled once: the platform's id and key are each request's values."""
+    key = (kind.label, order)
+    if key not in _PAGE_QUERIES:
+
+        def build(platform_id: Marker, platform_key: Marker) -> QuerySet:
+            suggestions = kind.model._default_manager.filter(platform_id=platform_id.number)
+            expressions = {
+                **joined_fields(kind, Platform(key=platform_key.text)),
+            }
+            return suggestions.order_by(order).values(*OWN_FIELDS, **expressions)
+
+        _PAGE_QUERIES[key] = CompiledQuery(kind.model, build, 2)
+    return _PAGE_QUERIES[key]
+
+
+class PlatformPage(SlicedRows):
+    """A platform's whole list in id order, read a page at a time with the compiled
+    query (:func:`platform_page_query`): the rows ``suggestion_rows`` gives."""
+
+    def __init__(self, kind: SuggestionKind, platform: Platform, order: str) -> None:
+        self.query = platform_page_query(kind, order)
+        self.platform = platform
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start, stop = window.start or 0, window.stop
+        return self.query.dicts(
+            [self.platform.pk, self.platform.key], limit=stop - start, offset=start
+        )
+
+
+#: (kind label, sort) -> the compiled query of a platform's ids in that order.
+_ID_QUERIES: dict[tuple[str, str], CompiledQuery] = {}
+
+
+class SortedIds(SlicedRows):
+    """A platform's suggestion ids in the order of a list ``sort`` value (its column,
+    then id, in the same direction, as the filter set orders them), read a page at a
+    time with a query compiled once per kind and sort."""
+
+    def __init__(self, kind: SuggestionKind, platform: Platform, sort: str) -> None:
+        key = (kind.label, sort)
+        if key not in _ID_QUERIES:
+            prefix = "-" if sort.startswith("-") else ""
+            column = sort_columns(kind)[sort.lstrip("-")]
+
+            def build(platform_id: Marker) -> QuerySet:
+                return (
+                    kind.model._default_manager.filter(platform_id=platform_id.number)
+                    .order_by(f"{prefix}{column}", f"{prefix}id")
+                    .values_list("pk")
+                )
+
+            _ID_QUERIES[key] = CompiledQuery(kind.model, build, 1)
+        self.query = _ID_QUERIES[key]
+        self.platform = platform
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop = window.start or 0, window.stop
+        rows = self.query.rows([self.platform.pk], limit=stop - start, offset=start)
+        return [row[0] for row in rows]

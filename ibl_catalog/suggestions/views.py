@@ -62,19 +62,48 @@ class SuggestionManageView(SuggestionBaseView):
         return self.serializers.output
 
     def get(self, request: Request) -> Response:
-        suggestions = self.filter_queryset(self.get_queryset())
         platform = self.get_platform()
+        whole = self.whole_platform_in_id_order()
+        rows: Any
+        if whole is not None:
+            # The same rows from the same SQL, compiled once (selectors.PlatformPage);
+            # no filter to apply, and a sort of id or -id is valid.
+            page: Any = selectors.PlatformPage(self.kind, platform, whole)
+            return self.get_paginated_response(
+                represent_rows(self.serializers.output, self.paginate_queryset(page) or [])
+            )
+        suggestions = self.filter_queryset(self.get_queryset())
         if self.page_in_one_query():
             rows = self.paginate_queryset(
                 selectors.suggestion_rows(self.kind, suggestions, platform)
             )
         else:
             # The page's ids first (sorted without the wide columns, metadata above all),
-            # then the rows of those ids only.
-            page_ids = self.paginate_queryset(suggestions.values_list("id", flat=True))
+            # then the rows of those ids only. A whole platform's ids in a sort the
+            # filter set has just validated: with a query compiled once.
+            sort = request.query_params.get("sort")
+            ids: Any = suggestions.values_list("id", flat=True)
+            if sort is not None and "query" not in request.query_params and self.exact_total():
+                ids = selectors.SortedIds(self.kind, platform, sort)
+            page_ids = self.paginate_queryset(ids)
             rows = selectors.rows_in_order(self.kind, page_ids or [], platform)
         # The serializer's output, without its per-row machinery (serializers.py).
         return self.get_paginated_response(represent_rows(self.serializers.output, rows or []))
+
+    def whole_platform_in_id_order(self) -> str | None:
+        """The order (``-id``, or ``id``) when the page is the first pages of the whole
+        platform's list in id order with its count kept: the one-query page, whose
+        query then has one shape per kind and order and is compiled once. ``None``
+        otherwise (a filter, a department admin, a deep page, no kept count)."""
+        params = self.request.query_params
+        sort = params.get("sort", DEFAULT_SORT)
+        if sort not in ("id", "-id") or not params.keys().isdisjoint(
+            self.filterset_class.base_filters.keys() - {"sort"}
+        ):
+            return None
+        if self.exact_total() is None or not self.page_in_one_query():
+            return None
+        return sort
 
     def page_in_one_query(self) -> bool:
         """Whether the page's rows are read in one query with their joins.

@@ -32,6 +32,17 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import ExtraWhere
 
 
+class SlicedRows:
+    """A list the paginator reads a slice of (a compiled query's page), whose number
+    of rows the paginator's ``total`` answers: ``source[start:stop]`` is a list."""
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:  # Paginator's count without ``total``: never asked
+        raise TypeError("SlicedRows are counted by the paginator's total")
+
+
 class ExactCountPaginator(Paginator):
     """A :class:`Paginator` that counts only when the page cannot tell, and cheaply.
 
@@ -44,7 +55,7 @@ class ExactCountPaginator(Paginator):
         self.total = total
 
     def page(self, number: Any) -> Page:
-        if self.orphans or not isinstance(self.object_list, QuerySet):
+        if self.orphans or not isinstance(self.object_list, QuerySet | SlicedRows):
             return super().page(number)
         number = self.validate_page_number(number)
         bottom = (number - 1) * self.per_page
@@ -77,6 +88,8 @@ class ExactCountPaginator(Paginator):
         """The number of rows, known to be at least ``minimum``."""
         if self.total is not None:
             return self.total()
+        if isinstance(self.object_list, SlicedRows):
+            raise TypeError("SlicedRows need the paginator's total")
         return counting_queryset(cast(QuerySet, self.object_list)).count()
 
 

@@ -13,7 +13,9 @@ their parts from here:
   failure;
 - :mod:`ibl_core.sql.cursor`: a cursor whose parameters travel apart from the SQL,
   and :func:`fetch_one`, a hot path's one read (its own health check, prepared);
-- :mod:`ibl_core.sql.text`: text the databases cannot store.
+- :mod:`ibl_core.sql.text`: text the databases cannot store;
+- :mod:`ibl_core.sql.compiled`: ORM queries compiled once and run on the cursor
+  (hot reads whose building and compiling cost more than the database's answer).
 
 The SQL mirrors of the API's representation (timestamps, objects built as JSON) stay
 beside their Python writers in :mod:`ibl_core.api.representation`, so each value has

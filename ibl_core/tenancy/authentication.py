@@ -7,14 +7,17 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db import router
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from ibl_core.conf import ibl_settings
-from ibl_core.models import APIKey, hash_api_key
+from ibl_core.models import APIKey, Platform, PlatformMembership, hash_api_key
+from ibl_core.sql.compiled import CompiledQuery, Marker, instance
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 _INVALID = "Invalid API key."
@@ -54,8 +57,7 @@ class APIKeyAuthentication(BaseAuthentication):
         return self.authenticate_key(parts[1])
 
     def authenticate_key(self, raw_key: str) -> tuple[Any, APIKey]:
-        prefix = raw_key[: APIKey.PREFIX_LENGTH]
-        api_key = APIKey.objects.select_related("user", "platform").filter(prefix=prefix).first()
+        api_key = key_with_prefix(raw_key[: APIKey.PREFIX_LENGTH])
         if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_api_key(raw_key)):
             raise exceptions.AuthenticationFailed(_INVALID)
         if api_key.revoked:
@@ -86,6 +88,65 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return str(self.keywords()[0])
+
+
+#: The attribute of an authenticated key holding its user's membership of its platform
+#: (``None``: not a member), read with the key (``ibl_core.tenancy.roles``).
+OWN_MEMBERSHIP = "_ibl_own_membership"
+
+
+def _fields(model: Any, prefix: str = "") -> list[str]:
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def _key_rows(prefix: Marker) -> QuerySet:
+    """The key of a prefix with its user, its platform and the user's membership of
+    that platform, as one row (the permission classes read all four)."""
+    own = FilteredRelation(
+        "user__platform_memberships",
+        condition=Q(user__platform_memberships__platform=F("platform")),
+    )
+    return (
+        APIKey.objects.annotate(own_membership=own)
+        .filter(prefix=prefix.text)
+        .order_by()
+        .values_list(
+            *_fields(APIKey),
+            *_fields(get_user_model(), "user__"),
+            *_fields(Platform, "platform__"),
+            *_fields(PlatformMembership, "own_membership__"),
+        )
+    )
+
+
+_KEY_QUERY = CompiledQuery(APIKey, _key_rows, 1)
+
+
+def key_with_prefix(prefix: str) -> APIKey | None:
+    """The API key of ``prefix`` with its user and platform loaded (as
+    ``select_related`` loads them), and its user's membership of its platform kept on
+    it (:data:`OWN_MEMBERSHIP`): one statement, compiled once (``ibl_core.sql.compiled``)."""
+    alias = router.db_for_read(APIKey) or "default"
+    rows = _KEY_QUERY.rows([prefix], using=alias)
+    if not rows:
+        return None
+    row = rows[0]
+    models: tuple[Any, ...] = (APIKey, get_user_model(), Platform, PlatformMembership)
+    parts, start = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        parts.append(row[start : start + width])
+        start += width
+    api_key = instance(APIKey, alias, parts[0])
+    api_key.user = instance(models[1], alias, parts[1])
+    api_key.platform = instance(Platform, alias, parts[2])
+    membership = parts[3]
+    setattr(
+        api_key,
+        OWN_MEMBERSHIP,
+        None if membership[0] is None else instance(PlatformMembership, alias, membership),
+    )
+    return api_key
 
 
 def is_our_keyword(scheme: str) -> bool:

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from ibl_core.models import Platform
+from ibl_core.models import APIKey, Platform
 from ibl_core.sql.text import UNSTORABLE
 
 _CACHE_ATTR = "_ibl_platform"
@@ -35,20 +35,30 @@ def active_platforms() -> QuerySet[Platform]:
     return Platform.objects.filter(active=True)
 
 
-def resolve_platform(*, key: str | None = None, org: str | None = None) -> Platform:
-    """Find the active platform named by ``key`` and/or ``org`` (both must agree)."""
+def known_by_key(known: Platform | None, key: str) -> Platform | None:
+    """``known`` (a platform read with the caller's API key) if it is the active
+    platform whose key is ``key``: what ``active_platforms().filter(key=key)`` reads."""
+    if known is not None and known.active and known.key == key:
+        return known
+    return None
+
+
+def resolve_platform(
+    *, key: str | None = None, org: str | None = None, known: Platform | None = None
+) -> Platform:
+    """Find the active platform named by ``key`` and/or ``org`` (both must agree);
+    ``known``: a platform already read in this request, which may be the one."""
     if key is None and org is None:
         raise exceptions.ValidationError({"platform_key": ["This field is required."]})
-    platforms = active_platforms()
     by_key = by_org = None
     if key is not None:
-        by_key = platforms.filter(key=key).first()
+        by_key = known_by_key(known, key) or active_platforms().filter(key=key).first()
         if by_key is None:
             raise exceptions.NotFound(f"Platform {key!r} not found.")
     if org is not None:
         by_org = by_key if by_key is not None and by_key.org == org else None
         if by_org is None:
-            by_org = platforms.filter(org=org).first()
+            by_org = active_platforms().filter(org=org).first()
         if by_org is None:
             raise exceptions.NotFound(f"Platform with org {org!r} not found.")
     if by_key is not None and by_org is not None and by_key.pk != by_org.pk:
@@ -60,12 +70,16 @@ def resolve_platform(*, key: str | None = None, org: str | None = None) -> Platf
     return platform
 
 
-def resolve_platform_segment(segment: str) -> Platform:
-    """Resolve an ``{org}`` path segment: ``Platform.key`` first, then ``Platform.org``."""
-    platforms = active_platforms()
+def resolve_platform_segment(segment: str, known: Platform | None = None) -> Platform:
+    """Resolve an ``{org}`` path segment: ``Platform.key`` first, then ``Platform.org``
+    (``known``: as for :func:`resolve_platform`)."""
     platform = None
     if not UNSTORABLE.search(segment):
-        platform = platforms.filter(key=segment).first() or platforms.filter(org=segment).first()
+        platform = (
+            known_by_key(known, segment)
+            or active_platforms().filter(key=segment).first()
+            or active_platforms().filter(org=segment).first()
+        )
     if platform is None:
         raise exceptions.NotFound(f"Platform {segment!r} not found.")
     return platform
@@ -121,16 +135,31 @@ def platform_for_request(request: Request, view: Any) -> Platform:
     if cached is not None:
         return cached
     kwargs = getattr(view, "kwargs", None) or {}
+    known = key_platform(request)
     if "org" in kwargs:
-        platform = resolve_platform_segment(kwargs["org"])
+        platform = resolve_platform_segment(kwargs["org"], known)
     else:
         key = platform_identifier(request, "platform_key")
         org = platform_identifier(request, "platform_org")
         from_object = getattr(view, "platform_from_object", None)
         derived = from_object(request) if key is None and org is None and from_object else None
-        platform = derived if derived is not None else resolve_platform(key=key, org=org)
+        if derived is not None:
+            platform = derived
+        else:
+            platform = resolve_platform(key=key, org=org, known=known)
     setattr(request, _CACHE_ATTR, platform)
     return platform
+
+
+def key_platform(request: Request) -> Platform | None:
+    """The platform of the request's API key, when authentication has read it with the
+    key (``select_related``): most requests name their key's own platform, and this
+    saves reading it again."""
+    # Only once authenticated: reading ``request.auth`` would authenticate.
+    auth = getattr(request, "_auth", None)
+    if isinstance(auth, APIKey) and APIKey._meta.get_field("platform").is_cached(auth):
+        return auth.platform
+    return None
 
 
 def parse_bool(value: Any, name: str) -> bool:

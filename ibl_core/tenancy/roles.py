@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 
 from ibl_core.models import APIKey, DepartmentAdmin, DepartmentMember, Platform, PlatformMembership
+from ibl_core.tenancy.authentication import OWN_MEMBERSHIP
 from ibl_core.tenancy.platforms import department_mode_requested
 
 _CACHE_ATTR = "_ibl_roles"
@@ -81,21 +82,42 @@ def roles_for(request: Request, platform: Platform) -> PlatformRoles:
             user_id=user.pk, platform=platform, is_dm_admin=False, membership=None
         )
     else:
-        roles = roles_of_user(user, platform)
+        roles = roles_of_user(user, platform, known=read_with_key(request, platform))
     cache[platform.pk] = roles
     setattr(request, _CACHE_ATTR, cache)
     return roles
 
 
-def roles_of_user(user: Any, platform: Platform) -> PlatformRoles:
+#: ``known`` of :func:`roles_of_user` when the membership has not been read.
+_UNKNOWN: Any = object()
+
+
+def read_with_key(request: Request, platform: Platform) -> Any:
+    """The caller's membership of ``platform`` as read with their API key (``None``: not
+    a member), when the key is of ``platform``; else :data:`_UNKNOWN`."""
+    auth = request.auth
+    if (
+        isinstance(auth, APIKey)
+        and auth.platform_id == platform.pk
+        and auth.user_id == request.user.pk
+        and hasattr(auth, OWN_MEMBERSHIP)
+    ):
+        return getattr(auth, OWN_MEMBERSHIP)
+    return _UNKNOWN
+
+
+def roles_of_user(user: Any, platform: Platform, *, known: Any = _UNKNOWN) -> PlatformRoles:
     """The roles of ``user`` on ``platform``, outside any request: what a background task
     acting for the user who asked for it may do when it runs. An inactive (or deleted:
-    ``None``) user has none."""
+    ``None``) user has none. ``known``: the user's membership of ``platform`` (or
+    ``None``), when it has been read already."""
     if user is None or not user.is_active:
         return PlatformRoles(user_id=None, platform=platform, is_dm_admin=False, membership=None)
     if user.is_superuser:
         return PlatformRoles(user_id=user.pk, platform=platform, is_dm_admin=True, membership=None)
-    membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
+    membership = known
+    if membership is _UNKNOWN:
+        membership = PlatformMembership.objects.filter(user=user, platform=platform).first()
     return PlatformRoles(
         user_id=user.pk, platform=platform, is_dm_admin=False, membership=membership
     )

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db import router
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
+from ibl_core.api.paginator import SlicedRows
 from ibl_core.models import Platform
+from ibl_core.sql.compiled import CompiledQuery, Marker, instance
 from ibl_core.sql.text import UNSTORABLE
 from ibl_core.tenancy.platforms import parse_bool
 from ibl_core.tenancy.roles import managed_user_ids, roles_for
 from ibl_credentials.assertions.shapes import RELATED
-from ibl_credentials.models import Assertion, Credential, ItemKind
+from ibl_credentials.models import Assertion, Credential, Issuer, ItemKind
 
 CREDENTIAL_NOT_FOUND = "Credential not found."
 ASSERTION_NOT_FOUND = "Assertion not found."
@@ -133,3 +137,108 @@ def public_assertions() -> QuerySet[Assertion]:
     """Assertions anyone may look up by entityId: every one, whatever its platform's
     state, as the Open Badges documents answer (issued credentials stay verifiable)."""
     return Assertion.objects.select_related(*RELATED)
+
+
+# --- a credential's active assertions, compiled once -------------------------------
+#
+# The list's usual request (a whole-platform admin, no filter) reads the same three
+# statement shapes every time: the credential with its issuer, a page of its active
+# assertions with their recipients, their count. Each is compiled once
+# (``ibl_core.sql.compiled``) and builds the instances the querysets above build.
+
+
+def _fields(model: Any, prefix: str = "") -> list[str]:
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def _split(row: list[Any], models: tuple[Any, ...], alias: str) -> list[Any]:
+    found, start = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        found.append(instance(model, alias, row[start : start + width]))
+        start += width
+    return found
+
+
+def _credential_rows(platform_id: Marker, entity_id: Marker) -> QuerySet:
+    return (
+        Credential.objects.filter(platform_id=platform_id.number, entity_id=entity_id.text)
+        .order_by("pk")
+        .values_list(*_fields(Credential), *_fields(Issuer, "issuer__"))
+    )
+
+
+_CREDENTIAL = CompiledQuery(Credential, _credential_rows, 2)
+
+
+def credential_with_issuer(platform: Platform, entity_id: str) -> Credential:
+    """:func:`credential_of_platform`, with a query compiled once."""
+    if UNSTORABLE.search(entity_id):
+        raise exceptions.NotFound(CREDENTIAL_NOT_FOUND)
+    alias = router.db_for_read(Credential) or "default"
+    rows = _CREDENTIAL.rows([platform.pk, entity_id], limit=1, using=alias)
+    if not rows:
+        raise exceptions.NotFound(CREDENTIAL_NOT_FOUND)
+    credential, issuer = _split(rows[0], (Credential, Issuer), alias)
+    credential.issuer = issuer
+    return credential
+
+
+def _active(credential_id: Marker, now: Marker) -> QuerySet[Assertion]:
+    """:meth:`ListQuery.apply` without flags, of :func:`assertions_of_credential`."""
+    return (
+        Assertion.objects.filter(credential_id=credential_id.number, revoked=False)
+        .filter(superseded=False)
+        .filter(Q(expires__isnull=True) | Q(expires__gt=now.moment))
+    )
+
+
+def _page_rows(credential_id: Marker, now: Marker) -> QuerySet:
+    return (
+        _active(credential_id, now)
+        .order_by("-issued_on", "-id")
+        .values_list(*_fields(Assertion), *_fields(get_user_model(), "recipient__"))
+    )
+
+
+def _count_rows(credential_id: Marker, now: Marker) -> QuerySet:
+    return (
+        _active(credential_id, now)
+        .order_by()
+        .values("credential_id")
+        .annotate(n=Count("id"))
+        .values_list("n")
+    )
+
+
+_PAGE = CompiledQuery(Assertion, _page_rows, 2)
+_COUNT = CompiledQuery(Assertion, _count_rows, 2)
+
+
+class ActiveAssertions(SlicedRows):
+    """A credential's active assertions, newest first, with their recipients and the
+    credential (loaded once, with its issuer): what ``ListQuery().apply(
+    assertions_of_credential(credential))`` reads, a page at a time."""
+
+    def __init__(self, credential: Credential) -> None:
+        self.credential = credential
+        self.now = timezone.now()
+        self.alias = router.db_for_read(Assertion) or "default"
+
+    def __getitem__(self, window: slice) -> list[Assertion]:
+        start, stop = window.start or 0, window.stop
+        rows = _PAGE.rows(
+            [self.credential.pk, self.now], limit=stop - start, offset=start, using=self.alias
+        )
+        page = []
+        models = (Assertion, get_user_model())
+        for row in rows:
+            assertion, recipient = _split(row, models, self.alias)
+            assertion.credential = self.credential
+            assertion.recipient = recipient
+            page.append(assertion)
+        return page
+
+    def count(self) -> int:
+        rows = _COUNT.rows([self.credential.pk, self.now], using=self.alias)
+        return int(rows[0][0]) if rows else 0

@@ -15,6 +15,8 @@ from ibl_credentials.models import Assertion, ItemKind
 
 #: What :func:`assertion_object` reads through foreign keys: one join, no extra query.
 RELATED = ("credential__issuer", "recipient")
+#: ``ItemKind.values``, read once (the enum builds the list on every read).
+ITEM_KINDS = tuple(ItemKind.values)
 
 
 def credential_details(assertion: Assertion) -> dict[str, str]:
@@ -37,7 +39,7 @@ def item_objects(assertion: Assertion) -> dict[str, dict[str, str]]:
             if assertion.item_kind == kind
             else {}
         )
-        for kind in ItemKind.values
+        for kind in ITEM_KINDS
     }
 
 

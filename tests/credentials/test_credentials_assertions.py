@@ -493,6 +493,44 @@ def test_user_list_of_1000_in_fixed_queries(world, credential, django_assert_max
     assert len(response.json()["data"]) == 1000
 
 
+def test_credential_list_reads_the_same_rows_in_three_queries(
+    world, credential, assorted, django_assert_max_num_queries
+):
+    """The usual request (an admin, no filter) is read by statements compiled once: the
+    key with its platform and membership, the credential, the page (and the count when
+    the page is not the last); its pages are those the ORM's querysets read."""
+    from ibl_core.models import APIKey
+    from ibl_credentials.assertions import selectors
+    from ibl_credentials.assertions.shapes import assertion_object
+
+    learner = world.users["learner_p1"]
+    Assertion.objects.bulk_create(
+        AssertionFactory.build(
+            credential=credential, recipient=learner, item_kind="course", item_key=f"c{n}"
+        )
+        for n in range(25)
+    )
+    client = world.client("platform_admin_p1")
+    client.get(credential_url("cred-python"))  # last_used written once
+    APIKey.objects.update(last_used=timezone.now())
+    through_orm = list(selectors.ListQuery().apply(selectors.assertions_of_credential(credential)))
+    assert len(through_orm) == 28  # the 25, active, other_course and someone_else
+    for number in (1, 2, 3):
+        with django_assert_max_num_queries(4 if number < 3 else 3):
+            response = client.get(credential_url("cred-python") + f"?page_size=10&page={number}")
+        body = response.json()
+        assert response.status_code == 200 and body["count"] == 28 and body["num_pages"] == 3
+        window = through_orm[(number - 1) * 10 : number * 10]
+        # The Open Badges URLs are absolute in a request only: compared with the host.
+        expected = [assertion_object(a) for a in window]
+        for item in expected:
+            for name in ("verifyUrl", "imageUrl"):
+                item[name] = "http://testserver" + item[name]
+        assert body["data"] == expected
+    missing = client.get(credential_url("no-such-credential"))
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Credential not found."})
+
+
 #  role:                   own list   learner_p1's list   credential's list
 LIST_EXPECTED = {
     "anonymous":             (401,     401,                401),
