@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
+from ibl_core.sql.cursor import fetch_all
+
 M = TypeVar("M", bound=Model)
 
 
@@ -38,7 +40,9 @@ class CompiledQuery:
     """``build(*markers)`` returns the queryset of one shape (a ``values_list``, no
     slice) with :class:`Marker` values (``.text`` or ``.number``) where each run's
     values go; :meth:`rows` runs it with those values, and optionally a ``LIMIT`` and
-    ``OFFSET``, and returns the rows as the ORM would (lists, converted).
+    ``OFFSET``, and returns the rows as the ORM would (lists, converted; ``raw``: as
+    the driver reads them, e.g. SQLite's text dates, for a cache key), through
+    :func:`ibl_core.sql.cursor.fetch_all` (its own health check, prepared).
 
     ``model`` names the table's model, for the database router.
     """
@@ -85,6 +89,7 @@ class CompiledQuery:
         limit: int | None = None,
         offset: int = 0,
         using: str | None = None,
+        raw: bool = False,
     ) -> list[list[Any]]:
         alias = using or router.db_for_read(self.model) or "default"
         sql, places, converters = self.compile(alias)
@@ -96,9 +101,9 @@ class CompiledQuery:
         ]
         if limit is not None:
             sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = [list(row) for row in cursor.fetchall()]
+        rows = [list(row) for row in fetch_all(sql, params, alias)]
+        if raw:
+            return rows
         for row in rows:
             for position, functions, expression in converters:
                 value = row[position]

@@ -33,7 +33,14 @@ def bound_cursor(using: str = "default") -> Any:
 
 
 def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any, ...] | None:
-    """Run one read-only statement and return its first row: a hot path's single query.
+    """The first row of one read-only statement (:func:`fetch_all`'s way), or ``None``."""
+    row = _run(sql, params, using, lambda cursor: cursor.fetchone())
+    return tuple(row) if row is not None else None
+
+
+def fetch_all(sql: str, params: list[Any], using: str = "default") -> list[tuple[Any, ...]]:
+    """The rows of one read-only statement: a hot path's query (the API key, a list
+    page, a public path's stamp).
 
     Cheaper than a plain cursor on PostgreSQL, by a round trip and the planning:
 
@@ -44,9 +51,13 @@ def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any,
       which is what the ping would have led to. Only outside a transaction, where
       nothing else can be lost with the connection;
     * it runs on :func:`bound_cursor`, whose statements psycopg prepares on the server
-      after a few runs (``prepare_threshold``, 5 by default): a hot path's statement
-      is then parsed and planned once per connection, not on every request.
+      after a few runs (``prepare_threshold`` in the database's ``OPTIONS``): a hot
+      statement is then parsed and planned once per connection, not on every request.
     """
+    return _run(sql, params, using, lambda cursor: cursor.fetchall())
+
+
+def _run(sql: str, params: list[Any], using: str, fetch: Any) -> Any:
     connection: Any = connections[using]  # health_check_done: not in django-stubs
     checked_by_this_read = (
         connection.connection is not None
@@ -58,12 +69,11 @@ def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any,
     try:
         with bound_cursor(using) as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
+            return fetch(cursor)
     except (InterfaceError, OperationalError):
         if not checked_by_this_read or connection.is_usable():
             raise  # not a dead connection: a real error of the statement
         connection.close()
         with bound_cursor(using) as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-    return tuple(row) if row is not None else None
+            return fetch(cursor)
