@@ -38,7 +38,11 @@ def list_view_with(name: str, paginator_class: type) -> object:
         (CatalogPagination,),
         {"django_paginator_class": paginator_class},
     )
-    variant = type(f"{name.title()}{view_class.__name__}", (view_class,), {"exact_total": None})
+    variant = type(
+        f"{name.title()}{view_class.__name__}",
+        (view_class,),
+        {"exact_total": lambda self: None},  # no kept count: the paginator counts
+    )
     variant.pagination_class = pagination
     return variant.as_view()
 
