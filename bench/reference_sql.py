@@ -41,6 +41,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ibl_core.api.representation import UtcTimestamp
 from ibl_core.conf import ibl_settings
 from ibl_core.models import hash_api_key
+from ibl_core.sql.cursor import fetch_all, fetch_one
 
 _PREFIX = 12  # APIKey.PREFIX_LENGTH
 
@@ -199,22 +200,21 @@ def raw_sql_suggestions(request: HttpRequest) -> HttpResponse:
     number, size = paging
     auth_sql, page_sql = suggestion_statements()
     direction = " DESC" if sort.startswith("-") else ""
-    with connection.cursor() as cursor:
-        cursor.execute(auth_sql, [*auth_params(), request.GET.get("platform_key"), key[:_PREFIX]])
-        caller = cursor.fetchone()
-        refused = authorized(caller, key)
-        if refused:
-            return error(*refused)
-        platform_id, platform_key = caller[9], request.GET["platform_key"]
-        join = {"u": "JOIN auth_user u ON u.id = s.user_id", "g": PROGRAM_JOIN}.get(column[0], "")
-        statement = (
-            page_sql.replace("{column}", column)
-            .replace("{join}", join)
-            .replace("{order}", f"{column}{direction}, s.id{direction}")
-            .replace("{outer}", f"page.sort_key{direction}, page.id{direction}")
-        )
-        cursor.execute(statement, [platform_id, size + 1, (number - 1) * size])
-        rows = cursor.fetchall()
+    caller: Any = fetch_one(
+        auth_sql, [*auth_params(), request.GET.get("platform_key"), key[:_PREFIX]]
+    )
+    refused = authorized(caller, key)
+    if refused:
+        return error(*refused)
+    platform_id, platform_key = caller[9], request.GET["platform_key"]
+    join = {"u": "JOIN auth_user u ON u.id = s.user_id", "g": PROGRAM_JOIN}.get(column[0], "")
+    statement = (
+        page_sql.replace("{column}", column)
+        .replace("{join}", join)
+        .replace("{order}", f"{column}{direction}, s.id{direction}")
+        .replace("{outer}", f"page.sort_key{direction}, page.id{direction}")
+    )
+    rows = fetch_all(statement, [platform_id, size + 1, (number - 1) * size])
     more = len(rows) > size
     del rows[size:]
     if not rows and number > 1:
@@ -322,29 +322,26 @@ def raw_sql_assertions(
         return error(400, "Not served by the raw-SQL reference.")
     number, size = paging
     auth_sql, page_sql, count_sql = assertion_statements()
-    with connection.cursor() as cursor:
-        cursor.execute(auth_sql, [*auth_params(), org, org, org, entity_id, key[:_PREFIX]])
-        caller = cursor.fetchone()
-        refused = authorized(caller, key)
-        if refused:
-            return error(*refused)
-        if user_id not in (str(caller[6]), caller[12]):
-            return error(403, "Not served by the raw-SQL reference: act as yourself.")
-        if caller[13] is None:
-            return error(404, "Credential not found.")
-        active = [caller[13], False, False, db_time(timezone.now())]
-        cursor.execute(page_sql, [*active, size + 1, (number - 1) * size])
-        rows = cursor.fetchall()
-        more = len(rows) > size
-        del rows[size:]
-        if not rows and number > 1:
-            return error(404, "Invalid page.")
-        seen = (number - 1) * size + len(rows)
-        if more:
-            cursor.execute(count_sql, active)
-            count = max(cursor.fetchone()[0], seen + 1)
-        else:
-            count = seen
+    caller: Any = fetch_one(auth_sql, [*auth_params(), org, org, org, entity_id, key[:_PREFIX]])
+    refused = authorized(caller, key)
+    if refused:
+        return error(*refused)
+    if user_id not in (str(caller[6]), caller[12]):
+        return error(403, "Not served by the raw-SQL reference: act as yourself.")
+    if caller[13] is None:
+        return error(404, "Credential not found.")
+    active = [caller[13], False, False, db_time(timezone.now())]
+    rows = fetch_all(page_sql, [*active, size + 1, (number - 1) * size])
+    more = len(rows) > size
+    del rows[size:]
+    if not rows and number > 1:
+        return error(404, "Invalid page.")
+    seen = (number - 1) * size + len(rows)
+    if more:
+        counted = fetch_one(count_sql, active)
+        count = max(counted[0] if counted else 0, seen + 1)
+    else:
+        count = seen
     details = {
         "entityId": caller[14],
         "name": caller[15],
