@@ -75,7 +75,7 @@ test: $(VENV)/.installed-dev browser ## The whole pytest suite on SQLite, on 2 p
 # The fuzz module is not even collected: building its schema at import costs each
 # process about 6 s of CPU.
 FAST_MARKERS := not live and not fuzz and not slow
-test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: about 2 min
+test-fast: $(VENV)/.installed-dev ## The suite without live servers, fuzzing and slow tests, on 2 processes: about 1.5 min
 	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/project/test_fuzz.py \
 		-n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -122,7 +122,7 @@ serve: $(VENV)/.installed-serve ## Production-style: migrate, collectstatic, gun
 # default; with DATABASE_URL=postgres://... a scratch database on that server
 # (`ibl_bench`, or BENCH_DB_NAME; dropped and created).
 BENCH_ARGS ?=
-bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test): about 7 minutes on SQLite, 11 on PostgreSQL
+bench: $(VENV)/.installed-dev ## Benchmarks through gunicorn (not part of make test): about 7 minutes on SQLite, 9 on PostgreSQL
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.table
 

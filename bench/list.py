@@ -54,26 +54,12 @@ def expected_count(bench: Any, query: str) -> int:
 
 def check_same_body(client: Client, label: str, query: str, count: int) -> int:
     """Both sides answer 200 and the same bytes, with the expected count; the length."""
-    api = client.request("GET", MANAGE + query)
-    reference = client.request("GET", REFERENCE + query)
-    for name, response in (("API", api), ("reference", reference)):
-        if response.status != 200:
-            raise RuntimeError(f"{label}: {name} HTTP {response.status} {response.body[:300]!r}")
-    if api.body != reference.body:
-        at = next(
-            (i for i, (a, b) in enumerate(zip(api.body, reference.body, strict=False)) if a != b),
-            min(len(api.body), len(reference.body)),
-        )
-        raise RuntimeError(
-            f"{label}: the API and the reference answer different bodies at byte {at}:\n"
-            f"  API       {api.body[max(0, at - 80) : at + 80]!r}\n"
-            f"  reference {reference.body[max(0, at - 80) : at + 80]!r}"
-        )
-    body = api.json()
+    length = check_same(client, label, MANAGE + query, REFERENCE + query)
+    body = client.request("GET", MANAGE + query).json()
     page_size = int(query.split("page_size=")[1].split("&")[0])
     if body["count"] != count or len(body["results"]) != min(page_size, count):
         raise RuntimeError(f"{label}: count {body['count']}, {len(body['results'])} rows")
-    return len(api.body)
+    return length
 
 
 def query_counts(bench: Any, paths: dict[str, str]) -> dict[str, int]:
