@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import CharField, F, QuerySet, Value
+from django.db import connections, router
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Trim
 
 from ibl_catalog.suggestions.base import Item, Member, SuggestionKind
 from ibl_core.api.paginator import SlicedRows
 from ibl_core.models import Platform
 from ibl_core.sql.compiled import CompiledQuery, Marker
+from ibl_core.sql.params import AnyOf
 from ibl_core.tenancy.scope import full_name_sql
 
 
@@ -118,13 +122,54 @@ def rows_in_order(
     """The suggestion objects of ``ids``, in that order, in one query (``platform``:
     the platform of them all, when they share one).
 
-    A suggestion deleted since its id was read is left out.
+    A suggestion deleted since its id was read is left out. With a platform, on SQLite
+    and PostgreSQL, the query is compiled once per kind (:func:`rows_of_ids_query`): the
+    ids travel as one parameter, so its SQL is the same for any number of them.
     """
+    if platform is not None:
+        alias = router.db_for_read(kind.model) or "default"
+        vendor = connections[alias].vendor
+        if vendor in ("sqlite", "postgresql"):
+            listed = list(ids)
+            if not listed:
+                return []  # nothing to read: no query (as the ORM's empty IN)
+            value = listed if vendor == "postgresql" else json.dumps(listed)
+            rows = rows_of_ids_query(kind, vendor).dicts(
+                [value, platform.pk, platform.key], using=alias
+            )
+            by_id = {row["id"]: row for row in rows}
+            return [by_id[pk] for pk in listed if pk in by_id]
     suggestions = kind.model._default_manager.filter(pk__in=list(ids))
     if platform is not None:
         suggestions = suggestions.filter(platform=platform)
     by_id = {row["id"]: row for row in suggestion_rows(kind, suggestions, platform)}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+#: (kind label, vendor) -> the compiled query of a platform's suggestions of some ids.
+_ROWS_OF_IDS: dict[tuple[str, str], CompiledQuery] = {}
+
+
+def rows_of_ids_query(kind: SuggestionKind, vendor: str) -> CompiledQuery:
+    """:func:`suggestion_rows` of a platform's suggestions whose ids are in a list given
+    as ONE parameter (an array on PostgreSQL, a JSON array on SQLite, as
+    ``ibl_core.sql.params.in_list`` writes it), compiled once per kind and vendor: the
+    ids, the platform's id and its key are each request's values."""
+    key = (kind.label, vendor)
+    if key not in _ROWS_OF_IDS:
+
+        def build(ids: Marker, platform_id: Marker, platform_key: Marker) -> QuerySet:
+            of_ids = (
+                Q(AnyOf("id", cast(list, ids.text), "bigint"))
+                if vendor == "postgresql"
+                else Q(id__in=RawSQL("SELECT value FROM json_each(%s)", (ids.text,)))
+            )
+            suggestions = kind.model._default_manager.filter(of_ids, platform_id=platform_id.number)
+            expressions = joined_fields(kind, Platform(key=platform_key.text))
+            return suggestions.order_by().values(*OWN_FIELDS, **expressions)
+
+        _ROWS_OF_IDS[key] = CompiledQuery(kind.model, build, 3)
+    return _ROWS_OF_IDS[key]
 
 
 #: (kind label, order) -> the compiled page query of a platform's whole list.
